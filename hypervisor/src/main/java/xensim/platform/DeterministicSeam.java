@@ -1,0 +1,57 @@
+package xensim.platform;
+
+import akka.actor.typed.ActorRef;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/** Seam over a {@link VirtualTimeExecutor}: virtual time, seeded randomness. */
+public final class DeterministicSeam implements Seam {
+    private final VirtualTimeExecutor executor;
+    private final long seed;
+    private final EventLog events;
+
+    public DeterministicSeam(VirtualTimeExecutor executor, long seed, EventLog events) {
+        this.executor = executor;
+        this.seed = seed;
+        this.events = events;
+        events.attachClock(executor::nowNanos);
+    }
+
+    @Override
+    public Mode mode() {
+        return Mode.DETERMINISTIC;
+    }
+
+    @Override
+    public long seed() {
+        return seed;
+    }
+
+    @Override
+    public long nowNanos() {
+        return executor.nowNanos();
+    }
+
+    @Override
+    public RandomGenerator random(String component) {
+        return new SplittableRandom(Seam.deriveSeed(seed, component));
+    }
+
+    @Override
+    public <T> void deliverAfter(long delayNanos, ActorRef<T> target, T message) {
+        if (delayNanos <= 0) {
+            target.tell(message);
+        } else {
+            executor.schedule(delayNanos, () -> target.tell(message));
+        }
+    }
+
+    @Override
+    public EventLog events() {
+        return events;
+    }
+
+    public VirtualTimeExecutor executor() {
+        return executor;
+    }
+}

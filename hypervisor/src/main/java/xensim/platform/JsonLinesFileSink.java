@@ -1,0 +1,71 @@
+package xensim.platform;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.AsyncAppender;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes each event as one JSON line to a file, through Logback: a per-run logger
+ * ({@code xensim.events.<n>}, not additive) with an {@link AsyncAppender} that never drops and never
+ * discards (queue full ⇒ the emitter blocks) in front of a {@link FileAppender} with a bare
+ * {@code %msg%n} pattern. Per-run appenders let many simulations log at once.
+ */
+public final class JsonLinesFileSink implements EventSink {
+    private static final AtomicLong RUNS = new AtomicLong();
+
+    private final Logger logger;
+    private final AsyncAppender async;
+    private final FileAppender<ILoggingEvent> file;
+
+    public JsonLinesFileSink(Path path) {
+        LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
+        String name = "xensim.events.run" + RUNS.incrementAndGet();
+
+        PatternLayoutEncoder enc = new PatternLayoutEncoder();
+        enc.setContext(ctx);
+        enc.setPattern("%msg%n");
+        enc.start();
+
+        file = new FileAppender<>();
+        file.setContext(ctx);
+        file.setName(name + ".file");
+        file.setFile(path.toString());
+        file.setAppend(false);
+        file.setImmediateFlush(false);
+        file.setEncoder(enc);
+        file.start();
+
+        async = new AsyncAppender();
+        async.setContext(ctx);
+        async.setName(name + ".async");
+        async.setQueueSize(16384);
+        async.setDiscardingThreshold(0);
+        async.setNeverBlock(false);
+        async.setMaxFlushTime(0); // on stop, wait for the whole queue
+        async.addAppender(file);
+        async.start();
+
+        logger = ctx.getLogger(name);
+        logger.setAdditive(false);
+        logger.setLevel(ch.qos.logback.classic.Level.INFO);
+        logger.addAppender(async);
+    }
+
+    @Override
+    public void accept(Event event) {
+        logger.info("{}", event.json());
+    }
+
+    @Override
+    public void close() {
+        logger.detachAppender(async);
+        async.stop();
+        file.stop();
+    }
+}

@@ -1,0 +1,98 @@
+package xensim.platform;
+
+import akka.actor.BootstrapSetup;
+import akka.actor.setup.ActorSystemSetup;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * One simulation: an ActorSystem and its seam, in either mode. In deterministic mode every actor
+ * (Akka's internal ones too) runs on this simulation's own {@link VirtualTimeExecutor}.
+ */
+public final class SimSystem<T> implements AutoCloseable {
+
+    /** Akka settings shared by both modes: SLF4J logging, no JVM hooks, quiet. */
+    private static final String COMMON = String.join("\n",
+            "akka.loggers = [\"akka.event.slf4j.Slf4jLogger\"]",
+            "akka.logging-filter = \"akka.event.slf4j.Slf4jLoggingFilter\"",
+            "akka.loglevel = WARNING",
+            "akka.stdout-loglevel = OFF",
+            "akka.log-dead-letters = off",
+            "akka.log-dead-letters-during-shutdown = off",
+            "akka.jvm-exit-on-fatal-error = off",
+            "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
+            "akka.coordinated-shutdown.terminate-actor-system = on");
+
+    private static final String DETERMINISTIC = String.join("\n",
+            "akka.actor.default-dispatcher.executor = \"" + VirtualTimeExecutorConfigurator.class.getName() + "\"",
+            "akka.actor.default-dispatcher.throughput = 16",
+            "akka.actor.internal-dispatcher = akka.actor.default-dispatcher",
+            "akka.actor.default-blocking-io-dispatcher = akka.actor.default-dispatcher");
+
+    private final ActorSystem<T> system;
+    private final Seam seam;
+    private final VirtualTimeExecutor executor;
+
+    private SimSystem(ActorSystem<T> system, Seam seam, VirtualTimeExecutor executor) {
+        this.system = system;
+        this.seam = seam;
+        this.executor = executor;
+    }
+
+    /**
+     * Starts a simulation. {@code guardian} receives the seam and returns the root behaviour.
+     *
+     * @param timeScale threaded mode only: real ns per simulated ns
+     */
+    public static <T> SimSystem<T> start(String name, Mode mode, long seed, EventLog events, double timeScale,
+                                         Function<Seam, Behavior<T>> guardian) {
+        Config base = ConfigFactory.parseString(COMMON);
+        if (mode == Mode.DETERMINISTIC) {
+            VirtualTimeExecutor ex = new VirtualTimeExecutor("xensim-sim-" + name);
+            DeterministicSeam seam = new DeterministicSeam(ex, seed, events);
+            Config cfg = ConfigFactory.parseString(DETERMINISTIC).withFallback(base)
+                    .withFallback(ConfigFactory.load());
+            ActorSystemSetup setup = ActorSystemSetup.create(BootstrapSetup.create(cfg), new VirtualTimeSetup(ex));
+            ActorSystem<T> sys = ActorSystem.create(guardian.apply(seam), name, setup);
+            return new SimSystem<>(sys, seam, ex);
+        }
+        ThreadedSeam seam = new ThreadedSeam(seed, events, timeScale);
+        Config cfg = base.withFallback(ConfigFactory.load());
+        ActorSystem<T> sys = ActorSystem.create(guardian.apply(seam), name, cfg);
+        sys.getWhenTerminated().whenComplete((d, e) -> seam.close());
+        return new SimSystem<>(sys, seam, null);
+    }
+
+    public ActorSystem<T> system() {
+        return system;
+    }
+
+    public Seam seam() {
+        return seam;
+    }
+
+    /** The virtual-time executor, or null in threaded mode. */
+    public VirtualTimeExecutor executor() {
+        return executor;
+    }
+
+    /** Terminates the ActorSystem and waits for it (harness code). */
+    @Override
+    public void close() throws TimeoutException {
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(30).toMillis(),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+        if (executor != null) executor.shutdown();
+    }
+}
