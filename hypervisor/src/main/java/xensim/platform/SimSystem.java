@@ -31,8 +31,7 @@ public final class SimSystem<T> implements AutoCloseable {
     private static final String DETERMINISTIC = String.join("\n",
             "akka.actor.default-dispatcher.executor = \"" + VirtualTimeExecutorConfigurator.class.getName() + "\"",
             "akka.actor.default-dispatcher.throughput = 16",
-            "akka.actor.internal-dispatcher = akka.actor.default-dispatcher",
-            "akka.actor.default-blocking-io-dispatcher = akka.actor.default-dispatcher");
+            "akka.actor.internal-dispatcher = akka.actor.default-dispatcher");
 
     private final ActorSystem<T> system;
     private final Seam seam;
