@@ -17,6 +17,8 @@ public final class EventLog implements AutoCloseable {
     private volatile LongSupplier clock = () -> 0L;
     private long seq;
     private boolean closed;
+    private boolean publishing;
+    private final java.util.ArrayDeque<Event> pending = new java.util.ArrayDeque<>();
 
     public EventLog(EventSink... sinks) {
         this.sinks.addAll(List.of(sinks));
@@ -41,10 +43,28 @@ public final class EventLog implements AutoCloseable {
         return seq;
     }
 
+    /**
+     * Publishes in seq order to every sink. A sink may emit (the online checker emits VIOLATION):
+     * such an event is queued and published after the current one has reached every sink, so all
+     * sinks see the same order.
+     */
     private synchronized Event publish(Builder b) {
         if (closed) return null;
         Event e = new Event(clock.getAsLong(), ++seq, b.dom, b.comp, b.ev, b.fields);
-        for (EventSink s : sinks) s.accept(e);
+        if (publishing) {
+            pending.add(e);
+            return e;
+        }
+        publishing = true;
+        try {
+            for (EventSink s : sinks) s.accept(e);
+            Event next;
+            while ((next = pending.poll()) != null) {
+                for (EventSink s : sinks) s.accept(next);
+            }
+        } finally {
+            publishing = false;
+        }
         return e;
     }
 
