@@ -1,0 +1,311 @@
+package xensim.check;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import xensim.platform.Event;
+import xensim.platform.EventLog;
+import xensim.platform.EventSink;
+
+/**
+ * The online invariant checker (DESIGN.md §4). It sees every event of a run, in seq order, keeps
+ * just enough state to judge each invariant, and emits a VIOLATION event naming the invariant,
+ * the domain and the seqs of the events that prove it. The first violation of an invariant per
+ * domain is reported as an event; later ones are counted.
+ *
+ * <p>It judges from the events alone (what the hypervisor, backends, firmware and OS report), never
+ * by asking a component, so the offline re-check can reproduce it from the log.
+ */
+public final class InvariantChecker implements EventSink {
+
+    /** First grant ref a frontend allocates; refs below are the toolstack's (console, xenstore). */
+    static final long FIRST_FRONTEND_REF = 8;
+
+    private record Mapping(int grantingDom, long mapper, long handle, long ref, long gfn, long seq) {}
+
+    private static final class Dom {
+        long ebsBeginSeq = -1;
+        long ebsEndSeq = -1;
+        long notifyBeginSeq = -1;
+        int notifyDepth;
+        long handoffSeq = -1;
+        long parkedSeq = -1;
+        boolean destroyed;
+        /** Reclaimed (OS-owned) gfn ranges: start → [end exclusive, seq]. */
+        final TreeMap<Long, long[]> reclaimed = new TreeMap<>();
+        /** Grants the OS made: ref → gfn. */
+        final Map<Long, Long> osGrants = new HashMap<>();
+        /** Backend device paths → [last state, seq of that state change]. */
+        final Map<String, long[]> backendState = new LinkedHashMap<>();
+        /** Devices the toolstack created (devid), and those the OS connected. */
+        final Set<Long> devices = new HashSet<>();
+        final Set<Long> connected = new HashSet<>();
+        long createdSeq = -1;
+    }
+
+    private final EventLog log;
+    private final Map<Integer, Dom> doms = new HashMap<>();
+    private final Map<String, Mapping> mappings = new LinkedHashMap<>();
+    private final Map<Invariant, Map<Integer, Integer>> counts = new EnumMap<>(Invariant.class);
+    private boolean finished;
+
+    /** @param log where VIOLATION events go (usually the log this checker is a sink of) */
+    public InvariantChecker(EventLog log) {
+        this.log = log;
+    }
+
+    private Dom dom(int d) {
+        return doms.computeIfAbsent(d, k -> new Dom());
+    }
+
+    @Override
+    public void accept(Event e) {
+        switch (e.ev()) {
+            case "DOMAIN_CREATED" -> dom(e.dom()).createdSeq = e.seq();
+            case "DEVICE_CREATED" -> dom(e.dom()).devices.add(e.getLong("devid"));
+            case "EBS_BEGIN" -> dom(e.dom()).ebsBeginSeq = e.seq();
+            case "EBS_NOTIFY_BEGIN" -> {
+                Dom d = dom(e.dom());
+                if (d.notifyDepth++ == 0) d.notifyBeginSeq = e.seq();
+            }
+            case "EBS_NOTIFY_END" -> {
+                Dom d = dom(e.dom());
+                if (d.notifyDepth > 0) d.notifyDepth--;
+            }
+            case "EBS_END" -> {
+                Dom d = dom(e.dom());
+                if (isSuccess(e.get("status"))) d.ebsEndSeq = e.seq();
+                d.notifyDepth = 0;
+            }
+            case "ALLOC_CALL" -> {
+                Dom d = dom(e.dom());
+                if (d.notifyDepth > 0) {
+                    violation(Invariant.ALLOC_IN_EBS, e.dom(), List.of(d.notifyBeginSeq, e.seq()),
+                            e.getString("service") + " called while EBS notify functions run");
+                }
+            }
+            case "GRANT_MAP" -> onGrantMap(e);
+            case "GRANT_UNMAP" -> mappings.remove(key(e.dom(), e.getLong("mapper"), e.getLong("handle")));
+            case "GRANT_ACCESS" -> {
+                if ("os".equals(e.comp())) dom(e.dom()).osGrants.put(e.getLong("ref"), e.getLong("gfn"));
+            }
+            case "GRANT_END" -> {
+                if ("os".equals(e.comp()) && !Boolean.FALSE.equals(e.get("ok"))) dom(e.dom()).osGrants.remove(e.getLong("ref"));
+            }
+            case "PAGE_RECLAIMED" -> onReclaim(e);
+            case "OS_HANDOFF" -> dom(e.dom()).handoffSeq = e.seq();
+            case "FOREIGN_WRITE" -> onForeignWrite(e);
+            case "XENBUS_STATE" -> {
+                String path = e.getString("path");
+                if (path != null && path.contains("/backend/")) {
+                    dom(e.dom()).backendState.put(path, new long[] {stateCode(e.get("to")), e.seq()});
+                }
+            }
+            case "XENBUS_RESET" -> onBusReset(e);
+            case "OS_DEVICE_CONNECTED" -> dom(e.dom()).connected.add(e.getLong("devid"));
+            case "FW_PARKED" -> dom(e.dom()).parkedSeq = e.seq();
+            case "IO_VERIFY" -> {
+                if (Boolean.FALSE.equals(e.get("ok"))) {
+                    violation(Invariant.DATA_INTEGRITY, e.dom(), List.of(e.seq()),
+                            "read of sector " + e.get("sector") + " returned data other than the last acknowledged write");
+                }
+            }
+            case "XS_RSP" -> onXsResponse(e);
+            case "DOMAIN_DESTROYED" -> onDestroy(e);
+            case "RUN_END" -> finish();
+            default -> { }
+        }
+    }
+
+    private void onGrantMap(Event e) {
+        Object status = e.get("status");
+        if (status instanceof Number n && n.intValue() != 0) return;
+        Mapping m = new Mapping(e.dom(), e.getLong("mapper"), e.getLong("handle"), e.getLong("ref"), e.getLong("gfn"), e.seq());
+        mappings.put(key(m.grantingDom(), m.mapper(), m.handle()), m);
+    }
+
+    private void onReclaim(Event e) {
+        Dom d = dom(e.dom());
+        long gfn = e.getLong("gfn");
+        long count = e.getLong("count");
+        d.reclaimed.put(gfn, new long[] {gfn + count, e.seq()});
+        for (Mapping m : mappings.values()) {
+            if (m.grantingDom() == e.dom() && m.gfn() >= gfn && m.gfn() < gfn + count) {
+                violation(Invariant.STALE_MAPPING, e.dom(), List.of(m.seq(), e.seq()),
+                        "OS reclaimed gfn " + hex(m.gfn()) + " while dom" + m.mapper() + " maps it (grant ref " + m.ref() + ")");
+            }
+        }
+    }
+
+    private void onForeignWrite(Event e) {
+        Dom d = dom(e.dom());
+        if (d.handoffSeq < 0) return;
+        long gfn = e.getLong("gfn");
+        Map.Entry<Long, long[]> r = d.reclaimed.floorEntry(gfn);
+        if (r == null || gfn >= r.getValue()[0]) return; // not an OS-owned page
+        if (d.osGrants.containsValue(gfn)) return;        // the OS granted it: legitimate I/O
+        violation(Invariant.DMA_AFTER_HANDOFF, e.dom(), List.of(d.handoffSeq, r.getValue()[1], e.seq()),
+                "dom" + e.get("mapper") + " wrote " + e.get("len") + " bytes into OS-owned gfn " + hex(gfn) + " after handoff");
+    }
+
+    private void onBusReset(Event e) {
+        Dom d = dom(e.dom());
+        for (Map.Entry<String, long[]> b : d.backendState.entrySet()) {
+            long state = b.getValue()[0];
+            // Initialised, Connected, Closing (and reconfiguration): the backend still holds the ring
+            if (state >= XENBUS_INITIALISED && state != XENBUS_CLOSED) {
+                violation(Invariant.RESET_ORDER, e.dom(), List.of(b.getValue()[1], e.seq()),
+                        "bus reset while backend " + b.getKey() + " is in state " + state);
+            }
+        }
+        for (Mapping m : mappings.values()) {
+            if (m.grantingDom() == e.dom() && m.ref() >= FIRST_FRONTEND_REF) {
+                violation(Invariant.RESET_ORDER, e.dom(), List.of(m.seq(), e.seq()),
+                        "bus reset while dom" + m.mapper() + " still maps grant ref " + m.ref());
+            }
+        }
+    }
+
+    private void onXsResponse(Event e) {
+        int requester = e.dom();
+        if (requester == 0) return;
+        Object err = e.get("error");
+        if (err != null && !err.toString().isEmpty()) return;
+        String type = e.getString("type");
+        String path = e.getString("path");
+        if (type == null || path == null || path.startsWith("@")) return;
+        if (!path.startsWith("/")) path = "/local/domain/" + requester + "/" + path;
+        if (!path.startsWith("/local/domain/")) return;
+        String rest = path.substring("/local/domain/".length());
+        int slash = rest.indexOf('/');
+        String owner = slash < 0 ? rest : rest.substring(0, slash);
+        if (owner.equals(Integer.toString(requester))) return;
+        Boolean read = switch (type) {
+            case "XS_READ", "XS_DIRECTORY", "XS_DIRECTORY_PART", "XS_GET_PERMS" -> Boolean.TRUE;
+            case "XS_WRITE", "XS_MKDIR", "XS_RM", "XS_SET_PERMS" -> Boolean.FALSE;
+            default -> null; // watches, transactions and the like access no node
+        };
+        if (read == null) return;
+        if (read && slash >= 0 && isOwnBackendDir(rest.substring(slash), requester)) return;
+        violation(Invariant.XS_ISOLATION, requester, List.of(e.seq()),
+                "dom" + requester + " " + (read ? "read " : "wrote ") + path + " of dom" + owner);
+    }
+
+    /** A frontend may read its backend's directory: /backend/<type>/<frontend domid>/... */
+    private static boolean isOwnBackendDir(String tail, int requester) {
+        String[] parts = tail.split("/");
+        return parts.length >= 4 && parts[1].equals("backend") && parts[3].equals(Integer.toString(requester));
+    }
+
+    private void onDestroy(Event e) {
+        Dom d = dom(e.dom());
+        d.destroyed = true;
+        for (Mapping m : mappings.values()) {
+            if (m.grantingDom() == e.dom()) {
+                violation(Invariant.GRANT_LEAK, e.dom(), List.of(m.seq(), e.seq()),
+                        "dom" + e.dom() + " destroyed while dom" + m.mapper() + " maps grant ref " + m.ref());
+            }
+        }
+        mappings.values().removeIf(m -> m.grantingDom() == e.dom());
+    }
+
+    /**
+     * Judges the progress invariant at the end of the run: every guest that began EBS finished it,
+     * every guest reached the OS, and the OS connected every device the toolstack created.
+     * Called on RUN_END; idempotent.
+     */
+    public void finish() {
+        if (finished) return;
+        finished = true;
+        for (Map.Entry<Integer, Dom> entry : new TreeMap<>(doms).entrySet()) {
+            int id = entry.getKey();
+            Dom d = entry.getValue();
+            if (id == 0 || d.destroyed && d.createdSeq < 0) continue;
+            if (d.parkedSeq >= 0) {
+                violation(Invariant.HANG, id, List.of(d.parkedSeq), "firmware waits for an event that can never be signalled");
+            } else if (d.ebsBeginSeq >= 0 && d.ebsEndSeq < 0) {
+                violation(Invariant.HANG, id, List.of(d.ebsBeginSeq), "ExitBootServices never returned");
+            } else if (d.createdSeq >= 0 && d.handoffSeq < 0 && !d.destroyed) {
+                violation(Invariant.HANG, id, List.of(d.createdSeq), "the guest never reached the OS");
+            } else if (d.handoffSeq >= 0) {
+                for (Long dev : d.devices) {
+                    if (!d.connected.contains(dev)) {
+                        violation(Invariant.HANG, id, List.of(d.handoffSeq), "the OS never connected device " + dev);
+                    }
+                }
+            }
+        }
+    }
+
+    private void violation(Invariant inv, int dom, List<Long> evidence, String detail) {
+        Map<Integer, Integer> perDom = counts.computeIfAbsent(inv, k -> new HashMap<>());
+        int n = perDom.merge(dom, 1, Integer::sum);
+        if (n > 1) return;
+        List<Long> ev = new ArrayList<>(evidence.size());
+        for (Long s : evidence) if (s != null && s >= 0) ev.add(s);
+        log.event(dom, "checker", "VIOLATION").with("invariant", inv.name()).with("evidence", ev)
+                .with("detail", detail).emit();
+    }
+
+    /** The violated invariants so far. */
+    public Set<Invariant> verdict() {
+        Set<Invariant> s = EnumSet.noneOf(Invariant.class);
+        s.addAll(counts.keySet());
+        return s;
+    }
+
+    /** Violations per invariant (all occurrences, not just the reported first ones). */
+    public Map<Invariant, Integer> counts() {
+        Map<Invariant, Integer> out = new EnumMap<>(Invariant.class);
+        counts.forEach((k, v) -> out.put(k, v.values().stream().mapToInt(Integer::intValue).sum()));
+        return out;
+    }
+
+    /** "clean" or "VIOLATION A B …" as the CLI prints it. */
+    public String verdictLine() {
+        Set<Invariant> v = verdict();
+        if (v.isEmpty()) return "verdict: clean";
+        StringBuilder sb = new StringBuilder("verdict: VIOLATION");
+        for (Invariant i : v) sb.append(' ').append(i.name());
+        return sb.toString();
+    }
+
+    private static final long XENBUS_INITIALISED = 3;
+    private static final long XENBUS_CLOSED = 6;
+
+    private static long stateCode(Object to) {
+        if (to instanceof Number n) return n.longValue();
+        if (to == null) return -1;
+        return switch (to.toString()) {
+            case "Unknown" -> 0;
+            case "Initialising" -> 1;
+            case "InitWait" -> 2;
+            case "Initialised" -> 3;
+            case "Connected" -> 4;
+            case "Closing" -> 5;
+            case "Closed" -> 6;
+            case "Reconfiguring" -> 7;
+            case "Reconfigured" -> 8;
+            default -> -1;
+        };
+    }
+
+    private static boolean isSuccess(Object status) {
+        return status == null || "EFI_SUCCESS".equals(status.toString()) || (status instanceof Number n && n.longValue() == 0);
+    }
+
+    private static String key(int dom, long mapper, long handle) {
+        return dom + ":" + mapper + ":" + handle;
+    }
+
+    private static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+}
