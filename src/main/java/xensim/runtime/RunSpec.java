@@ -1,0 +1,22 @@
+package xensim.runtime;
+
+import java.nio.file.Path;
+import xensim.platform.Mode;
+
+/**
+ * What one simulation run needs besides its host: identity (seed, mode, strategy, scenario name)
+ * for RUN_BEGIN, where to write, and how long a threaded run may take in wall time.
+ *
+ * @param outDir       folder for events.jsonl (created); null keeps events in memory only
+ * @param timeScale    threaded mode: real ns per simulated ns
+ * @param wallLimitMs  harness guard: a run still busy after this much wall time is stopped and
+ *                     judged as it stands (its guests will show HANG)
+ */
+public record RunSpec(long seed, Mode mode, String strategy, String scenario, Path outDir,
+                      double timeScale, long wallLimitMs) {
+    public RunSpec {
+        if (strategy == null || strategy.isBlank()) throw new IllegalArgumentException("strategy required");
+        if (!(timeScale > 0)) throw new IllegalArgumentException("time scale must be > 0");
+        if (wallLimitMs <= 0) throw new IllegalArgumentException("wall limit must be > 0");
+    }
+}

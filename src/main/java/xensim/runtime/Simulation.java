@@ -1,0 +1,119 @@
+package xensim.runtime;
+
+import akka.actor.typed.Behavior;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import xensim.check.InvariantChecker;
+import xensim.platform.EventLog;
+import xensim.platform.EventSink;
+import xensim.platform.JsonLinesFileSink;
+import xensim.platform.Seam;
+import xensim.platform.SimSystem;
+
+/**
+ * Runs one simulation: event log (JSON lines through Logback, plus the online checker), RUN_BEGIN,
+ * the host in its own ActorSystem, then — when the host reports done, or a deterministic run has
+ * nothing left to do, or the wall-time guard fires — the end-of-run judgement and RUN_END with
+ * the verdict. The host is given as a factory so the harness knows nothing of Xen.
+ */
+public final class Simulation {
+
+    /** Builds the root behaviour of a run; it completes {@code done} with its report when finished. */
+    @FunctionalInterface
+    public interface HostFactory {
+        Behavior<?> create(Seam seam, CompletableFuture<Object> done);
+    }
+
+    private Simulation() {}
+
+    public static RunResult run(RunSpec spec, HostFactory host, EventSink... extraSinks) {
+        Path eventsFile = null;
+        EventLog log = new EventLog();
+        if (spec.outDir() != null) {
+            try {
+                Files.createDirectories(spec.outDir());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create " + spec.outDir(), e);
+            }
+            eventsFile = spec.outDir().resolve("events.jsonl");
+            log.addSink(new JsonLinesFileSink(eventsFile));
+        }
+        InvariantChecker checker = new InvariantChecker(log);
+        log.addSink(checker);
+        for (EventSink s : extraSinks) log.addSink(s);
+
+        CompletableFuture<Object> done = new CompletableFuture<>();
+        RunResult.Ending ending;
+        Object report = null;
+        long virtualNanos;
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        SimSystem<?> sim = SimSystem.start("xensim-" + spec.seed(), spec.mode(), spec.seed(), log, spec.timeScale(),
+                seam -> {
+                    seam.events().event(0, "runtime", "RUN_BEGIN").with("seed", spec.seed())
+                            .with("mode", spec.mode().cliName()).with("strategy", spec.strategy())
+                            .with("scenario", spec.scenario()).with("version", Version.get()).emit();
+                    return (Behavior) host.create(seam, done);
+                });
+        try {
+            ending = await(sim, done, spec);
+            if (done.isDone() && !done.isCompletedExceptionally()) report = done.getNow(null);
+            virtualNanos = sim.seam().nowNanos();
+            // judge the end state on the simulation's own thread when there is one, so no actor
+            // emits concurrently with RUN_END
+            CompletableFuture<Void> judged = new CompletableFuture<>();
+            Runnable judge = () -> {
+                try {
+                    checker.finish();
+                    log.event(0, "runtime", "RUN_END").with("verdict", checker.verdictLine().substring("verdict: ".length()))
+                            .with("ending", ending.name())
+                            .emit();
+                    judged.complete(null);
+                } catch (Throwable t) {
+                    judged.completeExceptionally(t);
+                }
+            };
+            if (sim.executor() != null) sim.executor().execute(judge); else judge.run();
+            judged.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not finish the run", e);
+        } finally {
+            try {
+                sim.close();
+            } catch (TimeoutException e) {
+                // the system did not stop in time; its daemon threads die with the JVM
+            }
+            log.close();
+        }
+        return new RunResult(spec.seed(), spec.strategy(), checker.verdict(), checker.counts(), virtualNanos,
+                log.count(), ending, eventsFile, report);
+    }
+
+    private static RunResult.Ending await(SimSystem<?> sim, CompletableFuture<Object> done, RunSpec spec)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.wallLimitMs());
+        while (true) {
+            try {
+                done.get(50, TimeUnit.MILLISECONDS);
+                return RunResult.Ending.COMPLETED;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the host failed", e.getCause());
+            } catch (TimeoutException e) {
+                // not yet
+            }
+            if (sim.executor() != null && sim.executor().awaitQuiescence(1) && !done.isDone()) {
+                // nothing runnable and nothing scheduled: confirm once more (a completion may race)
+                if (sim.executor().awaitQuiescence(1) && !done.isDone()) return RunResult.Ending.QUIESCED;
+            }
+            if (System.nanoTime() > deadline) return RunResult.Ending.WALL_LIMIT;
+        }
+    }
+}
