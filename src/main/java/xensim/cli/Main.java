@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         },
         subcommands = {
             VersionCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -58,6 +59,8 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // bind SLF4J to Logback before any actor system logs concurrently (avoids the replay warning)
+        org.slf4j.LoggerFactory.getILoggerFactory();
         System.exit(commandLine().execute(args));
     }
 }
