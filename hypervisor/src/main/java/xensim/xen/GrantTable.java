@@ -117,6 +117,12 @@ public final class GrantTable {
         return a == null ? 0 : a.pins();
     }
 
+    /** Writable pins on {@code ref}. */
+    int writers(int ref) {
+        Active a = active.get(ref);
+        return a == null ? 0 : a.writers;
+    }
+
     // ---- used by the hypervisor ----------------------------------------------------------------
 
     /** The frame for index {@code idx}, growing the table if needed; null if idx exceeds the maximum. */
