@@ -57,7 +57,9 @@ class GrantRaceTest {
             }
         });
         CompletableFuture<Void> frontend = CompletableFuture.runAsync(() -> {
-            for (int i = 0; i < 20_000; i++) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (int i = 0; (i < 20_000 || ends.get() < 200 || maps.get() < 200) && System.nanoTime() < deadline; i++) {
+                if (i % 64 == 0) Thread.yield();
                 if (g.gnt().endAccess(REF)) {
                     ends.incrementAndGet();
                     // flags are 0 now: no new map can succeed until we grant again
