@@ -1,0 +1,220 @@
+package xensim.xen;
+
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * A domain's physmap (Xen's p2m): gfn → {@link Page}, sparse. This object is the guest's RAM as its
+ * CPU sees it; the toolstack hands it to the guest's firmware and OS actors at domain creation and
+ * they read and write through {@link #page(long)} directly, without hypercalls and without events.
+ *
+ * <p>Every gfn in {@code [0, maxGfn)} is in one of three states:
+ * <ul>
+ *   <li><b>populated</b> — a page is there (RAM the guest wrote, or a grant-table frame placed with
+ *       XENMEM_add_to_physmap);</li>
+ *   <li><b>RAM not yet touched</b> — gfns below {@code ramPages}: reads return zeros, the first
+ *       write allocates a zeroed page (Xen populates all of RAM at creation; allocating lazily is
+ *       the same to the guest and keeps a 1 GiB guest cheap);</li>
+ *   <li><b>hole</b> — gfns at or above {@code ramPages}, and any gfn removed with
+ *       XENMEM_remove_from_physmap: reads return zeros, writes are dropped (an unassigned MMIO
+ *       access), until XENMEM_populate_physmap or add_to_physmap puts a page there.</li>
+ * </ul>
+ * A gfn outside {@code [0, maxGfn)} is an error: {@link IndexOutOfBoundsException} for direct access,
+ * -EINVAL/-ENOENT from hypercalls.
+ *
+ * <p>Thread-safety: lookups are lock-free; physmap changes (which only the hypervisor and the
+ * first-write allocation make) synchronize on this object. Concurrent byte accesses to one page race
+ * as they would on real RAM.
+ */
+public final class GuestMemory {
+    private final int domid;
+    private final long ramPages;
+    private final long maxGfn;
+    private final LongSupplier mfns;
+    private final ConcurrentHashMap<Long, Page> p2m = new ConcurrentHashMap<>();
+    /** RAM gfns (below ramPages) that were removed from the physmap and are holes now. */
+    private final Set<Long> ramHoles = ConcurrentHashMap.newKeySet();
+    private final AtomicLong droppedWrites = new AtomicLong();
+    /** Bumped whenever a populated gfn loses or changes its page; views re-resolve then. */
+    private volatile long generation;
+    private volatile boolean destroyed;
+
+    GuestMemory(int domid, long ramPages, long maxGfn, LongSupplier mfns) {
+        this.domid = domid;
+        this.ramPages = ramPages;
+        this.maxGfn = maxGfn;
+        this.mfns = mfns;
+    }
+
+    public int domid() {
+        return domid;
+    }
+
+    /** Gfns below this are RAM. */
+    public long ramPages() {
+        return ramPages;
+    }
+
+    /** Gfns at or above this are out of range. */
+    public long maxGfn() {
+        return maxGfn;
+    }
+
+    public boolean inRange(long gfn) {
+        return gfn >= 0 && gfn < maxGfn;
+    }
+
+    /**
+     * The page at {@code gfn} as the guest CPU sees it: a view that resolves the gfn through the
+     * physmap on every access (reads of untouched RAM or holes return zeros; the first write to RAM
+     * allocates). Keep it as long as you like; it follows physmap changes.
+     *
+     * @throws IndexOutOfBoundsException gfn out of range
+     */
+    public GuestPage page(long gfn) {
+        checkRange(gfn);
+        return new GuestPage(this, gfn);
+    }
+
+    /** The page currently at {@code gfn}, or null if none is (untouched RAM or a hole); never allocates. */
+    public Page frame(long gfn) {
+        checkRange(gfn);
+        return p2m.get(gfn);
+    }
+
+    public boolean isPopulated(long gfn) {
+        return frame(gfn) != null;
+    }
+
+    /** True when {@code gfn} has no page and a write there would be dropped. */
+    public boolean isHole(long gfn) {
+        checkRange(gfn);
+        return p2m.get(gfn) == null && !isRam(gfn);
+    }
+
+    /** The type tag at {@code gfn}: the page's tag; {@code "Conventional"} for untouched RAM; null for a hole. */
+    public String type(long gfn) {
+        Page p = frame(gfn);
+        if (p != null) return p.type();
+        return isRam(gfn) ? Page.TYPE_CONVENTIONAL : null;
+    }
+
+    /** The owner of the page at {@code gfn}: this domain for RAM, DOMID_XEN for grant frames, -1 for a hole. */
+    public int owner(long gfn) {
+        Page p = frame(gfn);
+        if (p != null) return p.owner();
+        return isRam(gfn) ? domid : -1;
+    }
+
+    /**
+     * Sets the type tag of the page at {@code gfn} (firmware AllocatePages/FreePages, OS reclaim),
+     * allocating untouched RAM. Returns false, changing nothing, for a hole.
+     */
+    public boolean setType(long gfn, String type) {
+        Objects.requireNonNull(type, "type");
+        checkRange(gfn);
+        Page p = populateOnWrite(gfn);
+        if (p == null) return false;
+        p.setType(type);
+        return true;
+    }
+
+    /** Sets the type tag of {@code count} pages from {@code gfn}; returns how many were tagged (holes are skipped). */
+    public int setType(long gfn, long count, String type) {
+        int n = 0;
+        for (long i = 0; i < count; i++) if (setType(gfn + i, type)) n++;
+        return n;
+    }
+
+    /** Number of gfns with a page behind them. */
+    public int populatedPages() {
+        return p2m.size();
+    }
+
+    /** Writes the guest made to holes (dropped, as an unassigned MMIO access). */
+    public long droppedWrites() {
+        return droppedWrites.get();
+    }
+
+    /** True once the domain was destroyed (the pages stay readable; nobody should be running). */
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    @Override
+    public String toString() {
+        return "GuestMemory[d" + domid + ", ram=" + ramPages + ", maxGfn=" + maxGfn + ", populated=" + p2m.size() + "]";
+    }
+
+    // ---- used by GuestPage and the hypervisor -------------------------------------------------
+
+    long generation() {
+        return generation;
+    }
+
+    Page lookup(long gfn) {
+        return p2m.get(gfn);
+    }
+
+    void droppedWrite() {
+        droppedWrites.incrementAndGet();
+    }
+
+    void checkRange(long gfn) {
+        if (!inRange(gfn)) {
+            throw new IndexOutOfBoundsException("gfn 0x" + Long.toHexString(gfn) + " out of range for d" + domid
+                    + " (max gfn 0x" + Long.toHexString(maxGfn) + ")");
+        }
+    }
+
+    private boolean isRam(long gfn) {
+        return gfn < ramPages && !ramHoles.contains(gfn);
+    }
+
+    /** The page at gfn, allocating a zeroed one if it is untouched RAM; null for a hole. */
+    Page populateOnWrite(long gfn) {
+        Page p = p2m.get(gfn);
+        if (p != null) return p;
+        synchronized (this) {
+            p = p2m.get(gfn);
+            if (p != null) return p;
+            if (!isRam(gfn)) return null;
+            p = new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL);
+            p2m.put(gfn, p);
+            return p;
+        }
+    }
+
+    /** XENMEM_populate_physmap of one page: a fresh zeroed RAM page at a hole. Returns the page there. */
+    synchronized Page populate(long gfn) {
+        Page p = p2m.get(gfn);
+        if (p != null) return p;
+        ramHoles.remove(gfn);
+        p = new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL);
+        p2m.put(gfn, p);
+        return p;
+    }
+
+    /** Puts {@code page} at {@code gfn}, replacing what was there; returns the replaced page or null. */
+    synchronized Page add(long gfn, Page page) {
+        ramHoles.remove(gfn);
+        Page old = p2m.put(gfn, page);
+        if (old != null) generation++;
+        return old;
+    }
+
+    /** Removes the page at {@code gfn} (the gfn becomes a hole); returns it, or null if there was none. */
+    synchronized Page remove(long gfn) {
+        Page old = p2m.remove(gfn);
+        if (gfn < ramPages) ramHoles.add(gfn);
+        generation++;
+        return old;
+    }
+
+    void markDestroyed() {
+        destroyed = true;
+    }
+}
