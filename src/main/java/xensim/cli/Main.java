@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             VersionCommand.class,
             BenchCommand.class,
+            XenstoredCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,119 @@
+package xensim.dom0.xenstored;
+
+import xensim.abi.XsMessage;
+import xensim.abi.XsFramer;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import xensim.platform.Seam;
+import xensim.xen.HypervisorActor;
+
+/**
+ * xenstored as an actor: the only owner of the store ({@link XenstoredCore}). Three transports
+ * feed it: in-process dom0 components ({@link OpenLocal}), dom0 tools on the unix socket
+ * ({@link SocketOpened}/{@link SocketBytes}), and guests over their xenstore ring page
+ * ({@link GuestRing}, attached on INTRODUCE when a hypervisor is present).
+ */
+public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Command> {
+
+    public sealed interface Command permits OpenLocal, Request, Close, SocketOpened, SocketBytes, SocketClosed,
+            GuestRing.RingCommand {}
+
+    /** Opens an in-process connection for {@code domid}; replies and watch events go to {@code sink}. */
+    public record OpenLocal(int domid, ActorRef<XsMessage> sink, ActorRef<Opened> replyTo) implements Command {}
+
+    public record Opened(int connId) {}
+
+    /** A request on a local connection. */
+    public record Request(int connId, XsMessage message) implements Command {}
+
+    public record Close(int connId) implements Command {}
+
+    /** A dom0 tool connected on the unix socket; {@code writer} sends bytes back to it. */
+    public record SocketOpened(int sockId, Consumer<byte[]> writer, Runnable closer) implements Command {}
+
+    public record SocketBytes(int sockId, byte[] data) implements Command {}
+
+    public record SocketClosed(int sockId) implements Command {}
+
+    private record SocketConn(Connection conn, XsFramer framer, Runnable closer) {}
+
+    private final Seam seam;
+    private final XenstoredCore core;
+    private final Map<Integer, Connection> local = new HashMap<>();
+    private final Map<Integer, SocketConn> sockets = new HashMap<>();
+    private final GuestRing rings;
+
+    public static Behavior<Command> create(Seam seam, XenstoredCore.Flavour flavour, ActorRef<HypervisorActor.Command> hypervisor) {
+        return Behaviors.setup(ctx -> new XenstoredActor(ctx, seam, new XenstoredCore(flavour, seam.events()), hypervisor));
+    }
+
+    public static Behavior<Command> create(Seam seam, XenstoredCore core, ActorRef<HypervisorActor.Command> hypervisor) {
+        return Behaviors.setup(ctx -> new XenstoredActor(ctx, seam, core, hypervisor));
+    }
+
+    private XenstoredActor(ActorContext<Command> ctx, Seam seam, XenstoredCore core,
+                           ActorRef<HypervisorActor.Command> hypervisor) {
+        super(ctx);
+        this.seam = seam;
+        this.core = core;
+        this.rings = new GuestRing(ctx, seam, core, hypervisor);
+        core.setDomainListener(rings);
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(OpenLocal.class, m -> {
+                    ActorRef<XsMessage> sink = m.sink();
+                    Connection c = core.connect(m.domid(), "local", sink::tell);
+                    local.put(c.id(), c);
+                    if (m.replyTo() != null) m.replyTo().tell(new Opened(c.id()));
+                    return this;
+                })
+                .onMessage(Request.class, m -> {
+                    Connection c = local.get(m.connId());
+                    if (c != null) core.handle(c, m.message());
+                    return this;
+                })
+                .onMessage(Close.class, m -> {
+                    Connection c = local.remove(m.connId());
+                    if (c != null) core.disconnect(c);
+                    return this;
+                })
+                .onMessage(SocketOpened.class, m -> {
+                    Consumer<byte[]> w = m.writer();
+                    Connection c = core.connect(0, "socket", msg -> w.accept(msg.encode()));
+                    sockets.put(m.sockId(), new SocketConn(c, new XsFramer(), m.closer()));
+                    return this;
+                })
+                .onMessage(SocketBytes.class, m -> {
+                    SocketConn s = sockets.get(m.sockId());
+                    if (s == null) return this;
+                    for (XsMessage msg : s.framer().feed(m.data(), 0, m.data().length)) core.handle(s.conn(), msg);
+                    if (s.framer().broken()) { // payload over XENSTORE_PAYLOAD_MAX: drop the client
+                        seam.events().event(0, "xenstored", "XS_RESET").with("reason", "payload-too-long").with("conn", "socket").emit();
+                        core.disconnect(s.conn());
+                        sockets.remove(m.sockId());
+                        s.closer().run();
+                    }
+                    return this;
+                })
+                .onMessage(SocketClosed.class, m -> {
+                    SocketConn s = sockets.remove(m.sockId());
+                    if (s != null) core.disconnect(s.conn());
+                    return this;
+                })
+                .onMessage(GuestRing.RingCommand.class, m -> {
+                    rings.onCommand(m);
+                    return this;
+                })
+                .build();
+    }
+}

@@ -1,0 +1,609 @@
+package xensim.dom0.xenstored;
+
+import xensim.abi.XsMessage;
+import xensim.abi.XsFramer;
+import static xensim.abi.XsWire.*;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import xensim.platform.EventLog;
+
+/**
+ * xenstored's request handling, transport-agnostic and actor-free: a connection hands in one
+ * complete {@link XsMessage}; replies and watch events leave through each connection's sink.
+ * Semantics follow C xenstored (tools/xenstored/core.c and friends): errors as XS_ERROR with the
+ * errno name, EACCES for missing permission (also when creating under an unwritable ancestor),
+ * ENOENT for missing nodes, ENOSPC for quotas, EAGAIN for conflicting transactions.
+ */
+public final class XenstoredCore {
+
+    /** Which xenstored is modelled: the features it advertises on a guest's ring page. */
+    public enum Flavour {
+        /** C xenstored: ERROR | WATCHDEPTH | DOMID_ANY; no ring reconnection. */
+        C(XENSTORE_SERVER_FEATURE_ERROR | XENSTORE_SERVER_FEATURE_WATCHDEPTH | XENSTORE_SERVER_FEATURE_DOMID_ANY),
+        /** oxenstored: RECONNECTION | ERROR. */
+        OCAML(XENSTORE_SERVER_FEATURE_RECONNECTION | XENSTORE_SERVER_FEATURE_ERROR);
+
+        public final int features;
+
+        Flavour(int features) {
+            this.features = features;
+        }
+
+        public static Flavour parse(String s) {
+            return switch (s) {
+                case "c" -> C;
+                case "ocaml", "oxenstored" -> OCAML;
+                default -> throw new IllegalArgumentException("unknown xenstored flavour '" + s + "' (expected c or ocaml)");
+            };
+        }
+    }
+
+    /** Told about INTRODUCE/RELEASE so the transport layer can attach or drop a guest's ring. */
+    public interface DomainListener {
+        void introduced(int domid, long gfn, int port);
+
+        void released(int domid);
+    }
+
+    private static final String COMP = "xenstored";
+    private static final byte[] OK = "OK\0".getBytes(StandardCharsets.UTF_8);
+
+    private final Tree tree = new Tree();
+    private final Watches watches = new Watches();
+    private final Quotas quotas = new Quotas();
+    private final Flavour flavour;
+    private final EventLog log;
+    private final Map<Integer, Connection> connections = new LinkedHashMap<>();
+    private final Map<Integer, long[]> introduced = new LinkedHashMap<>();
+    private final Map<Integer, Integer> domainFeatures = new HashMap<>();
+    private DomainListener listener;
+    private int nextConnId = 1;
+
+    public XenstoredCore(Flavour flavour, EventLog log) {
+        this.flavour = flavour;
+        this.log = log;
+        Permissions dom0Only = Permissions.owner(0, 0);
+        mk("/", dom0Only);
+        mk("/tool", dom0Only);
+        mk("/tool/xenstored", dom0Only);
+    }
+
+    private void mk(String path, Permissions perms) {
+        Node n = new Node(path, new byte[0], perms, new ArrayList<>());
+        tree.put(n);
+        if (!path.equals("/")) {
+            Node p = tree.get(XsPaths.parent(path)).copy();
+            p.children.add(XsPaths.baseName(path));
+            tree.put(p);
+        }
+    }
+
+    /**
+     * What xen-init-dom0 writes at boot: {@code /local/domain/0/domid} and {@code name}, through an
+     * ordinary privileged connection (so the events show it).
+     */
+    public void initDom0(String name) {
+        Connection init = connect(0, "init", msg -> { });
+        handle(init, new XsMessage(XS_WRITE, 1, 0, "/local/domain/0/domid\u00000".getBytes(StandardCharsets.UTF_8)));
+        handle(init, new XsMessage(XS_WRITE, 2, 0, ("/local/domain/0/name\0" + name).getBytes(StandardCharsets.UTF_8)));
+        disconnect(init);
+    }
+
+    public void setDomainListener(DomainListener l) {
+        this.listener = l;
+    }
+
+    public Flavour flavour() {
+        return flavour;
+    }
+
+    /** server_features to advertise on a guest's ring page. */
+    public int serverFeatures(int domid) {
+        return domainFeatures.getOrDefault(domid, flavour.features);
+    }
+
+    public Quotas quotas() {
+        return quotas;
+    }
+
+    public int nodeCount() {
+        return tree.size();
+    }
+
+    public Connection connect(int domid, String transport, Consumer<XsMessage> sink) {
+        Connection c = new Connection(nextConnId++, domid, transport, sink);
+        connections.put(c.id, c);
+        return c;
+    }
+
+    /** The connection went away: its watches and transactions go with it. */
+    public void disconnect(Connection c) {
+        c.closed = true;
+        watches.removeAll(c);
+        c.transactions.clear();
+        connections.remove(c.id);
+    }
+
+    /** Ring reconnection (or a reset after a protocol error): drop watches and transactions. */
+    public void resetConnection(Connection c, String reason) {
+        watches.removeAll(c);
+        c.transactions.clear();
+        if (log != null) log.event(c.domid, COMP, "XS_RESET").with("reason", reason).with("conn", c.transport).emit();
+    }
+
+    public boolean isIntroduced(int domid) {
+        return introduced.containsKey(domid);
+    }
+
+    /** Reads a value directly (tests and tools inside dom0); null if absent. */
+    public String readDirect(String path) {
+        Node n = tree.get(path);
+        return n == null ? null : new String(n.value, StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private static final class XsError extends Exception {
+        final String errno;
+
+        XsError(String errno) {
+            super(errno, null, false, false);
+            this.errno = errno;
+        }
+    }
+
+    private record Reply(int type, byte[] payload, String path) {}
+
+    /** Handles one request from {@code c}; the reply (and any watch events) go to the sinks. */
+    public void handle(Connection c, XsMessage m) {
+        if (c.closed) return;
+        String firstArg = m.strings().isEmpty() ? "" : m.strings().get(0);
+        if (log != null) {
+            log.event(c.domid, COMP, "XS_REQ").with("type", typeName(m.type())).with("reqId", Integer.toUnsignedLong(m.reqId()))
+                    .with("txId", m.txId()).with("path", firstArg).emit();
+        }
+        List<Runnable> after = new ArrayList<>(1);
+        Reply r;
+        String err = null;
+        try {
+            r = dispatch(c, m, after);
+        } catch (XsError e) {
+            err = e.errno;
+            r = new Reply(XS_ERROR, (e.errno + "\0").getBytes(StandardCharsets.UTF_8), null);
+        }
+        if (log != null) {
+            String path = r.path() != null ? r.path() : XsPaths.canonical(c.domid, firstArg);
+            log.event(c.domid, COMP, "XS_RSP").with("type", typeName(m.type())).with("reqId", Integer.toUnsignedLong(m.reqId()))
+                    .with("path", path == null ? firstArg : path).with("error", err).emit();
+        }
+        c.sink.accept(new XsMessage(r.type(), m.reqId(), m.txId(), r.payload()));
+        for (Runnable a : after) a.run();
+    }
+
+    private Reply ok(int type, String path) {
+        return new Reply(type, OK, path);
+    }
+
+    private Reply dispatch(Connection c, XsMessage m, List<Runnable> after) throws XsError {
+        List<String> a = m.strings();
+        return switch (m.type()) {
+            case XS_READ -> {
+                String p = path(c, arg(a, 0));
+                Node n = readable(c, view(c, m), p);
+                yield new Reply(XS_READ, n.value, p);
+            }
+            case XS_DIRECTORY -> {
+                String p = path(c, arg(a, 0));
+                Node n = readable(c, view(c, m), p);
+                yield new Reply(XS_DIRECTORY, joinNul(n.children, false), p);
+            }
+            case XS_DIRECTORY_PART -> directoryPart(c, m, a);
+            case XS_GET_PERMS -> {
+                String p = path(c, arg(a, 0));
+                Node n = readable(c, view(c, m), p);
+                yield new Reply(XS_GET_PERMS, joinNul(n.perms.wire(), false), p);
+            }
+            case XS_WRITE -> write(c, m);
+            case XS_MKDIR -> {
+                String p = path(c, arg(a, 0));
+                TreeView v = view(c, m);
+                if (v.get(p) == null) create(c, v, p, new byte[0], m.txId());
+                else writable(c, v, p);
+                yield ok(XS_MKDIR, p);
+            }
+            case XS_RM -> rm(c, m, path(c, arg(a, 0)));
+            case XS_SET_PERMS -> setPerms(c, m, a);
+            case XS_WATCH -> watch(c, m, a, after);
+            case XS_UNWATCH -> {
+                if (a.size() < 2) throw new XsError("EINVAL");
+                String wp = a.get(0).startsWith("@") ? a.get(0) : path(c, a.get(0));
+                if (!watches.remove(c, wp, a.get(1))) throw new XsError("ENOENT");
+                yield ok(XS_UNWATCH, wp);
+            }
+            case XS_TRANSACTION_START -> {
+                if (m.txId() != 0) throw new XsError("EBUSY");
+                if (!c.privileged() && quotas.exceeded(c.domid, Quotas.TRANSACTIONS, c.transactions.size() + 1L)) {
+                    throw new XsError("ENOSPC");
+                }
+                int id = c.nextTxId++;
+                if (id == 0) id = c.nextTxId++;
+                c.transactions.put(id, new Tree.Transaction(id, tree));
+                yield new Reply(XS_TRANSACTION_START, (Integer.toUnsignedString(id) + "\0").getBytes(StandardCharsets.UTF_8), null);
+            }
+            case XS_TRANSACTION_END -> transactionEnd(c, m, a);
+            case XS_INTRODUCE -> introduce(c, a);
+            case XS_RELEASE -> release(c, a);
+            case XS_GET_DOMAIN_PATH -> {
+                int d = domid(arg(a, 0));
+                yield new Reply(XS_GET_DOMAIN_PATH, (XsPaths.domainPath(d) + "\0").getBytes(StandardCharsets.UTF_8), null);
+            }
+            case XS_IS_DOMAIN_INTRODUCED -> {
+                int d = domid(arg(a, 0));
+                yield new Reply(XS_IS_DOMAIN_INTRODUCED, ((d == 0 || introduced.containsKey(d)) ? "T\0" : "F\0")
+                        .getBytes(StandardCharsets.UTF_8), null);
+            }
+            case XS_SET_TARGET -> {
+                privileged(c);
+                int d = domid(arg(a, 0));
+                int t = domid(arg(a, 1));
+                if (!introduced.containsKey(d)) throw new XsError("ENOENT");
+                for (Connection x : connections.values()) if (x.domid == d) x.target = t;
+                yield ok(XS_SET_TARGET, null);
+            }
+            case XS_RESUME -> {
+                privileged(c);
+                if (!introduced.containsKey(domid(arg(a, 0)))) throw new XsError("ENOENT");
+                yield ok(XS_RESUME, null);
+            }
+            case XS_RESET_WATCHES -> {
+                watches.removeAll(c);
+                c.transactions.clear();
+                yield ok(XS_RESET_WATCHES, null);
+            }
+            case XS_GET_FEATURE -> {
+                int d = a.isEmpty() || a.get(0).isEmpty() ? c.domid : domid(a.get(0));
+                if (d != c.domid) privileged(c);
+                yield new Reply(XS_GET_FEATURE, (Integer.toUnsignedString(serverFeatures(d)) + "\0").getBytes(StandardCharsets.UTF_8), null);
+            }
+            case XS_SET_FEATURE -> {
+                privileged(c);
+                int d = domid(arg(a, 0));
+                int v = number(arg(a, 1));
+                if ((v & ~flavour.features) != 0) throw new XsError("EINVAL");
+                if (introduced.containsKey(d)) throw new XsError("EBUSY");
+                domainFeatures.put(d, v);
+                yield ok(XS_SET_FEATURE, null);
+            }
+            case XS_GET_QUOTA -> getQuota(c, a);
+            case XS_SET_QUOTA -> setQuota(c, a);
+            case XS_CONTROL -> {
+                privileged(c);
+                if (a.isEmpty() || !(a.get(0).equals("print") || a.get(0).equals("log"))) throw new XsError("EINVAL");
+                yield ok(XS_CONTROL, null);
+            }
+            default -> throw new XsError("EINVAL");
+        };
+    }
+
+    // --- helpers --------------------------------------------------------------------------------
+
+    private static String arg(List<String> a, int i) throws XsError {
+        if (a.size() <= i) throw new XsError("EINVAL");
+        return a.get(i);
+    }
+
+    private String path(Connection c, String p) throws XsError {
+        String abs = XsPaths.canonical(c.domid, p);
+        if (abs == null || abs.startsWith("@")) throw new XsError("EINVAL");
+        if (!c.privileged() && p.length() > quotas.get(c.domid, Quotas.PATH_MAX)) throw new XsError("ENOSPC");
+        return abs;
+    }
+
+    private static int domid(String s) throws XsError {
+        int d = number(s);
+        if (d < 0 || d >= 0x7FF0) throw new XsError("EINVAL");
+        return d;
+    }
+
+    private static int number(String s) throws XsError {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new XsError("EINVAL");
+        }
+    }
+
+    private static void privileged(Connection c) throws XsError {
+        if (!c.privileged()) throw new XsError("EACCES");
+    }
+
+    private TreeView view(Connection c, XsMessage m) throws XsError {
+        if (m.txId() == 0) return tree;
+        Tree.Transaction t = c.transactions.get(m.txId());
+        if (t == null) throw new XsError("ENOENT");
+        return t;
+    }
+
+    private int access(Connection c, Node n) {
+        return n.perms.accessOf(c.domid, c.privileged(), c.target);
+    }
+
+    private Node readable(Connection c, TreeView v, String p) throws XsError {
+        Node n = v.get(p);
+        if (n == null) throw new XsError(errnoForMissing(c, v, p, Permissions.READ));
+        if ((access(c, n) & Permissions.READ) == 0) throw new XsError("EACCES");
+        return n;
+    }
+
+    private Node writable(Connection c, TreeView v, String p) throws XsError {
+        Node n = v.get(p);
+        if (n == null) throw new XsError(errnoForMissing(c, v, p, Permissions.WRITE));
+        if ((access(c, n) & Permissions.WRITE) == 0) throw new XsError("EACCES");
+        return n;
+    }
+
+    /** errno_from_parents: a missing node under an inaccessible ancestor is EACCES, not ENOENT. */
+    private String errnoForMissing(Connection c, TreeView v, String p, int perm) {
+        String q = p;
+        while (!q.equals("/")) {
+            q = XsPaths.parent(q);
+            Node n = v.get(q);
+            if (n != null) return (access(c, n) & perm) == perm ? "ENOENT" : "EACCES";
+        }
+        return "ENOENT";
+    }
+
+    private static byte[] joinNul(List<String> items, boolean extraNul) {
+        StringBuilder sb = new StringBuilder();
+        for (String s : items) sb.append(s).append('\0');
+        if (extraNul) sb.append('\0');
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Creates {@code p} and any missing parents; the nearest existing ancestor must be writable. */
+    private void create(Connection c, TreeView v, String p, byte[] value, int txId) throws XsError {
+        List<String> missing = new ArrayList<>();
+        String q = p;
+        Node ancestor;
+        while ((ancestor = v.get(q)) == null) {
+            missing.add(q);
+            q = XsPaths.parent(q);
+        }
+        if ((access(c, ancestor) & Permissions.WRITE) == 0) throw new XsError("EACCES");
+        if (!c.privileged() && quotas.exceeded(c.domid, Quotas.NODES, tree.nodesOwnedBy(c.domid) + (long) missing.size())) {
+            throw new XsError("ENOSPC");
+        }
+        // C xenstored: a new node inherits its parent's permissions; unprivileged creators own it
+        Permissions inherited = c.privileged() ? ancestor.perms : ancestor.perms.withOwner(c.domid);
+        Node parent = ancestor.copy();
+        for (int i = missing.size() - 1; i >= 0; i--) {
+            String np = missing.get(i);
+            parent.children.add(XsPaths.baseName(np));
+            v.put(parent);
+            Node n = new Node(np, i == 0 ? value : new byte[0], inherited, new ArrayList<>());
+            parent = n;
+        }
+        v.put(parent);
+        changed(c, v, p, false);
+    }
+
+    private Reply write(Connection c, XsMessage m) throws XsError {
+        byte[] pl = m.payload();
+        int nul = -1;
+        for (int i = 0; i < pl.length; i++) if (pl[i] == 0) { nul = i; break; }
+        if (nul < 0) throw new XsError("EINVAL");
+        String p = path(c, new String(pl, 0, nul, StandardCharsets.UTF_8));
+        byte[] value = Arrays.copyOfRange(pl, nul + 1, pl.length);
+        if (!c.privileged() && quotas.exceeded(c.domid, Quotas.NODE_SIZE, value.length)) throw new XsError("ENOSPC");
+        TreeView v = view(c, m);
+        Node n = v.get(p);
+        if (n == null) {
+            create(c, v, p, value, m.txId());
+        } else {
+            writable(c, v, p);
+            Node w = n.copy();
+            w.value = value;
+            v.put(w);
+            changed(c, v, p, false);
+        }
+        return ok(XS_WRITE, p);
+    }
+
+    private Reply rm(Connection c, XsMessage m, String p) throws XsError {
+        if (p.equals("/")) throw new XsError("EINVAL");
+        TreeView v = view(c, m);
+        Node n = v.get(p);
+        if (n == null) {
+            Node parent = v.get(XsPaths.parent(p));
+            if (parent != null && (access(c, parent) & Permissions.WRITE) != 0) return ok(XS_RM, p);
+            throw new XsError(errnoForMissing(c, v, p, Permissions.WRITE));
+        }
+        writable(c, v, p);
+        Node parent = v.get(XsPaths.parent(p)).copy();
+        parent.children.remove(XsPaths.baseName(p));
+        // watches of the removed subtree see the change while its permissions are still known
+        changed(c, v, p, true);
+        removeSubtree(v, n);
+        v.put(parent);
+        return ok(XS_RM, p);
+    }
+
+    private void removeSubtree(TreeView v, Node n) {
+        for (String child : new ArrayList<>(n.children)) {
+            Node ch = v.get(n.path.equals("/") ? "/" + child : n.path + "/" + child);
+            if (ch != null) removeSubtree(v, ch);
+        }
+        v.remove(n.path);
+    }
+
+    private Reply setPerms(Connection c, XsMessage m, List<String> a) throws XsError {
+        if (a.size() < 2) throw new XsError("EINVAL");
+        String p = path(c, a.get(0));
+        Permissions perms = Permissions.parse(a.subList(1, a.size()));
+        if (perms == null) throw new XsError("EINVAL");
+        if (!c.privileged() && quotas.exceeded(c.domid, Quotas.PERMISSIONS, perms.entries().size())) throw new XsError("ENOSPC");
+        TreeView v = view(c, m);
+        Node n = writable(c, v, p);
+        if (!c.privileged() && perms.owner() != n.perms.owner()) throw new XsError("EPERM");
+        Node w = n.copy();
+        w.perms = perms;
+        v.put(w);
+        changed(c, v, p, false);
+        return ok(XS_SET_PERMS, p);
+    }
+
+    private Reply directoryPart(Connection c, XsMessage m, List<String> a) throws XsError {
+        if (m.countStrings() != 2) throw new XsError("EINVAL");
+        String p = path(c, a.get(0));
+        Node n = readable(c, view(c, m), p);
+        int off;
+        try {
+            off = Integer.parseInt(a.get(1));
+        } catch (NumberFormatException e) {
+            off = 0; // C uses atoi()
+        }
+        byte[] children = joinNul(n.children, false);
+        byte[] gen = (Long.toUnsignedString(n.generation) + "\0").getBytes(StandardCharsets.UTF_8);
+        if (off < 0 || off >= children.length) {
+            byte[] out = Arrays.copyOf(gen, gen.length + 1);
+            return new Reply(XS_DIRECTORY_PART, out, p);
+        }
+        int maxlen = XENSTORE_PAYLOAD_MAX - gen.length - 1;
+        int len = 0;
+        int i = off;
+        while (true) {
+            int e = i;
+            while (children[e] != 0) e++;
+            int clen = e - i;
+            if (len + clen >= maxlen) break;
+            len += clen + 1;
+            i = e + 1;
+            if (off + len == children.length) break;
+        }
+        boolean end = off + len == children.length;
+        byte[] out = new byte[gen.length + len + (end ? 1 : 0)];
+        System.arraycopy(gen, 0, out, 0, gen.length);
+        System.arraycopy(children, off, out, gen.length, len);
+        return new Reply(XS_DIRECTORY_PART, out, p);
+    }
+
+    private Reply watch(Connection c, XsMessage m, List<String> a, List<Runnable> after) throws XsError {
+        if (a.size() < 2) throw new XsError("EINVAL");
+        String raw = a.get(0);
+        String token = a.get(1);
+        boolean relative = !raw.startsWith("/") && !raw.startsWith("@");
+        String wp = raw.startsWith("@") ? XsPaths.canonical(c.domid, raw) : path(c, raw);
+        if (wp == null) throw new XsError("EINVAL");
+        if (watches.exists(c, wp, token)) throw new XsError("EEXIST");
+        if (!c.privileged() && quotas.exceeded(c.domid, Quotas.WATCHES, watches.count(c) + 1L)) throw new XsError("ENOSPC");
+        Watches.Watch w = new Watches.Watch(c, wp, token, relative);
+        watches.add(w);
+        after.add(() -> sendWatchEvent(w, wp)); // the initial event follows the reply
+        return ok(XS_WATCH, wp);
+    }
+
+    private Reply transactionEnd(Connection c, XsMessage m, List<String> a) throws XsError {
+        Tree.Transaction t = c.transactions.get(m.txId());
+        if (m.txId() == 0 || t == null) throw new XsError("ENOENT");
+        String arg = arg(a, 0);
+        if (!arg.equals("T") && !arg.equals("F")) throw new XsError("EINVAL");
+        c.transactions.remove(m.txId());
+        if (arg.equals("F")) return ok(XS_TRANSACTION_END, null);
+        if (!c.privileged() && quotas.exceeded(c.domid, Quotas.TRANSACTION_NODES, t.accessedNodes())) throw new XsError("ENOSPC");
+        if (!t.valid()) throw new XsError("EAGAIN");
+        t.apply();
+        for (Map.Entry<String, Boolean> ch : t.changes.entrySet()) fire(ch.getKey(), ch.getValue(), null);
+        return ok(XS_TRANSACTION_END, null);
+    }
+
+    private Reply introduce(Connection c, List<String> a) throws XsError {
+        privileged(c);
+        if (a.size() < 3) throw new XsError("EINVAL");
+        int d = domid(a.get(0));
+        long gfn;
+        int port;
+        try {
+            gfn = Long.parseLong(a.get(1));
+            port = Integer.parseInt(a.get(2));
+        } catch (NumberFormatException e) {
+            throw new XsError("EINVAL");
+        }
+        if (d == 0 || port <= 0) throw new XsError("EINVAL");
+        if (introduced.containsKey(d)) return ok(XS_INTRODUCE, null);
+        introduced.put(d, new long[] {gfn, port});
+        if (listener != null) listener.introduced(d, gfn, port);
+        fire(XsPaths.INTRODUCE_DOMAIN, false, null);
+        return ok(XS_INTRODUCE, null);
+    }
+
+    private Reply release(Connection c, List<String> a) throws XsError {
+        privileged(c);
+        int d = domid(arg(a, 0));
+        if (introduced.remove(d) == null) throw new XsError("ENOENT");
+        for (Connection x : new ArrayList<>(connections.values())) {
+            if (x.domid == d && !x.transport.equals("local")) disconnect(x);
+        }
+        quotas.forget(d);
+        domainFeatures.remove(d);
+        if (listener != null) listener.released(d);
+        fire(XsPaths.RELEASE_DOMAIN, false, null);
+        return ok(XS_RELEASE, null);
+    }
+
+    private Reply getQuota(Connection c, List<String> a) throws XsError {
+        privileged(c);
+        if (a.isEmpty()) return new Reply(XS_GET_QUOTA, (quotas.names() + "\0").getBytes(StandardCharsets.UTF_8), null);
+        Integer d = a.size() >= 2 ? domid(a.get(0)) : null;
+        String name = a.get(a.size() >= 2 ? 1 : 0);
+        if (!quotas.known(name)) throw new XsError("EINVAL");
+        return new Reply(XS_GET_QUOTA, (quotas.get(d, name) + "\0").getBytes(StandardCharsets.UTF_8), null);
+    }
+
+    private Reply setQuota(Connection c, List<String> a) throws XsError {
+        privileged(c);
+        if (a.size() < 2) throw new XsError("EINVAL");
+        Integer d = a.size() >= 3 ? domid(a.get(0)) : null;
+        String name = a.get(a.size() >= 3 ? 1 : 0);
+        int v = number(a.get(a.size() >= 3 ? 2 : 1));
+        if (!quotas.known(name) || v < 0) throw new XsError("EINVAL");
+        quotas.set(d, name, v);
+        return ok(XS_SET_QUOTA, null);
+    }
+
+    // --- watches --------------------------------------------------------------------------------
+
+    private void changed(Connection c, TreeView v, String p, boolean removed) {
+        if (v instanceof Tree.Transaction t) {
+            t.changes.merge(p, removed, (x, y) -> x || y);
+        } else {
+            fire(p, removed, v);
+        }
+    }
+
+    /** Fires watches for a change at {@code p}; watchers only see nodes they may read. */
+    private void fire(String p, boolean removed, TreeView v) {
+        for (Watches.Watch w : watches.matching(p, removed)) {
+            if (!p.startsWith("@")) {
+                Node n = tree.get(p);
+                if (n != null && (access(w.conn(), n) & Permissions.READ) == 0) continue;
+            }
+            sendWatchEvent(w, p);
+        }
+    }
+
+    private void sendWatchEvent(Watches.Watch w, String p) {
+        if (w.conn().closed) return;
+        String reported = w.relative() ? XsPaths.relativeTo(w.conn().domid, p) : p;
+        if (log != null) {
+            log.event(w.conn().domid, COMP, "XS_WATCH_EVENT").with("path", reported).with("token", w.token()).emit();
+        }
+        w.conn().sink.accept(XsMessage.of(XS_WATCH_EVENT, 0, 0, reported, w.token()));
+    }
+}

@@ -1,0 +1,76 @@
+package xensim.cli;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Behaviors;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import xensim.dom0.xenstored.XenstoredActor;
+import xensim.dom0.xenstored.XenstoredCore;
+import xensim.dom0.xenstored.XenstoredSocketServer;
+import xensim.platform.EventLog;
+import xensim.platform.JsonLinesFileSink;
+import xensim.platform.Mode;
+import xensim.platform.SimSystem;
+
+/**
+ * {@code xensim xenstored --socket PATH}: a standalone simulated xenstored for real dom0 tools
+ * ({@code XENSTORED_PATH=PATH xenstore-ls}). Runs on real threads and real time; stays up until
+ * killed.
+ */
+@Command(name = "xenstored", description = "Serve a simulated xenstored on a unix socket for real xenstore tools.")
+public final class XenstoredCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--socket", required = true, description = "unix socket path to listen on (what XENSTORED_PATH names)")
+    Path socket;
+
+    @Option(names = "--out", description = "write the JSON event log to DIR/events.jsonl")
+    Path out;
+
+    @Option(names = "--flavour", defaultValue = "c", description = "c (C xenstored) or ocaml (oxenstored); default ${DEFAULT-VALUE}")
+    String flavour;
+
+    /** Set by tests to stop the server; null when run from the command line. */
+    CountDownLatch stop;
+
+    @Override
+    public Integer call() throws Exception {
+        XenstoredCore.Flavour fl;
+        try {
+            fl = XenstoredCore.Flavour.parse(flavour);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        if (Files.isDirectory(socket)) throw new BadInputException(socket + " is a directory");
+        EventLog log = new EventLog();
+        if (out != null) {
+            Files.createDirectories(out);
+            log.addSink(new JsonLinesFileSink(out.resolve("events.jsonl")));
+        }
+        CompletableFuture<ActorRef<XenstoredActor.Command>> ref = new CompletableFuture<>();
+        try (SimSystem<Void> sim = SimSystem.start("xenstored", Mode.THREADED, 0, log, 1.0, seam -> Behaviors.setup(ctx -> {
+            XenstoredCore core = new XenstoredCore(fl, seam.events());
+            core.initDom0("Domain-0");
+            ref.complete(ctx.spawn(XenstoredActor.create(seam, core, null), "xenstored"));
+            return Behaviors.empty();
+        }));
+             XenstoredSocketServer server = new XenstoredSocketServer(socket, ref.get(30, TimeUnit.SECONDS))) {
+            spec.commandLine().getOut().println("listening on " + server.path());
+            spec.commandLine().getOut().flush();
+            if (stop != null) stop.await();
+            else new CountDownLatch(1).await();
+        } finally {
+            log.close();
+        }
+        return Main.EXIT_CLEAN;
+    }
+}
