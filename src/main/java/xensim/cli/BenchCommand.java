@@ -12,7 +12,7 @@ import xensim.platform.Mode;
 
 /** {@code xensim bench}: performance figures as ratios measured in one run. */
 @Command(name = "bench", description = "Measure performance (figures are ratios within one run).",
-        subcommands = {BenchCommand.Akka.class})
+        subcommands = {BenchCommand.Akka.class, BenchCommand.Xenstored.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -20,6 +20,46 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "xenstored", description = "xenstored READ/WRITE requests per second through a guest ring and the unix socket.")
+    static final class Xenstored implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--requests", defaultValue = "200000", description = "requests per ring measurement (default ${DEFAULT-VALUE})")
+        int requests;
+
+        @Override
+        public Integer call() throws Exception {
+            if (requests < 1000) throw new BadInputException("--requests must be >= 1000");
+            PrintWriter out = spec.commandLine().getOut();
+            double tell = RawTellBench.messagesPerSecond(Mode.DETERMINISTIC, 1, 1_000_000, 3);
+            double ringRead = median(() -> xensim.bench.XenstoredBench.ringRequestsPerSecond(xensim.abi.XsWire.XS_READ, requests, 32));
+            double ringWrite = median(() -> xensim.bench.XenstoredBench.ringRequestsPerSecond(xensim.abi.XsWire.XS_WRITE, requests, 32));
+            double sockRead = median(() -> xensim.bench.XenstoredBench.socketRequestsPerSecond(xensim.abi.XsWire.XS_READ, requests / 10));
+            double sockWrite = median(() -> xensim.bench.XenstoredBench.socketRequestsPerSecond(xensim.abi.XsWire.XS_WRITE, requests / 10));
+            new BenchTable("path", "requests/s", "vs raw tell")
+                    .row("raw Akka tell, deterministic (msg/s)", BenchTable.num(tell), "1.00")
+                    .row("ring READ (deterministic, 32 in flight)", BenchTable.num(ringRead), String.format("%.3f", ringRead / tell))
+                    .row("ring WRITE (deterministic, 32 in flight)", BenchTable.num(ringWrite), String.format("%.3f", ringWrite / tell))
+                    .row("socket READ (threaded, 1 in flight)", BenchTable.num(sockRead), String.format("%.3f", sockRead / tell))
+                    .row("socket WRITE (threaded, 1 in flight)", BenchTable.num(sockWrite), String.format("%.3f", sockWrite / tell))
+                    .print(out);
+            out.printf("target: >= 200,000 ring READs/s on one core -> %s%n", ringRead >= 200_000 ? "met" : "NOT met");
+            out.flush();
+            return Main.EXIT_CLEAN;
+        }
+
+        private interface Measure {
+            double run() throws Exception;
+        }
+
+        private static double median(Measure m) throws Exception {
+            double[] r = {m.run(), m.run(), m.run()};
+            java.util.Arrays.sort(r);
+            return r[1];
+        }
     }
 
     @Command(name = "akka", description = "Raw Akka tell throughput on both runtimes (the baseline of every other figure).")
