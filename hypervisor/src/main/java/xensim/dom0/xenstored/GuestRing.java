@@ -62,6 +62,18 @@ final class GuestRing implements XenstoredCore.DomainListener {
     private final ActorRef<HypervisorActor.Command> hypervisor;
     private final Map<Integer, Ring> rings = new HashMap<>();
     private final byte[] buf = new byte[XsWire.XENSTORE_RING_SIZE];
+    /** Domains awaiting their ring map / bind replies, in issue order (one adapter per reply class). */
+    private final java.util.ArrayDeque<Integer> mapWaiters = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<Integer> bindWaiters = new java.util.ArrayDeque<>();
+    private ActorRef<Hypervisor.GrantMapped> mapAdapter;
+    private ActorRef<Hypervisor.EvtchnPort> bindAdapter;
+    private ActorRef<HypervisorActor.EvtchnUpcall> upcallAdapter;
+
+    /** One adapter for every ring's upcalls; the local port says whose ring it is. */
+    private ActorRef<HypervisorActor.EvtchnUpcall> upcallAdapter() {
+        if (upcallAdapter == null) upcallAdapter = ctx.messageAdapter(HypervisorActor.EvtchnUpcall.class, u -> new Kick(-1, u.port()));
+        return upcallAdapter;
+    }
 
     GuestRing(ActorContext<XenstoredActor.Command> ctx, Seam seam, XenstoredCore core,
               ActorRef<HypervisorActor.Command> hypervisor) {
@@ -76,10 +88,14 @@ final class GuestRing implements XenstoredCore.DomainListener {
         if (hypervisor == null) return; // standalone xenstored: no guests
         Ring r = new Ring(domid, port);
         rings.put(domid, r);
-        hypervisor.tell(new HypervisorActor.MapGrantRef(0, domid, GrantTableAbi.GNTTAB_RESERVED_XENSTORE, false,
-                ctx.messageAdapter(Hypervisor.GrantMapped.class, g -> new Mapped(domid, g))));
-        hypervisor.tell(new HypervisorActor.EvtchnBindInterdomain(0, domid, port,
-                ctx.messageAdapter(Hypervisor.EvtchnPort.class, p -> new Bound(domid, p))));
+        if (mapAdapter == null) {
+            mapAdapter = ctx.messageAdapter(Hypervisor.GrantMapped.class, g -> new Mapped(mapWaiters.isEmpty() ? -1 : mapWaiters.poll(), g));
+            bindAdapter = ctx.messageAdapter(Hypervisor.EvtchnPort.class, p -> new Bound(bindWaiters.isEmpty() ? -1 : bindWaiters.poll(), p));
+        }
+        mapWaiters.add(domid);
+        hypervisor.tell(new HypervisorActor.MapGrantRef(0, domid, GrantTableAbi.GNTTAB_RESERVED_XENSTORE, false, mapAdapter));
+        bindWaiters.add(domid);
+        hypervisor.tell(new HypervisorActor.EvtchnBindInterdomain(0, domid, port, bindAdapter));
     }
 
     @Override
@@ -109,18 +125,22 @@ final class GuestRing implements XenstoredCore.DomainListener {
                 attachIfReady(r);
         } else if (c instanceof Bound b) {
                 Ring r = rings.get(b.domid());
-                if (r == null) return;
+                if (r == null) {
+                    if (b.reply().rc() == 0) hypervisor.tell(new HypervisorActor.EvtchnClose(0, b.reply().port(), null));
+                    return;
+                }
                 if (b.reply().rc() != 0) {
                     r.dead = true;
                     return;
                 }
                 r.localPort = b.reply().port();
                 hypervisor.tell(new HypervisorActor.BindUpcall(0, r.localPort,
-                        ctx.messageAdapter(HypervisorActor.EvtchnUpcall.class, u -> new Kick(r.domid, u.port())), null));
+                        upcallAdapter(), null));
                 attachIfReady(r);
         } else if (c instanceof Kick k) {
-                Ring r = rings.get(k.domid());
-                if (r != null && r.ready() && !r.dead) service(r);
+                for (Ring r : rings.values()) {
+                    if (r.localPort == k.port() && r.ready() && !r.dead) service(r);
+                }
         }
     }
 

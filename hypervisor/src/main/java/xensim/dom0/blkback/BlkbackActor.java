@@ -1,0 +1,493 @@
+package xensim.dom0.blkback;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PreRestart;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import xensim.abi.Blkif;
+import xensim.abi.GrantTableAbi;
+import xensim.abi.XenbusState;
+import xensim.abi.XsMessage;
+import xensim.dom0.Dom0XsClient;
+import xensim.dom0.xenstored.XenstoredActor;
+import xensim.platform.Seam;
+import xensim.xen.GrantMapping;
+import xensim.xen.GrantMappingFault;
+import xensim.xen.Hypervisor;
+import xensim.xen.HypervisorActor;
+
+/**
+ * blkback: one actor per vbd, serving a frontend's blkif ring from a raw image file. The xenbus
+ * handshake follows {@link BlkbackXenbus}; requests are validated ({@link BlkifValidation}), their
+ * segments mapped through the hypervisor (GRANT_MAP / FOREIGN_WRITE / GRANT_UNMAP happen there),
+ * serviced after a seeded latency ({@link LatencyModel}, at most queue-depth at once) and
+ * acknowledged only once the data is in the file. Fault hooks: {@link Crash} (the supervisor
+ * restarts it; the new incarnation rebuilds from xenstore and the disk and re-serves what was
+ * consumed but not answered), {@link Stall}, {@link SlowDown}.
+ */
+public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
+
+    public sealed interface Command {}
+
+    /** The vbd: frontend domain and device id, xenstore paths, image and latency. */
+    public record Config(int frontendDom, int devid, String backendPath, String frontendPath, Path image,
+                         boolean readOnly, long latencyMeanNanos, double tailProbability, double tailFactor,
+                         int queueDepth) {}
+
+    /** nemesis backend-crash: the actor fails; its supervisor restarts it. */
+    public record Crash() implements Command {}
+
+    /** nemesis backend-stall: nothing completes for {@code nanos}. */
+    public record Stall(long nanos) implements Command {}
+
+    /** nemesis backend-slow: latencies multiplied by {@code factor}. */
+    public record SlowDown(double factor) implements Command {}
+
+    /** Toolstack: the device is being removed. */
+    public record Shutdown() implements Command {}
+
+    private record XsIn(XsMessage m) implements Command {}
+
+    private record XsOpened(int connId) implements Command {}
+
+    /** Every GNTTABOP_map_grant_ref reply (one adapter: Akka keeps one per class). */
+    private record MapReply(Hypervisor.GrantMapped g) implements Command {}
+
+    private record BindReply(Hypervisor.EvtchnPort p) implements Command {}
+
+    private record Kick() implements Command {}
+
+
+    private record Complete(long key) implements Command {}
+
+    private static final class InFlight {
+        final long key;
+        final Blkif.Request req;
+        final GrantMapping[] maps;
+        final int[] handles;
+        int replies;
+        boolean failed;
+
+        InFlight(long key, Blkif.Request req) {
+            this.key = key;
+            this.req = req;
+            this.maps = new GrantMapping[req.segments().length];
+            this.handles = new int[req.segments().length];
+            java.util.Arrays.fill(handles, -1);
+        }
+    }
+
+    private static final String COMP = "blkback";
+
+    public static Behavior<Command> create(Seam seam, Config cfg, ActorRef<HypervisorActor.Command> hypervisor,
+                                           ActorRef<XenstoredActor.Command> xenstored) {
+        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored)))
+                .onFailure(IllegalStateException.class, SupervisorStrategy.restart());
+    }
+
+    private final Seam seam;
+    private final Config cfg;
+    private final ActorRef<HypervisorActor.Command> hv;
+    private final Dom0XsClient xs;
+    private final DiskImage disk;
+    private final LatencyModel latency;
+    private final int dom;
+    private XenbusState state = XenbusState.Unknown;
+    private Xring ring;
+    private final Map<Long, InFlight> inFlight = new LinkedHashMap<>();
+    private final Set<Integer> liveHandles = new HashSet<>();
+    private long nextKey;
+    private boolean disconnecting;
+    private XenbusState afterDisconnect;
+    private boolean connecting;
+    private int incarnation;
+    /**
+     * Continuations of outstanding hypercalls, in issue order: the hypervisor answers one
+     * caller's requests in order, so the head of the queue owns the next reply.
+     */
+    private final java.util.ArrayDeque<java.util.function.Consumer<Hypervisor.GrantMapped>> mapWaiters = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<java.util.function.Consumer<Hypervisor.EvtchnPort>> bindWaiters = new java.util.ArrayDeque<>();
+    private final ActorRef<Hypervisor.GrantMapped> mapAdapter;
+    private final ActorRef<Hypervisor.EvtchnPort> bindAdapter;
+
+    /** The mapped shared ring and its event channel. */
+    private static final class Xring {
+        xensim.abi.SharedRing.BackRing back;
+        int handle = -1;
+        int localPort = -1;
+        GrantMapping page;
+    }
+
+    private BlkbackActor(ActorContext<Command> ctx, Seam seam, Config cfg, ActorRef<HypervisorActor.Command> hv,
+                         ActorRef<XenstoredActor.Command> xenstored) throws IOException {
+        super(ctx);
+        this.seam = seam;
+        this.cfg = cfg;
+        this.hv = hv;
+        this.dom = cfg.frontendDom();
+        this.xs = new Dom0XsClient(xenstored);
+        this.disk = DiskImage.open(cfg.image(), cfg.readOnly());
+        this.latency = new LatencyModel(cfg.latencyMeanNanos(), cfg.tailProbability(), cfg.tailFactor(), cfg.queueDepth(),
+                seam.random("blkback/" + dom + "/" + cfg.devid()));
+        this.mapAdapter = ctx.messageAdapter(Hypervisor.GrantMapped.class, MapReply::new);
+        this.bindAdapter = ctx.messageAdapter(Hypervisor.EvtchnPort.class, BindReply::new);
+        xenstored.tell(new XenstoredActor.OpenLocal(0, ctx.messageAdapter(XsMessage.class, XsIn::new),
+                ctx.messageAdapter(XenstoredActor.Opened.class, o -> new XsOpened(o.connId()))));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(XsOpened.class, m -> {
+                    xs.opened(m.connId());
+                    start();
+                    return this;
+                })
+                .onMessage(XsIn.class, m -> {
+                    xs.onMessage(m.m());
+                    return this;
+                })
+                .onMessage(MapReply.class, m -> {
+                    java.util.function.Consumer<Hypervisor.GrantMapped> k = mapWaiters.poll();
+                    if (k != null) k.accept(m.g());
+                    else if (m.g().status() == GrantTableAbi.GNTST_okay) hv.tell(new HypervisorActor.UnmapGrantRef(0, m.g().handle(), null));
+                    return this;
+                })
+                .onMessage(BindReply.class, m -> {
+                    java.util.function.Consumer<Hypervisor.EvtchnPort> k = bindWaiters.poll();
+                    if (k != null) k.accept(m.p());
+                    return this;
+                })
+                .onMessage(Kick.class, m -> {
+                    consume();
+                    return this;
+                })
+                .onMessage(Complete.class, this::onComplete)
+                .onMessage(Crash.class, m -> {
+                    seam.events().event(dom, COMP, "BACKEND_CRASH").with("devid", cfg.devid()).with("inFlight", inFlight.size()).emit();
+                    throw new IllegalStateException("blkback " + dom + "/" + cfg.devid() + " crashed (injected)");
+                })
+                .onMessage(Stall.class, m -> {
+                    latency.stallUntil(seam.nowNanos() + m.nanos());
+                    return this;
+                })
+                .onMessage(SlowDown.class, m -> {
+                    latency.slowDown(m.factor());
+                    return this;
+                })
+                .onMessage(Shutdown.class, m -> {
+                    releaseEverything();
+                    return Behaviors.stopped();
+                })
+                .onSignal(PreRestart.class, s -> {
+                    releaseEverything(); // the process died: its grant mappings and ports go with it
+                    return this;
+                })
+                .onSignal(PostStop.class, s -> {
+                    releaseEverything();
+                    return this;
+                })
+                .build();
+    }
+
+    // --- xenbus ------------------------------------------------------------------------------
+
+    private void start() {
+        xs.read(cfg.backendPath() + "/state", s -> {
+            XenbusState recorded = XenbusState.parse(s);
+            if (recorded == null || recorded == XenbusState.Initialising || recorded == XenbusState.Unknown) {
+                xs.write(cfg.backendPath() + "/feature-flush-cache", "1", null);
+                xs.write(cfg.backendPath() + "/feature-discard", "1", null);
+                switchState(XenbusState.InitWait);
+            } else {
+                // a restarted incarnation: what the node says, but no ring yet (reconnect if needed)
+                incarnation++;
+                state = recorded == XenbusState.Connected ? XenbusState.InitWait : recorded;
+            }
+            xs.watch(cfg.frontendPath() + "/state", "fe", p -> xs.read(cfg.frontendPath() + "/state", this::onFrontendState));
+        });
+    }
+
+    private void onFrontendState(String value) {
+        XenbusState fe = XenbusState.parse(value);
+        switch (BlkbackXenbus.onFrontendState(fe, state)) {
+            case CONNECT -> connect();
+            case DISCONNECT_THEN_CLOSING -> disconnect(XenbusState.Closing);
+            case CLOSED -> disconnect(XenbusState.Closed);
+            case INIT_WAIT -> switchState(XenbusState.InitWait);
+            case NONE -> { }
+        }
+    }
+
+    private void switchState(XenbusState to) {
+        if (to == state) return;
+        XenbusState from = state;
+        state = to;
+        seam.events().event(dom, COMP, "XENBUS_STATE").with("path", cfg.backendPath() + "/state")
+                .with("from", from.name()).with("to", to.name()).emit();
+        xs.write(cfg.backendPath() + "/state", Integer.toString(to.code()), null);
+    }
+
+    private void connect() {
+        if (connecting || ring != null) return;
+        connecting = true;
+        String fe = cfg.frontendPath();
+        xs.read(fe + "/ring-ref", ref -> xs.read(fe + "/event-channel", port -> xs.read(fe + "/protocol", proto -> {
+            Integer gref = parseInt(ref);
+            Integer evt = parseInt(port);
+            if (gref == null || evt == null || (proto != null && !proto.isEmpty() && !proto.equals("x86_64-abi"))) {
+                connecting = false;
+                seam.events().event(dom, COMP, "BACKEND_ERROR").with("devid", cfg.devid())
+                        .with("detail", "bad ring-ref/event-channel/protocol: " + ref + "/" + port + "/" + proto).emit();
+                return;
+            }
+            Xring r = new Xring();
+            ring = r;
+            r.localPort = -1;
+            mapGrant(gref, false, this::onRingMapped);
+            bindWaiters.add(this::onBound);
+            hv.tell(new HypervisorActor.EvtchnBindInterdomain(0, dom, evt, bindAdapter));
+        })));
+    }
+
+    private void mapGrant(int gref, boolean readonly, java.util.function.Consumer<Hypervisor.GrantMapped> k) {
+        mapWaiters.add(k);
+        hv.tell(new HypervisorActor.MapGrantRef(0, dom, gref, readonly, mapAdapter));
+    }
+
+    private void onRingMapped(Hypervisor.GrantMapped g) {
+        if (ring == null || g.status() != GrantTableAbi.GNTST_okay) {
+            if (g.status() == GrantTableAbi.GNTST_okay) hv.tell(new HypervisorActor.UnmapGrantRef(0, g.handle(), null));
+            else failConnect("ring map " + GrantTableAbi.gntstName(g.status()));
+            return;
+        }
+        ring.page = g.mapping();
+        ring.handle = g.handle();
+        liveHandles.add(ring.handle);
+        // BACK_RING_ATTACH at the shared rsp_prod: a restarted backend re-serves what its previous
+        // incarnation consumed but never answered
+        int start = incarnation > 0 ? ring.page.getIntAcquire(xensim.abi.SharedRing.RSP_PROD) : 0;
+        ring.back = new xensim.abi.SharedRing.BackRing(ring.page, Blkif.ENTRY_SIZE, start);
+        maybeConnected();
+    }
+
+    private void onBound(Hypervisor.EvtchnPort p) {
+        if (ring == null) {
+            if (p.rc() == 0) hv.tell(new HypervisorActor.EvtchnClose(0, p.port(), null));
+            return;
+        }
+        if (p.rc() != 0) {
+            failConnect("bind_interdomain " + p.rc());
+            return;
+        }
+        ring.localPort = p.port();
+        hv.tell(new HypervisorActor.BindUpcall(0, ring.localPort,
+                getContext().messageAdapter(HypervisorActor.EvtchnUpcall.class, u -> new Kick()), null));
+        maybeConnected();
+    }
+
+    private void failConnect(String why) {
+        seam.events().event(dom, COMP, "BACKEND_ERROR").with("devid", cfg.devid()).with("detail", why).emit();
+        releaseRing();
+        connecting = false;
+    }
+
+    private void maybeConnected() {
+        if (ring == null || ring.back == null || ring.localPort < 0) return;
+        connecting = false;
+        xs.write(cfg.backendPath() + "/sectors", Long.toString(disk.sectors()), null);
+        xs.write(cfg.backendPath() + "/info", Integer.toString(cfg.readOnly() ? Blkif.VDISK_READONLY : 0), null);
+        xs.write(cfg.backendPath() + "/sector-size", "512", null);
+        switchState(XenbusState.Connected);
+        consume();
+    }
+
+    private void disconnect(XenbusState then) {
+        if (ring == null && !connecting) {
+            switchState(then);
+            return;
+        }
+        disconnecting = true;
+        afterDisconnect = then;
+        if (inFlight.isEmpty()) finishDisconnect();
+    }
+
+    private void finishDisconnect() {
+        releaseRing();
+        disconnecting = false;
+        switchState(afterDisconnect);
+    }
+
+    private void releaseRing() {
+        if (ring != null) {
+            if (ring.handle >= 0) unmap(ring.handle);
+            if (ring.localPort > 0) hv.tell(new HypervisorActor.EvtchnClose(0, ring.localPort, null));
+        }
+        ring = null;
+    }
+
+    private void releaseEverything() {
+        for (InFlight f : inFlight.values()) for (int h : f.handles) if (h >= 0) unmap(h);
+        inFlight.clear();
+        releaseRing();
+        for (int h : new ArrayList<>(liveHandles)) unmap(h);
+        xs.close();
+        try {
+            disk.close();
+        } catch (IOException ignored) {
+            // closing a file we only read and wrote
+        }
+    }
+
+    private void unmap(int handle) {
+        if (liveHandles.remove(handle)) hv.tell(new HypervisorActor.UnmapGrantRef(0, handle, null));
+    }
+
+    // --- requests ----------------------------------------------------------------------------
+
+    private void consume() {
+        while (ring != null && ring.back != null && !disconnecting && inFlight.size() < latency.queueDepth()) {
+            xensim.abi.SharedRing.BackRing b = ring.back;
+            int prod = b.sharedReqProd();
+            if (b.requestProdOverflow(prod)) { // a hostile frontend: Linux stops serving the ring
+                seam.events().event(dom, COMP, "BACKEND_ERROR").with("devid", cfg.devid())
+                        .with("detail", "frontend provided bogus ring requests (" + Integer.toUnsignedString(prod - b.rspProdPvt) + ")").emit();
+                disconnecting = true;
+                afterDisconnect = XenbusState.Closing;
+                if (inFlight.isEmpty()) finishDisconnect();
+                return;
+            }
+            if (b.unconsumedRequests() == 0) {
+                if (!b.finalCheckForRequests()) return;
+                continue;
+            }
+            Blkif.Request r;
+            try {
+                r = Blkif.readRequest(ring.page, b.slot(b.reqCons));
+            } catch (GrantMappingFault e) {
+                releaseRing();
+                return;
+            }
+            b.reqCons++;
+            begin(r);
+        }
+    }
+
+    private void begin(Blkif.Request r) {
+        long key = nextKey++;
+        InFlight f = new InFlight(key, r);
+        inFlight.put(key, f);
+        seam.events().event(dom, COMP, "RING_REQ").with("devid", cfg.devid()).with("id", r.id())
+                .with("op", Blkif.opName(r.operation())).with("sector", r.sectorNumber()).with("nr", r.nrSegments()).emit();
+        int status = BlkifValidation.check(r, disk.sectors(), cfg.readOnly());
+        if (status != Blkif.BLKIF_RSP_OKAY) {
+            finish(f, status);
+            return;
+        }
+        if (r.operation() == Blkif.BLKIF_OP_READ || r.operation() == Blkif.BLKIF_OP_WRITE) {
+            boolean readonly = r.operation() == Blkif.BLKIF_OP_WRITE; // the backend only reads the guest's data
+            for (int i = 0; i < r.segments().length; i++) {
+                final int seg = i;
+                mapGrant(r.segments()[i].gref(), readonly, g -> onSegMapped(key, seg, g));
+            }
+        } else {
+            seam.deliverAfter(latency.next(seam.nowNanos()), getContext().getSelf(), new Complete(key));
+        }
+    }
+
+    private void onSegMapped(long key, int seg, Hypervisor.GrantMapped g) {
+        InFlight f = inFlight.get(key);
+        if (f == null) { // released meanwhile
+            if (g.status() == GrantTableAbi.GNTST_okay) hv.tell(new HypervisorActor.UnmapGrantRef(0, g.handle(), null));
+            return;
+        }
+        f.replies++;
+        if (g.status() == GrantTableAbi.GNTST_okay) {
+            f.maps[seg] = g.mapping();
+            f.handles[seg] = g.handle();
+            liveHandles.add(g.handle());
+        } else {
+            f.failed = true;
+        }
+        if (f.replies == f.maps.length) {
+            if (f.failed) finish(f, Blkif.BLKIF_RSP_ERROR);
+            else seam.deliverAfter(latency.next(seam.nowNanos()), getContext().getSelf(), new Complete(f.key));
+        }
+    }
+
+    private Behavior<Command> onComplete(Complete c) {
+        InFlight f = inFlight.get(c.key());
+        if (f == null) return this;
+        Blkif.Request r = f.req;
+        int status = Blkif.BLKIF_RSP_OKAY;
+        try {
+            switch (r.operation()) {
+                case Blkif.BLKIF_OP_READ, Blkif.BLKIF_OP_WRITE -> {
+                    long pos = r.sectorNumber() * DiskImage.SECTOR_SIZE;
+                    for (int i = 0; i < r.segments().length; i++) {
+                        Blkif.Segment s = r.segments()[i];
+                        int off = s.firstSect() * DiskImage.SECTOR_SIZE;
+                        int len = (s.lastSect() - s.firstSect() + 1) * DiskImage.SECTOR_SIZE;
+                        byte[] buf = new byte[len];
+                        if (r.operation() == Blkif.BLKIF_OP_READ) {
+                            disk.read(pos, buf, 0, len);
+                            f.maps[i].putBytes(off, buf, 0, len); // the foreign write into the guest's page
+                        } else {
+                            f.maps[i].getBytes(off, buf, 0, len);
+                            disk.write(pos, buf, 0, len);
+                        }
+                        pos += len;
+                    }
+                }
+                case Blkif.BLKIF_OP_FLUSH_DISKCACHE -> disk.flush();
+                case Blkif.BLKIF_OP_DISCARD -> disk.discard(r.sectorNumber(), r.discardSectors());
+                default -> status = Blkif.BLKIF_RSP_EOPNOTSUPP;
+            }
+        } catch (GrantMappingFault | java.io.UncheckedIOException | IndexOutOfBoundsException e) {
+            status = Blkif.BLKIF_RSP_ERROR;
+        }
+        finish(f, status);
+        return this;
+    }
+
+    private void finish(InFlight f, int status) {
+        for (int h : f.handles) if (h >= 0) unmap(h);
+        inFlight.remove(f.key);
+        seam.events().event(dom, COMP, "RING_RSP").with("devid", cfg.devid()).with("id", f.req.id())
+                .with("op", Blkif.opName(f.req.operation())).with("status", Blkif.statusName(status)).emit();
+        if (ring != null && ring.back != null) {
+            try {
+                xensim.abi.SharedRing.BackRing b = ring.back;
+                Blkif.writeResponse(ring.page, b.slot(b.rspProdPvt), new Blkif.Response(f.req.id(), f.req.operation(), status));
+                b.rspProdPvt++;
+                if (b.pushResponsesAndCheckNotify()) hv.tell(new HypervisorActor.EvtchnSend(0, ring.localPort, null));
+            } catch (GrantMappingFault e) {
+                releaseRing();
+            }
+        }
+        if (disconnecting && inFlight.isEmpty()) finishDisconnect();
+        else consume();
+    }
+
+    private static Integer parseInt(String s) {
+        if (s == null) return null;
+        try {
+            return Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}

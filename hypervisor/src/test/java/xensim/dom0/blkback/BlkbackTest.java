@@ -1,0 +1,465 @@
+package xensim.dom0.blkback;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static xensim.abi.XsWire.*;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Behaviors;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import xensim.abi.Blkif;
+import xensim.abi.HvmParams;
+import xensim.abi.PageBytes;
+import xensim.abi.SharedRing;
+import xensim.abi.XsMessage;
+import xensim.dom0.xenstored.Connection;
+import xensim.dom0.xenstored.XenstoredActor;
+import xensim.dom0.xenstored.XenstoredCore;
+import xensim.platform.Event;
+import xensim.platform.EventLog;
+import xensim.platform.EventRecorder;
+import xensim.platform.Mode;
+import xensim.platform.SimSystem;
+import xensim.xen.DomainConfig;
+import xensim.xen.GrantTableGuest;
+import xensim.xen.GuestMemory;
+import xensim.xen.Hypervisor;
+import xensim.xen.HypervisorActor;
+
+/**
+ * A byte-level blkfront driving blkback: handshake, random verified I/O with several requests
+ * in flight, flush, discard, close and reconnect, hostile requests, and a crash mid-I/O.
+ */
+class BlkbackTest {
+    static final int DEVID = 51712;
+    static final long SECTORS = 4096; // 2 MiB
+    static final long RING_GFN = 0x20;
+
+    /** Commands to the test frontend, run on the simulation thread. */
+    record Do(Consumer<Fe> action) {}
+
+    /** The frontend's state; only touched on the simulation thread. */
+    static final class Fe {
+        Hypervisor hv;
+        ActorRef<HypervisorActor.Command> hyp;
+        ActorRef<BlkbackActor.Command> backend;
+        XenstoredCore core;
+        Connection xs;
+        GuestMemory mem;
+        GrantTableGuest gt;
+        int dom;
+        int port;
+        SharedRing.FrontRing ring;
+        int nextRef = 9;
+        long nextGfn = 0x100;
+        final ArrayDeque<Integer> freeRefs = new ArrayDeque<>();
+        final ArrayDeque<Long> freeGfns = new ArrayDeque<>();
+
+        int allocRef() { return freeRefs.isEmpty() ? nextRef++ : freeRefs.poll(); }
+
+        long allocGfn() { return freeGfns.isEmpty() ? nextGfn++ : freeGfns.poll(); }
+        final Map<Long, Pending> pending = new HashMap<>();
+        long nextId = 1;
+        final ArrayDeque<Pending> waitingForSlot = new ArrayDeque<>();
+
+        record Pending(long id, Blkif.Request req, long[] gfns, int[] refs, CompletableFuture<Integer> done) {}
+
+        String fe() { return "/local/domain/" + dom + "/device/vbd/" + DEVID; }
+
+        String be() { return "/local/domain/0/backend/vbd/" + dom + "/" + DEVID; }
+
+        void xsWrite(String path, String v) {
+            core.handle(xs, new XsMessage(XS_WRITE, 1, 0, (path + "\0" + v).getBytes(StandardCharsets.UTF_8)));
+        }
+
+        void setState(int s) { xsWrite(fe() + "/state", Integer.toString(s)); }
+
+        String backendState() { return core.readDirect(be() + "/state"); }
+
+        /** blkfront's talk_to_blkback: ring page, grant, event channel, nodes, Initialised. */
+        void connect() {
+            PageBytes page = mem.page(RING_GFN);
+            SharedRing.init(page);
+            ring = new SharedRing.FrontRing(page, Blkif.ENTRY_SIZE);
+            gt.grantAccess(8, 0, RING_GFN, false);
+            port = hv.evtchnAllocUnbound(dom, dom, 0).port();
+            xsWrite(fe() + "/ring-ref", "8");
+            xsWrite(fe() + "/event-channel", Integer.toString(port));
+            xsWrite(fe() + "/protocol", "x86_64-abi");
+            setState(3);
+        }
+
+        void submit(Blkif.Request r, long[] gfns, int[] refs, CompletableFuture<Integer> done) {
+            Pending p = new Pending(r.id(), r, gfns, refs, done);
+            if (ring.full()) {
+                waitingForSlot.add(p);
+                return;
+            }
+            push(p);
+        }
+
+        void push(Pending p) {
+            pending.put(p.id(), p);
+            Blkif.writeRequest(ring.page(), ring.slot(ring.reqProdPvt), p.req());
+            ring.reqProdPvt++;
+            if (ring.pushRequestsAndCheckNotify()) hv.evtchnSend(dom, port);
+        }
+
+        /** The upcall: collect responses, end grant access (must succeed: the backend unmapped). */
+        void onUpcall() {
+            do {
+                while (ring.unconsumedResponses() > 0) {
+                    Blkif.Response r = Blkif.readResponse(ring.page(), ring.slot(ring.rspCons));
+                    ring.rspCons++;
+                    Pending p = pending.remove(r.id());
+                    if (p == null) continue;
+                    for (int ref : p.refs()) {
+                        if (ref > 0 && !gt.endAccess(ref)) p.done().completeExceptionally(new AssertionError("grant " + ref + " still mapped after response"));
+                        freeRefs.add(ref);
+                    }
+                    p.done().complete(r.status());
+                    for (long g : p.gfns()) freeGfns.add(g);
+                }
+            } while (ring.finalCheckForResponses());
+            while (!waitingForSlot.isEmpty() && !ring.full()) push(waitingForSlot.poll());
+        }
+
+        /** A read or write of {@code count} sectors at {@code sector} through fresh granted pages. */
+        CompletableFuture<Integer> io(int op, long sector, int count, byte[] data) {
+            CompletableFuture<Integer> done = new CompletableFuture<>();
+            int pages = (count + 7) / 8;
+            List<Blkif.Segment> segs = new ArrayList<>();
+            long[] gfns = new long[pages];
+            int[] refs = new int[pages];
+            for (int i = 0; i < pages; i++) {
+                gfns[i] = allocGfn();
+                refs[i] = allocRef();
+                int n = Math.min(8, count - i * 8);
+                if (op == Blkif.BLKIF_OP_WRITE) mem.page(gfns[i]).putBytes(0, data, i * 4096, n * 512);
+                gt.grantAccess(refs[i], 0, gfns[i], op == Blkif.BLKIF_OP_WRITE);
+                segs.add(new Blkif.Segment(refs[i], 0, n - 1));
+            }
+            long id = nextId++;
+            submit(Blkif.Request.readWrite(op, DEVID, id, sector, segs.toArray(new Blkif.Segment[0])), gfns, refs, done);
+            if (op == Blkif.BLKIF_OP_READ) {
+                return done.thenApply(status -> {
+                    for (int i = 0; i < pages; i++) {
+                        int n = Math.min(8, count - i * 8);
+                        mem.page(gfns[i]).getBytes(0, data, i * 4096, n * 512);
+                    }
+                    return status;
+                });
+            }
+            return done;
+        }
+
+        CompletableFuture<Integer> raw(Blkif.Request r) {
+            CompletableFuture<Integer> done = new CompletableFuture<>();
+            submit(r, new long[0], new int[0], done);
+            return done;
+        }
+    }
+
+    static final class Rig implements AutoCloseable {
+        final EventRecorder events = new EventRecorder();
+        SimSystem<Do> sim;
+        Path image;
+
+        <T> T on(java.util.function.Function<Fe, T> f) throws Exception {
+            CompletableFuture<T> r = new CompletableFuture<>();
+            sim.system().tell(new Do(fe -> {
+                try {
+                    r.complete(f.apply(fe));
+                } catch (Throwable t) {
+                    r.completeExceptionally(t);
+                }
+            }));
+            return r.get(30, TimeUnit.SECONDS);
+        }
+
+        void awaitBackend(String state) throws Exception {
+            for (int i = 0; i < 1000; i++) {
+                if (state.equals(on(Fe::backendState))) return;
+                Thread.sleep(5);
+            }
+            StringBuilder sb = new StringBuilder();
+            for (Event e : events.events()) {
+                if (e.ev().startsWith("XS_") && e.get("error") == null) continue;
+                if (e.ev().equals("XS_REQ") || e.ev().equals("FOREIGN_WRITE")) continue;
+                sb.append('\n').append(e.json());
+            }
+            String tail = sb.length() > 3000 ? sb.substring(sb.length() - 3000) : sb.toString();
+            throw new AssertionError("backend never reached state " + state + ", is " + on(Fe::backendState) + tail);
+        }
+
+        int call(java.util.function.Function<Fe, CompletableFuture<Integer>> f) throws Exception {
+            CompletableFuture<Integer> fut = on(f);
+            return fut.get(60, TimeUnit.SECONDS);
+        }
+
+        <T> T get(CompletableFuture<T> f) throws Exception {
+            try {
+                return f.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                String state = on(fe -> "pending=" + fe.pending.keySet() + " waiting=" + fe.waitingForSlot.size()
+                        + " reqProdPvt=" + fe.ring.reqProdPvt + " rspCons=" + fe.ring.rspCons
+                        + " shared rsp_prod=" + fe.ring.page().getInt(SharedRing.RSP_PROD)
+                        + " req_event=" + fe.ring.page().getInt(SharedRing.REQ_EVENT));
+                throw new AssertionError("no answer: " + state + " RING_REQ=" + events.named("RING_REQ").size()
+                        + " RING_RSP=" + events.named("RING_RSP").size() + " last: " + events.events().get(events.events().size() - 1).json());
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            sim.close();
+        }
+    }
+
+    static Rig rig(Path dir, long latencyNs, int depth) throws Exception {
+        Rig rig = new Rig();
+        rig.image = dir.resolve("disk.img");
+        DiskImage.create(rig.image, SECTORS).close();
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        rig.sim = SimSystem.start("blk", Mode.DETERMINISTIC, 7, new EventLog(rig.events), 1.0, seam -> Behaviors.setup(ctx -> {
+            Fe fe = new Fe();
+            fe.hv = new Hypervisor(seam.events());
+            fe.hyp = ctx.spawn(HypervisorActor.create(seam, fe.hv, 1000), "hypervisor");
+            fe.core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
+            ActorRef<XenstoredActor.Command> xsd = ctx.spawn(XenstoredActor.create(seam, fe.core, fe.hyp), "xenstored");
+            DomainConfig cfg = DomainConfig.ofRamPages(4096);
+            Hypervisor.DomainCreated dc = fe.hv.createDomain(0, cfg);
+            fe.dom = dc.domid();
+            fe.mem = dc.memory();
+            fe.hv.addToPhysmap(fe.dom, fe.dom, HvmParams.XENMAPSPACE_grant_table, 0, cfg.firstHoleGfn());
+            fe.gt = new GrantTableGuest(fe.mem, seam.events(), "fw.pvblk");
+            fe.gt.setFrameGfn(0, cfg.firstHoleGfn());
+            // the toolstack's nodes
+            Connection t = fe.core.connect(0, "toolstack", m -> { });
+            String fePath = fe.fe();
+            String bePath = fe.be();
+            // as libxl: each directory gets its permissions first, so the nodes below inherit them
+            fe.core.handle(t, XsMessage.of(XS_MKDIR, 1, 0, "/local/domain/" + fe.dom));
+            fe.core.handle(t, XsMessage.of(XS_SET_PERMS, 2, 0, "/local/domain/" + fe.dom, "n" + fe.dom));
+            fe.core.handle(t, XsMessage.of(XS_MKDIR, 3, 0, fePath));
+            fe.core.handle(t, XsMessage.of(XS_SET_PERMS, 4, 0, fePath, "n" + fe.dom, "r0"));
+            fe.core.handle(t, XsMessage.of(XS_MKDIR, 5, 0, bePath));
+            fe.core.handle(t, XsMessage.of(XS_SET_PERMS, 6, 0, bePath, "n0", "r" + fe.dom));
+            for (String[] kv : new String[][] {
+                {fePath + "/backend", bePath}, {fePath + "/backend-id", "0"}, {fePath + "/state", "1"},
+                {fePath + "/virtual-device", "" + DEVID}, {fePath + "/device-type", "disk"},
+                {bePath + "/frontend", fePath}, {bePath + "/frontend-id", "" + fe.dom}, {bePath + "/state", "1"},
+                {bePath + "/mode", "w"}}) {
+                fe.core.handle(t, new XsMessage(XS_WRITE, 7, 0, (kv[0] + "\0" + kv[1]).getBytes(StandardCharsets.UTF_8)));
+            }
+            fe.xs = fe.core.connect(fe.dom, "ring", m -> { });
+            ActorRef<Do> self = ctx.getSelf();
+            fe.backend = ctx.spawn(BlkbackActor.create(seam, new BlkbackActor.Config(fe.dom, DEVID, bePath, fePath,
+                    rig.image, false, latencyNs, 0.1, 10, depth), fe.hyp, xsd), "blkback");
+            ready.complete(null);
+            return Behaviors.<Do>receiveMessage(d -> {
+                d.action().accept(fe);
+                return Behaviors.same();
+            });
+        }));
+        ready.get(10, TimeUnit.SECONDS);
+        rig.awaitBackend("2");
+        rig.on(fe -> {
+            fe.hv.bindUpcall(fe.dom, 0, (d, p) -> { });
+            return null;
+        });
+        return rig;
+    }
+
+    static void connect(Rig rig) throws Exception {
+        rig.on(fe -> {
+            fe.connect();
+            return null;
+        });
+        rig.on(fe -> {
+            fe.hv.bindUpcall(fe.dom, fe.port, (d, p) -> rig.sim.system().tell(new Do(Fe::onUpcall)));
+            return null;
+        });
+        rig.awaitBackend("4");
+    }
+
+    @Test
+    void handshakeThenRandomVerifiedIoWithRequestsInFlight(@TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 200_000, 8)) {
+            connect(rig);
+            assertEquals(String.valueOf(SECTORS), rig.on(fe -> fe.core.readDirect(fe.be() + "/sectors")));
+            byte[] shadow = new byte[(int) (SECTORS * 512)];
+            SplittableRandom r = new SplittableRandom(11);
+            int ops = 0;
+            for (int batch = 0; batch < 40; batch++) {
+                List<CompletableFuture<Integer>> futures = new ArrayList<>();
+                List<Runnable> checks = new ArrayList<>();
+                java.util.Set<Long> touched = new java.util.HashSet<>();
+                for (int i = 0; i < 8; i++, ops++) {
+                    int count = 1 + r.nextInt(40);
+                    long sector = r.nextLong(SECTORS - count);
+                    boolean overlaps = false;
+                    for (long s = sector; s < sector + count; s++) overlaps |= touched.contains(s);
+                    if (overlaps) continue; // requests in flight together must not overlap (no ordering between them)
+                    for (long s = sector; s < sector + count; s++) touched.add(s);
+                    if (r.nextBoolean()) {
+                        byte[] data = new byte[count * 512];
+                        r.nextBytes(data);
+                        System.arraycopy(data, 0, shadow, (int) (sector * 512), data.length);
+                        futures.add(rig.on(fe -> fe.io(Blkif.BLKIF_OP_WRITE, sector, count, data)));
+                    } else {
+                        byte[] expect = java.util.Arrays.copyOfRange(shadow, (int) (sector * 512), (int) ((sector + count) * 512));
+                        byte[] got = new byte[count * 512];
+                        futures.add(rig.on(fe -> fe.io(Blkif.BLKIF_OP_READ, sector, count, got)));
+                        checks.add(() -> assertArrayEquals(expect, got, "read of " + count + " sectors at " + sector));
+                    }
+                }
+                for (CompletableFuture<Integer> f : futures) assertEquals(Blkif.BLKIF_RSP_OKAY, rig.get(f));
+                checks.forEach(Runnable::run);
+            }
+            assertTrue(ops >= 300);
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.call((fe -> fe.raw(Blkif.Request.noData(Blkif.BLKIF_OP_FLUSH_DISKCACHE, DEVID, 9_000)))));
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.call((fe -> fe.raw(Blkif.Request.discard(DEVID, 9_001, 16, 8, false)))));
+            byte[] zeros = new byte[8 * 512];
+            rig.call((fe -> fe.io(Blkif.BLKIF_OP_READ, 16, 8, zeros)));
+            assertArrayEquals(new byte[8 * 512], zeros, "discarded sectors read as zeros");
+            // the file itself holds what was acknowledged
+            java.util.Arrays.fill(shadow, 16 * 512, 24 * 512, (byte) 0);
+            assertArrayEquals(shadow, Files.readAllBytes(rig.image));
+            long maps = rig.events.named("GRANT_MAP").stream().filter(e -> e.getLong("status") == 0).count();
+            assertEquals(maps - 1, rig.events.named("GRANT_UNMAP").size(), "every data grant unmapped; only the ring stays mapped");
+            int inFlightMax = maxInFlight(rig.events.events());
+            assertTrue(inFlightMax > 1 && inFlightMax <= 8, "several requests in flight, at most the queue depth: " + inFlightMax);
+        }
+    }
+
+    static int maxInFlight(List<Event> events) {
+        int cur = 0;
+        int max = 0;
+        for (Event e : events) {
+            if (e.ev().equals("RING_REQ")) max = Math.max(max, ++cur);
+            if (e.ev().equals("RING_RSP")) cur--;
+        }
+        return max;
+    }
+
+    @Test
+    void closeUnmapsEverythingAndTheFrontendCanReconnect(@TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 1_000_000, 4)) {
+            connect(rig);
+            byte[] data = new byte[4096];
+            new SplittableRandom(3).nextBytes(data);
+            CompletableFuture<Integer> slow = rig.on(fe -> fe.io(Blkif.BLKIF_OP_WRITE, 100, 8, data));
+            rig.on(fe -> {
+                fe.setState(5); // Closing while the write is still in flight
+                return null;
+            });
+            rig.awaitBackend("5");
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.get(slow), "in-flight requests finish before the backend says Closing");
+            assertTrue(rig.<Boolean>on(fe -> fe.gt.endAccess(8)), "the ring grant is unmapped once the backend is Closing");
+            rig.on(fe -> {
+                fe.setState(6);
+                return null;
+            });
+            rig.awaitBackend("6");
+            rig.on(fe -> {
+                fe.setState(1); // Initialising: the next driver takes over
+                return null;
+            });
+            rig.awaitBackend("2");
+            connect(rig);
+            byte[] back = new byte[4096];
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.call((fe -> fe.io(Blkif.BLKIF_OP_READ, 100, 8, back))));
+            assertArrayEquals(data, back);
+            List<String> transitions = rig.events.named("XENBUS_STATE").stream().map(e -> e.getString("to")).toList();
+            assertEquals(List.of("InitWait", "Connected", "Closing", "Closed", "InitWait", "Connected"), transitions);
+        }
+    }
+
+    @Test
+    void hostileRequestsGetTheRightStatusAndNeverCrashTheBackend(@TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 0, 4)) {
+            connect(rig);
+            assertEquals(Blkif.BLKIF_RSP_EOPNOTSUPP, rig.call((fe -> fe.raw(new Blkif.Request(77, 0, DEVID, 1, 0, new Blkif.Segment[0], 0)))));
+            assertEquals(Blkif.BLKIF_RSP_ERROR, rig.call((fe -> fe.raw(Blkif.Request.readWrite(Blkif.BLKIF_OP_READ, DEVID, 2, 0)))), "no segments");
+            assertEquals(Blkif.BLKIF_RSP_ERROR, rig.call((fe -> fe.raw(new Blkif.Request(Blkif.BLKIF_OP_READ, 12, DEVID, 3, 0,
+                    new Blkif.Segment[0], 0)))), "too many segments");
+            assertEquals(Blkif.BLKIF_RSP_ERROR, rig.call((fe -> fe.raw(Blkif.Request.readWrite(Blkif.BLKIF_OP_READ, DEVID, 4, 0,
+                    new Blkif.Segment(8, 5, 2))))), "first_sect > last_sect");
+            assertEquals(Blkif.BLKIF_RSP_ERROR, rig.call((fe -> fe.raw(Blkif.Request.readWrite(Blkif.BLKIF_OP_READ, DEVID, 5, 0,
+                    new Blkif.Segment(8, 0, 8))))), "last_sect past the page");
+            assertEquals(Blkif.BLKIF_RSP_ERROR, rig.call((fe -> fe.raw(Blkif.Request.readWrite(Blkif.BLKIF_OP_READ, DEVID, 6, SECTORS - 2,
+                    new Blkif.Segment(8, 0, 7))))), "beyond the disk");
+            assertEquals(Blkif.BLKIF_RSP_ERROR, rig.call((fe -> fe.raw(Blkif.Request.readWrite(Blkif.BLKIF_OP_READ, DEVID, 7, 0,
+                    new Blkif.Segment(400, 0, 7))))), "a ref never granted");
+            assertEquals(Blkif.BLKIF_RSP_ERROR, rig.call((fe -> {
+                fe.gt.grantAccess(300, 5, 0x300, false); // granted to another domain
+                return fe.raw(Blkif.Request.readWrite(Blkif.BLKIF_OP_READ, DEVID, 8, 0, new Blkif.Segment(300, 0, 7)));
+            })), "a ref granted to someone else");
+            // random garbage requests: each is answered, and nothing but this guest's granted pages is written
+            SplittableRandom r = new SplittableRandom(5);
+            for (int i = 0; i < 100; i++) {
+                byte[] junk = new byte[Blkif.REQUEST_SIZE];
+                r.nextBytes(junk);
+                long id = 10_000 + i;
+                int status = rig.call((fe -> {
+                    PageBytes p = fe.ring.page();
+                    int at = fe.ring.slot(fe.ring.reqProdPvt);
+                    p.putBytes(at, junk, 0, junk.length);
+                    p.putLong(at + Blkif.REQ_ID, id);
+                    CompletableFuture<Integer> done = new CompletableFuture<>();
+                    fe.pending.put(id, new Fe.Pending(id, null, new long[0], new int[0], done));
+                    fe.ring.reqProdPvt++;
+                    if (fe.ring.pushRequestsAndCheckNotify()) fe.hv.evtchnSend(fe.dom, fe.port);
+                    return done;
+                }));
+                assertTrue(status == Blkif.BLKIF_RSP_ERROR || status == Blkif.BLKIF_RSP_EOPNOTSUPP || status == Blkif.BLKIF_RSP_OKAY);
+            }
+            int dom = rig.on(fe -> fe.dom);
+            assertTrue(rig.events.named("FOREIGN_WRITE").stream().allMatch(e -> e.dom() == dom));
+            assertEquals("4", rig.on(Fe::backendState), "still connected and serving");
+        }
+    }
+
+    @Test
+    void crashMidIoThenRestartLosesNoAcknowledgedWrite(@TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 5_000_000, 4)) {
+            connect(rig);
+            byte[][] data = new byte[6][4096];
+            List<CompletableFuture<Integer>> writes = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                new SplittableRandom(i).nextBytes(data[i]);
+                final int k = i;
+                writes.add(rig.on(fe -> fe.io(Blkif.BLKIF_OP_WRITE, 64L * k, 8, data[k])));
+            }
+            rig.on(fe -> {
+                fe.backend.tell(new BlkbackActor.Crash()); // while the writes are being serviced
+                return null;
+            });
+            for (CompletableFuture<Integer> w : writes) assertEquals(Blkif.BLKIF_RSP_OKAY, rig.get(w), "re-served after the restart");
+            for (int i = 0; i < 6; i++) {
+                byte[] back = new byte[4096];
+                final int k = i;
+                assertEquals(Blkif.BLKIF_RSP_OKAY, rig.call((fe -> fe.io(Blkif.BLKIF_OP_READ, 64L * k, 8, back))));
+                assertArrayEquals(data[i], back);
+            }
+            assertEquals(1, rig.events.named("BACKEND_CRASH").size());
+            long okMaps = rig.events.named("GRANT_MAP").stream().filter(e -> e.getLong("status") == 0).count();
+            assertEquals(okMaps - 1, rig.events.named("GRANT_UNMAP").size(), "the crashed incarnation's mappings were released");
+        }
+    }
+}
