@@ -142,6 +142,20 @@ public final class XenstoredCore {
         return introduced.containsKey(domid);
     }
 
+    /** Every node as path → value, sorted (tests and diagnostics; call on the owner's thread). */
+    public java.util.SortedMap<String, String> dump() {
+        java.util.TreeMap<String, String> out = new java.util.TreeMap<>();
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of("/"));
+        while (!todo.isEmpty()) {
+            String p = todo.poll();
+            Node n = tree.get(p);
+            if (n == null) continue;
+            out.put(p, new String(n.value, StandardCharsets.UTF_8) + " " + n.perms.wire());
+            for (String c : n.children) todo.add(p.equals("/") ? "/" + c : p + "/" + c);
+        }
+        return out;
+    }
+
     /** Reads a value directly (tests and tools inside dom0); null if absent. */
     public String readDirect(String path) {
         Node n = tree.get(path);
