@@ -1,0 +1,487 @@
+package xensim.firmware.pvblk;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import xensim.abi.Blkif;
+import xensim.abi.PageBytes;
+import xensim.abi.SharedRing;
+import xensim.abi.XenbusState;
+import xensim.firmware.ebs.EbsStrategy;
+import xensim.firmware.uefi.BootServices;
+import xensim.firmware.uefi.DriverBinding;
+import xensim.firmware.uefi.EfiMemoryType;
+import xensim.firmware.uefi.EfiStatus;
+import xensim.firmware.uefi.Handle;
+import xensim.firmware.uefi.Protocols;
+import xensim.firmware.uefi.Tpl;
+import xensim.firmware.uefi.UefiEvent;
+import xensim.firmware.xenbus.XenBusIo;
+
+/**
+ * OvmfPkg/XenPvBlkDxe: the blkif frontend on a XENBUS_PROTOCOL child of type "vbd".
+ * Start = XenPvBlockFrontInitialization (event channel, ring page granted to the backend, a
+ * transaction writing ring-ref / event-channel / protocol / state=Connected, wait for the
+ * backend's Connected, read info / sectors / sector-size / feature-flush-cache). I/O grants
+ * bounce pages per request (AllocatePages), up to the configured queue depth in flight; a
+ * periodic timer at TPL_CALLBACK polls the ring for asynchronous requests (it stops at EBS).
+ * Stop = XenPvBlockFrontShutdown exactly as edk2 does it.
+ */
+public final class XenPvBlkDxe implements DriverBinding {
+    public static final String NAME = "XenPvBlkDxe";
+    public static final String COMP = "fw.pvblk";
+    public static final long POLL_PERIOD_NANOS = 200_000;
+
+    private final BootServices bs;
+    private final EbsStrategy strategy;
+    private final int queueDepth;
+    private final Map<Handle, Device> devices = new LinkedHashMap<>();
+
+    public XenPvBlkDxe(BootServices bs, EbsStrategy strategy, int queueDepth) {
+        this.bs = bs;
+        this.strategy = strategy;
+        this.queueDepth = Math.max(1, Math.min(queueDepth, Blkif.RING_SIZE));
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    public List<Device> devices() {
+        return List.copyOf(devices.values());
+    }
+
+    @Override
+    public boolean supported(BootServices b, Handle h) {
+        Object p = h.protocol(Protocols.XENBUS);
+        return p instanceof XenBusIo io && "vbd".equals(io.type()) && !devices.containsKey(h);
+    }
+
+    @Override
+    public void start(BootServices b, Handle h, Consumer<EfiStatus> done) {
+        EfiStatus st = bs.openProtocol(h, Protocols.XENBUS, NAME, h, Handle.BY_DRIVER);
+        if (st.isError()) {
+            done.accept(st);
+            return;
+        }
+        XenBusIo io = (XenBusIo) h.protocol(Protocols.XENBUS);
+        Device dev = new Device(io, h);
+        dev.initialize(ist -> {
+            if (ist.isError()) {
+                bs.closeProtocol(h, Protocols.XENBUS, NAME, h);
+                done.accept(ist);
+                return;
+            }
+            devices.put(h, dev);
+            bs.installProtocolInterface(h, io.node(), Protocols.BLOCK_IO, dev);
+            strategy.childStarted(dev);
+            done.accept(EfiStatus.EFI_SUCCESS);
+        });
+    }
+
+    @Override
+    public void stop(BootServices b, Handle h, List<Handle> children, Consumer<EfiStatus> done) {
+        Device dev = devices.get(h);
+        if (dev == null) {
+            done.accept(EfiStatus.EFI_SUCCESS);
+            return;
+        }
+        strategy.childStopping(dev);
+        bs.uninstallProtocolInterface(h, Protocols.BLOCK_IO, st -> dev.shutdown(() -> {
+            bs.closeProtocol(h, Protocols.XENBUS, NAME, h);
+            devices.remove(h);
+            done.accept(EfiStatus.EFI_SUCCESS);
+        }));
+    }
+
+    private record Req(long id, boolean write, long lba, int blocks, long bufGfn, int pages, int[] refs, Consumer<BlockIo.Completion> k) {}
+
+    /** XEN_BLOCK_FRONT_DEVICE: one frontend, its ring, its in-flight requests. */
+    public final class Device implements BlockIo {
+        private final XenBusIo io;
+        private final Handle handle;
+        private long devPool = -1;
+        private int port = -1;
+        private long ringGfn = -1;
+        private int ringRef = -1;
+        private SharedRing.FrontRing ring;
+        private long sectors;
+        private int sectorSize = 512;
+        private boolean flush;
+        private boolean readOnly;
+        private final String token;
+        private final Map<Long, Req> inflight = new LinkedHashMap<>();
+        private long nextId = 1;
+        private UefiEvent pollTimer;
+        private boolean pollTimerArmed;
+        /** Set by the designs' EBS code: no new I/O, completions free nothing (no memory services). */
+        private boolean handoff;
+        private long completed;
+
+        Device(XenBusIo io, Handle handle) {
+            this.io = io;
+            this.handle = handle;
+            this.token = "blk" + io.deviceId();
+        }
+
+        public XenBusIo xenBusIo() {
+            return io;
+        }
+
+        public Handle handle() {
+            return handle;
+        }
+
+        public int ringRef() {
+            return ringRef;
+        }
+
+        public int port() {
+            return port;
+        }
+
+        public long completed() {
+            return completed;
+        }
+
+        @Override
+        public long lastBlock() {
+            return sectors - 1;
+        }
+
+        @Override
+        public int inFlight() {
+            return inflight.size();
+        }
+
+        private void event(String ev, Object... kv) {
+            var b = bs.log().event(bs.domid(), COMP, ev).with("devid", io.deviceId());
+            for (int i = 0; i + 1 < kv.length; i += 2) b.with((String) kv[i], kv[i + 1]);
+            b.emit();
+        }
+
+        // --- XenPvBlockFrontInitialization ----------------------------------------------------
+
+        void initialize(Consumer<EfiStatus> done) {
+            devPool = bs.allocatePool(EfiMemoryType.EfiBootServicesData, 512);
+            io.xsRead(0, "device-type", (type, e0) -> {
+                if ("cdrom".equals(type)) readOnly = true;
+                io.eventChannelAllocate(io.backendId(), p -> {
+                    port = p;
+                    ringGfn = bs.allocatePages(EfiMemoryType.EfiBootServicesData, 1);
+                    PageBytes page = bs.memory().page(ringGfn);
+                    SharedRing.init(page);
+                    ring = new SharedRing.FrontRing(page, Blkif.ENTRY_SIZE);
+                    ringRef = io.grantAccess(io.backendId(), ringGfn, false);
+                    pollTimer = bs.createEvent(UefiEvent.EVT_TIMER | UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK,
+                            (e, d) -> {
+                                pollRing();
+                                d.run();
+                            }, NAME + "/poll");
+                    writeRingInfo(done);
+                });
+            });
+        }
+
+        private void writeRingInfo(Consumer<EfiStatus> done) {
+            io.xsTransactionStart((tx, err) -> {
+                if (err != null) {
+                    fail(done);
+                    return;
+                }
+                io.xsPrintf(tx, "ring-ref", Integer.toString(ringRef), e1 ->
+                    io.xsPrintf(tx, "event-channel", Integer.toString(port), e2 ->
+                        io.xsPrintf(tx, "protocol", "x86_64-abi", e3 ->
+                            io.setState(tx, XenbusState.Connected, e4 -> {
+                                boolean bad = e1 != null || e2 != null || e3 != null || e4 != null;
+                                io.xsTransactionEnd(tx, bad, eEnd -> {
+                                    if ("EAGAIN".equals(eEnd)) {
+                                        writeRingInfo(done);
+                                    } else if (bad || eEnd != null) {
+                                        fail(done);
+                                    } else {
+                                        io.registerWatchBackend("state", token, ew -> waitForBackendState(XenbusState.Connected, (ok, st) -> {
+                                            if (!ok) {
+                                                event("FW_WARNING", "detail", "backend not available, state " + st);
+                                                fail(done);
+                                                return;
+                                            }
+                                            readBackendInfo(done);
+                                        }));
+                                    }
+                                });
+                            }))));
+            });
+        }
+
+        private void readBackendInfo(Consumer<EfiStatus> done) {
+            io.xsBackendRead(0, "info", (info, e1) -> io.xsBackendRead(0, "sectors", (sec, e2) ->
+                io.xsBackendRead(0, "sector-size", (ss, e3) -> io.xsBackendRead(0, "feature-flush-cache", (ff, e4) -> {
+                    try {
+                        if (info == null || sec == null || ss == null) throw new NumberFormatException("missing");
+                        if ((Long.parseLong(info.trim()) & Blkif.VDISK_READONLY) != 0) readOnly = true;
+                        sectors = Long.parseLong(sec.trim());
+                        sectorSize = Integer.parseInt(ss.trim());
+                        if (sectorSize % 512 != 0) throw new NumberFormatException("sector-size " + sectorSize);
+                    } catch (NumberFormatException ex) {
+                        event("FW_WARNING", "detail", "bad backend info: " + ex.getMessage());
+                        fail(done);
+                        return;
+                    }
+                    flush = "1".equals(ff == null ? null : ff.trim());
+                    event("PVBLK_CONNECTED", "sectors", sectors, "ringRef", ringRef, "port", port);
+                    done.accept(EfiStatus.EFI_SUCCESS);
+                }))));
+        }
+
+        private void fail(Consumer<EfiStatus> done) {
+            free(() -> done.accept(EfiStatus.EFI_DEVICE_ERROR));
+        }
+
+        /** XenPvBlkWaitForBackendState: fails if the backend is already past the expected state. */
+        private void waitForBackendState(XenbusState expected, BiConsumer<Boolean, XenbusState> k) {
+            io.xsBackendRead(0, "state", (v, err) -> {
+                XenbusState st = XenbusState.parse(v);
+                if (st == null) {
+                    k.accept(false, null);
+                } else if (st == expected) {
+                    k.accept(true, st);
+                } else if (st.code() > expected.code()) {
+                    k.accept(false, st);
+                } else {
+                    io.waitForWatch(token, w -> {
+                        if (w == null) k.accept(false, st); else waitForBackendState(expected, k);
+                    });
+                }
+            });
+        }
+
+        // --- I/O --------------------------------------------------------------------------------
+
+        @Override
+        public void submit(boolean write, long lba, int blocks, byte[] data, Consumer<Completion> k, Runnable issued) {
+            if (handoff || ring == null) {
+                k.accept(new Completion(EfiStatus.EFI_DEVICE_ERROR, null));
+                issued.run();
+                return;
+            }
+            if (blocks <= 0 || lba < 0 || lba + blocks > sectors || blocks > Blkif.BLKIF_MAX_SEGMENTS_PER_REQUEST * Blkif.SECTORS_PER_PAGE
+                    || (write && (readOnly || data == null || data.length < blocks * BLOCK_SIZE))) {
+                k.accept(new Completion(EfiStatus.EFI_INVALID_PARAMETER, null));
+                issued.run();
+                return;
+            }
+            bs.cpu().waitUntil("pvblk queue slot", () -> {
+                pollRing();
+                return ring == null || inflight.size() < queueDepth && !ring.full();
+            }, () -> {
+                if (ring == null) k.accept(new Completion(EfiStatus.EFI_DEVICE_ERROR, null));
+                else issue(write ? Blkif.BLKIF_OP_WRITE : Blkif.BLKIF_OP_READ, lba, blocks, data, k);
+                issued.run();
+            });
+        }
+
+        private void issue(int op, long lba, int blocks, byte[] data, Consumer<Completion> k) {
+            int pages = (blocks + Blkif.SECTORS_PER_PAGE - 1) / Blkif.SECTORS_PER_PAGE;
+            long buf = pages == 0 ? -1 : bs.allocatePages(EfiMemoryType.EfiBootServicesData, pages);
+            if (pages > 0 && buf < 0) {
+                k.accept(new Completion(EfiStatus.EFI_OUT_OF_RESOURCES, null));
+                return;
+            }
+            boolean write = op == Blkif.BLKIF_OP_WRITE;
+            int[] refs = new int[pages];
+            Blkif.Segment[] segs = new Blkif.Segment[pages];
+            for (int i = 0; i < pages; i++) {
+                PageBytes p = bs.memory().page(buf + i);
+                int first = 0;
+                int last = Math.min(Blkif.SECTORS_PER_PAGE, blocks - i * Blkif.SECTORS_PER_PAGE) - 1;
+                if (write) p.putBytes(0, data, i * PageBytes.PAGE_SIZE, (last + 1) * BLOCK_SIZE);
+                refs[i] = io.grantAccess(io.backendId(), buf + i, write); // edk2: ReadOnly = IsWrite
+                segs[i] = new Blkif.Segment(refs[i], first, last);
+            }
+            long id = nextId++;
+            Blkif.Request r = op == Blkif.BLKIF_OP_FLUSH_DISKCACHE ? Blkif.Request.noData(op, io.deviceId(), id)
+                    : Blkif.Request.readWrite(op, io.deviceId(), id, lba, segs);
+            Blkif.writeRequest(ring.page(), ring.slot(ring.reqProdPvt), r);
+            ring.reqProdPvt++;
+            inflight.put(id, new Req(id, write, lba, blocks, buf, pages, refs, k));
+            event("FW_IO_SUBMIT", "id", id, "op", Blkif.opName(op), "lba", lba, "blocks", blocks);
+            armPoll();
+            if (ring.pushRequestsAndCheckNotify()) io.eventChannelNotify(port, () -> { }); // evtchn_send does not block
+        }
+
+        private void armPoll() {
+            if (!pollTimerArmed && pollTimer != null && !bs.exited() && !pollTimer.isClosed()) {
+                bs.setTimer(pollTimer, BootServices.TimerDelay.TimerPeriodic, POLL_PERIOD_NANOS);
+                pollTimerArmed = true;
+            }
+        }
+
+        /** XenPvBlockAsyncIoPoll: consumes responses, ends the grants, completes the requests. */
+        public void pollRing() {
+            if (ring == null) return;
+            io.eventChannelTestAndClear(port);
+            do {
+                while (ring.unconsumedResponses() > 0) {
+                    Blkif.Response rsp = Blkif.readResponse(ring.page(), ring.slot(ring.rspCons));
+                    ring.rspCons++;
+                    Req req = inflight.remove(rsp.id());
+                    if (req == null) continue;
+                    complete(req, rsp.status());
+                }
+            } while (ring.finalCheckForResponses());
+            if (inflight.isEmpty() && pollTimerArmed && !bs.exited() && !pollTimer.isClosed()) {
+                bs.setTimer(pollTimer, BootServices.TimerDelay.TimerCancel, 0);
+                pollTimerArmed = false;
+            }
+        }
+
+        private void complete(Req req, int status) {
+            completed++;
+            for (int ref : req.refs()) io.grantEndAccess(ref);
+            byte[] data = null;
+            if (!req.write() && status == Blkif.BLKIF_RSP_OKAY && req.pages() > 0) {
+                data = new byte[req.blocks() * BLOCK_SIZE];
+                for (int i = 0; i < req.pages(); i++) {
+                    int len = Math.min(PageBytes.PAGE_SIZE, data.length - i * PageBytes.PAGE_SIZE);
+                    bs.memory().page(req.bufGfn() + i).getBytes(0, data, i * PageBytes.PAGE_SIZE, len);
+                }
+            }
+            if (req.pages() > 0 && !handoff && !bs.exited()) bs.freePages(req.bufGfn(), req.pages());
+            event("FW_IO_DONE", "id", req.id(), "status", Blkif.statusName(status));
+            req.k().accept(new Completion(status == Blkif.BLKIF_RSP_OKAY ? EfiStatus.EFI_SUCCESS : EfiStatus.EFI_DEVICE_ERROR, data));
+        }
+
+        private void waitDone(Completion[] slot, Runnable then) {
+            bs.cpu().waitUntil("pvblk I/O", () -> {
+                pollRing();
+                return slot[0] != null;
+            }, then);
+        }
+
+        @Override
+        public void readBlocks(long lba, int blocks, BiConsumer<EfiStatus, byte[]> k) {
+            Completion[] slot = new Completion[1];
+            submit(false, lba, blocks, null, c -> slot[0] = c, () -> waitDone(slot, () -> k.accept(slot[0].status(), slot[0].data())));
+        }
+
+        @Override
+        public void writeBlocks(long lba, byte[] data, Consumer<EfiStatus> k) {
+            Completion[] slot = new Completion[1];
+            submit(true, lba, data.length / BLOCK_SIZE, data, c -> slot[0] = c, () -> waitDone(slot, () -> k.accept(slot[0].status())));
+        }
+
+        @Override
+        public void flushBlocks(Consumer<EfiStatus> k) {
+            if (!flush) {
+                k.accept(EfiStatus.EFI_SUCCESS);
+                return;
+            }
+            Completion[] slot = new Completion[1];
+            bs.cpu().waitUntil("pvblk queue slot", () -> {
+                pollRing();
+                return inflight.size() < queueDepth && !ring.full();
+            }, () -> {
+                issue(Blkif.BLKIF_OP_FLUSH_DISKCACHE, 0, 0, null, c -> slot[0] = c);
+                waitDone(slot, () -> k.accept(slot[0].status()));
+            });
+        }
+
+        /** XenPvBlockSync: polls until nothing is in flight. */
+        public void sync(Runnable then) {
+            bs.cpu().waitUntil("XenPvBlockSync", () -> {
+                pollRing();
+                return inflight.isEmpty();
+            }, then);
+        }
+
+        // --- XenPvBlockFrontShutdown (edk2, used by Stop) ---------------------------------------
+
+        void shutdown(Runnable then) {
+            sync(() -> io.setState(0, XenbusState.Closing, e1 ->
+                waitForBackendState(XenbusState.Closing, (ok1, s1) -> {
+                    if (!ok1) event("FW_WARNING", "detail", "waiting backend Closing: state " + s1);
+                    io.setState(0, XenbusState.Closed, e2 -> waitForBackendState(XenbusState.Closed, (ok2, s2) -> {
+                        if (!ok2) event("FW_WARNING", "detail", "waiting backend Closed: state " + s2);
+                        io.setState(0, XenbusState.Initialising, e3 -> waitInitWaitOrClosed(() ->
+                            io.unregisterWatch(io.backend() + "/state", token, e4 ->
+                                io.xsRemove(0, "ring-ref", e5 -> io.xsRemove(0, "event-channel", e6 ->
+                                    io.xsRemove(0, "protocol", e7 -> free(then)))))));
+                    }));
+                })));
+        }
+
+        private void waitInitWaitOrClosed(Runnable then) {
+            io.xsBackendRead(0, "state", (v, err) -> {
+                XenbusState st = XenbusState.parse(v);
+                if (st == null || st.code() <= XenbusState.InitWait.code() || st.code() >= XenbusState.Closed.code()) {
+                    then.run();
+                } else {
+                    io.waitForWatch(token, w -> {
+                        if (w == null) then.run(); else waitInitWaitOrClosed(then);
+                    });
+                }
+            });
+        }
+
+        /** XenPvBlockFree: end the ring grant (refused while mapped), FreePages, close the port, FreePool. */
+        private void free(Runnable then) {
+            if (ringRef >= 0) io.grantEndAccess(ringRef);
+            if (ringGfn >= 0) bs.freePages(ringGfn, 1);
+            if (pollTimer != null && !pollTimer.isClosed()) bs.closeEvent(pollTimer);
+            ring = null;
+            Runnable rest = () -> {
+                if (devPool >= 0) bs.freePool(devPool);
+                devPool = -1;
+                then.run();
+            };
+            if (port >= 0) {
+                int p = port;
+                port = -1;
+                io.eventChannelClose(p, rest);
+            } else {
+                rest.run();
+            }
+        }
+
+        // --- what the designs under debate do at EBS (no memory services, no timers) -------------
+
+        /**
+         * Make the backend forget this device's memory without boot services: stop taking I/O,
+         * drain in-flight requests by polling the ring with Stall, Closing and poll the backend to
+         * Closing, Closed and poll it to Closed, end every grant, close the port. Completions free
+         * nothing (the pages are the OS's after EBS anyway).
+         */
+        public void quiesceForHandoff(Runnable then) {
+            handoff = true;
+            event("PVBLK_QUIESCE", "inFlight", inflight.size());
+            drain(0, () -> io.setState(0, XenbusState.Closing, e1 -> xensim.firmware.xenbus.XenbusPoll.backendAtLeast(bs, io, XenbusState.Closing, ok1 ->
+                io.setState(0, XenbusState.Closed, e2 -> xensim.firmware.xenbus.XenbusPoll.backendAtLeast(bs, io, XenbusState.Closed, ok2 -> {
+                    List<Integer> refs = new ArrayList<>();
+                    if (ringRef >= 0) refs.add(ringRef);
+                    for (Req r : inflight.values()) for (int ref : r.refs()) refs.add(ref);
+                    boolean all = true;
+                    for (int ref : refs) all &= !io.grantEndAccess(ref).isError();
+                    event("PVBLK_QUIESCED", "backendClosed", ok2, "grantsEnded", all, "abandoned", inflight.size());
+                    ring = null;
+                    int p = port;
+                    port = -1;
+                    if (p >= 0) io.eventChannelClose(p, then); else then.run();
+                })))));
+        }
+
+        private void drain(int polls, Runnable then) {
+            pollRing();
+            if (inflight.isEmpty() || polls >= xensim.firmware.xenbus.XenbusPoll.MAX_POLLS) {
+                then.run();
+                return;
+            }
+            bs.cpu().stall(xensim.firmware.xenbus.XenbusPoll.POLL_NANOS, () -> drain(polls + 1, then));
+        }
+
+    }
+}

@@ -1,0 +1,102 @@
+package xensim.firmware.uefi;
+
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The guest's one firmware CPU. Firmware code is written in continuation style: a procedure
+ * that must wait (for a hypercall's answer, a xenstore reply, a backend state, a Stall) hands
+ * the CPU a condition and what to do next; the CPU is then "spinning" in that wait and runs
+ * nothing else at that level. Waits nest like a call stack (an interrupt-level notify may wait
+ * on top of a waiting procedure); only the innermost wait can finish. The owning actor calls
+ * {@link #poll()} after every message (upcall, timer tick, hypercall reply), which re-checks the
+ * innermost condition — exactly a polling loop re-reading shared memory, in virtual time.
+ *
+ * <p>Not thread-safe: it lives inside one actor.
+ */
+public final class Cpu {
+
+    /** Delivers a wake-up token to the CPU's actor after a delay of simulated time. */
+    public interface Alarm {
+        void wakeAfter(long delayNanos, long token);
+    }
+
+    private record Waiter(String what, BooleanSupplier cond, Runnable then) {}
+
+    private final ArrayDeque<Waiter> stack = new ArrayDeque<>();
+    private final Set<Long> fired = new HashSet<>();
+    private final Alarm alarm;
+    private long nextToken;
+    private boolean polling;
+    private long steps;
+
+    public Cpu(Alarm alarm) {
+        this.alarm = alarm;
+    }
+
+    /** Spins until {@code cond} holds, then continues with {@code then} (never inline: trampolined). */
+    public void waitUntil(String what, BooleanSupplier cond, Runnable then) {
+        stack.push(new Waiter(what, cond, then));
+        poll();
+    }
+
+    /** Runs {@code then} on the CPU as soon as it is free at this level (a yield). */
+    public void run(Runnable then) {
+        waitUntil("run", () -> true, then);
+    }
+
+    /** gBS->Stall: a busy wait; virtual time passes and the host keeps running. Works after EBS. */
+    public void stall(long nanos, Runnable then) {
+        long token = ++nextToken;
+        alarm.wakeAfter(Math.max(0, nanos), token);
+        waitUntil("Stall", () -> fired.remove(token), then);
+    }
+
+    /** The actor got the alarm for {@code token}. */
+    public void onAlarm(long token) {
+        fired.add(token);
+        poll();
+    }
+
+    /** Re-checks the innermost wait; runs continuations until the CPU waits on something false. */
+    public void poll() {
+        if (polling) return;
+        polling = true;
+        try {
+            while (!stack.isEmpty()) {
+                Waiter top = stack.peek();
+                boolean ready = top.cond().getAsBoolean();
+                if (!ready) {
+                    if (stack.peek() != top) continue; // the check itself queued work above it
+                    break;
+                }
+                stack.removeFirstOccurrence(top);
+                steps++;
+                top.then().run();
+            }
+        } finally {
+            polling = false;
+        }
+    }
+
+    /** True when no procedure is waiting (the CPU finished everything it was given). */
+    public boolean idle() {
+        return stack.isEmpty();
+    }
+
+    /** What the innermost wait is for, or null when idle. */
+    public String waitingFor() {
+        Waiter w = stack.peek();
+        return w == null ? null : w.what();
+    }
+
+    public int depth() {
+        return stack.size();
+    }
+
+    public long steps() {
+        return steps;
+    }
+}

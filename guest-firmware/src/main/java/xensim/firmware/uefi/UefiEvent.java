@@ -1,0 +1,73 @@
+package xensim.firmware.uefi;
+
+/** An EFI_EVENT: type bits, notify TPL and function, signal state, timer state. */
+public final class UefiEvent {
+    public static final int EVT_TIMER = 0x80000000;
+    public static final int EVT_RUNTIME = 0x40000000;
+    public static final int EVT_NOTIFY_WAIT = 0x00000100;
+    public static final int EVT_NOTIFY_SIGNAL = 0x00000200;
+    public static final int EVT_SIGNAL_EXIT_BOOT_SERVICES = 0x00000201;
+    public static final int EVT_SIGNAL_VIRTUAL_ADDRESS_CHANGE = 0x60000202;
+
+    /** gEfiEventExitBootServicesGuid, for CreateEventEx. */
+    public static final String EXIT_BOOT_SERVICES_GROUP = "27abf055-b1b8-4c26-8048-748f37baa2df";
+
+    /**
+     * A notify function. It may wait (continuation style) and must call {@code done} exactly once
+     * when it returns.
+     */
+    @FunctionalInterface
+    public interface Notify {
+        void run(UefiEvent event, Runnable done);
+    }
+
+    final int id;
+    final int type;
+    final int notifyTpl;
+    final Notify notify;
+    final String owner;
+    final String group;
+    boolean signaled;
+    boolean closed;
+    boolean queued;
+    long timerGeneration;
+    long periodNanos;
+
+    UefiEvent(int id, int type, int notifyTpl, Notify notify, String owner, String group) {
+        this.id = id;
+        this.type = type;
+        this.notifyTpl = notifyTpl;
+        this.notify = notify;
+        this.owner = owner;
+        this.group = group;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public String owner() {
+        return owner;
+    }
+
+    public int notifyTpl() {
+        return notifyTpl;
+    }
+
+    public boolean isSignaled() {
+        return signaled;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    boolean exitBootServices() {
+        return type == EVT_SIGNAL_EXIT_BOOT_SERVICES || EXIT_BOOT_SERVICES_GROUP.equals(group);
+    }
+
+    @Override
+    public String toString() {
+        return "Event#" + id + "(" + owner + ")";
+    }
+}

@@ -1,0 +1,105 @@
+package xensim.firmware.xenbus;
+
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+import xensim.abi.GrantTableAbi;
+import xensim.abi.HvmParams;
+import xensim.platform.EventLog;
+import xensim.xen.GrantTableGuest;
+import xensim.xen.GuestMemory;
+
+/**
+ * edk2's GrantTable.c: the grant frames are added to the physmap at the Xen platform device's
+ * MMIO hole, refs are handed out from a free list above the reserved ones, GrantEndAccess is
+ * refused while the backend still maps the page ("g.e. still in use!"), and deinit removes the
+ * frames from the physmap (the entries stay valid in Xen).
+ */
+public final class GrantTable {
+    public static final int NR_GRANT_FRAMES = 4;
+
+    private final Hypercalls hc;
+    private final GrantTableGuest table;
+    private final long frameGfn;
+    private final ArrayDeque<Integer> free = new ArrayDeque<>();
+    private int nextRef = GrantTableAbi.GNTTAB_NR_RESERVED_ENTRIES;
+    private boolean mapped;
+
+    public GrantTable(Hypercalls hc, GuestMemory memory, EventLog log, String comp, long frameGfn) {
+        this.hc = hc;
+        this.table = new GrantTableGuest(memory, log, comp);
+        this.frameGfn = frameGfn;
+    }
+
+    public GrantTableGuest entries() {
+        return table;
+    }
+
+    public long frameGfn() {
+        return frameGfn;
+    }
+
+    public boolean mapped() {
+        return mapped;
+    }
+
+    /** XenGrantTableInit: map the frames one by one. */
+    public void init(Runnable then) {
+        initFrame(0, then);
+    }
+
+    private void initFrame(int i, Runnable then) {
+        if (i == NR_GRANT_FRAMES) {
+            mapped = true;
+            then.run();
+            return;
+        }
+        hc.addToPhysmap(HvmParams.XENMAPSPACE_grant_table, i, frameGfn + i, r -> {
+            if (r.rc() == 0) table.setFrameGfn(i, frameGfn + i);
+            initFrame(i + 1, then);
+        });
+    }
+
+    /** XenGrantTableDeinit: remove the frames from the physmap. */
+    public void deinit(Runnable then) {
+        deinitFrame(0, then);
+    }
+
+    private void deinitFrame(int i, Runnable then) {
+        if (i == NR_GRANT_FRAMES) {
+            mapped = false;
+            then.run();
+            return;
+        }
+        hc.removeFromPhysmap(frameGfn + i, r -> {
+            table.clearFrame(i);
+            deinitFrame(i + 1, then);
+        });
+    }
+
+    /** GrantAccess: a ref for {@code gfn}, or -1 when the table is full. */
+    public int grantAccess(int domid, long gfn, boolean readonly) {
+        Integer ref = free.poll();
+        if (ref == null) {
+            if (nextRef >= table.nrEntries()) return -1;
+            ref = nextRef++;
+        }
+        table.grantAccess(ref, domid, gfn, readonly);
+        return ref;
+    }
+
+    /** GrantEndAccess: false (EFI_NOT_READY) while mapped; the ref is then not reused. */
+    public boolean endAccess(int ref) {
+        if (!table.endAccess(ref)) return false;
+        free.add(ref);
+        return true;
+    }
+
+    public boolean inUse(int ref) {
+        return table.inUse(ref);
+    }
+
+    /** A callback-style alias used by drivers that chain steps. */
+    public void endAccess(int ref, Consumer<Boolean> k) {
+        k.accept(endAccess(ref));
+    }
+}

@@ -1,0 +1,131 @@
+package xensim.runtime;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import xensim.dom0.toolstack.GuestSpec;
+import xensim.dom0.toolstack.Toolstack;
+import xensim.dom0.xenstored.XenstoredActor;
+import xensim.dom0.xenstored.XenstoredCore;
+import xensim.firmware.FirmwareActor;
+import xensim.firmware.GuestMsg;
+import xensim.os.GuestOs;
+import xensim.os.OsDone;
+import xensim.platform.Seam;
+import xensim.xen.Hypervisor;
+import xensim.xen.HypervisorActor;
+
+/**
+ * The root of one simulation: a Xen host (hypervisor, xenstored, toolstack with its backends)
+ * and its guests, each a vCPU actor that runs the firmware and then the OS. Guests start
+ * staggered; when a guest's OS is done the toolstack destroys it; when every guest is gone the
+ * host completes {@code done} with the per-guest summaries.
+ */
+public final class Host {
+    private Host() {}
+
+    public sealed interface Msg {}
+
+    record StartGuest(int index) implements Msg {}
+
+    record Created(Toolstack.Created c) implements Msg {}
+
+    record Done(OsDone d) implements Msg {}
+
+    record Destroyed(Toolstack.Destroyed d) implements Msg {}
+
+    /** A guest's line in the run summary. */
+    public record GuestSummary(int index, int domid, String name, long createdAt, long handoffAt, long doneAt, int devices,
+                               int connected, long ios, long verifyFailures, String xenstore, int deferredGrants,
+                               int poisonCorrupted, int leakedGrants) {}
+
+    public record Report(List<GuestSummary> guests) {}
+
+    /** Hooks the host offers to the nemesis: the actors it may hit. */
+    public record Parts(Seam seam, Hypervisor hypervisor, ActorRef<HypervisorActor.Command> hv,
+                        ActorRef<XenstoredActor.Command> xenstored, ActorRef<Toolstack.Command> toolstack) {}
+
+    public static Behavior<Msg> create(Seam seam, HostConfig cfg, CompletableFuture<Object> done) {
+        return create(seam, cfg, done, null);
+    }
+
+    /** @param onParts called once the host's actors exist (the nemesis attaches here); may be null */
+    public static Behavior<Msg> create(Seam seam, HostConfig cfg, CompletableFuture<Object> done,
+                                       java.util.function.BiConsumer<Parts, ActorContext<Msg>> onParts) {
+        return Behaviors.setup(ctx -> {
+            Hypervisor core = new Hypervisor(seam.events());
+            ActorRef<HypervisorActor.Command> hv = ctx.spawn(HypervisorActor.create(seam, core, 0), "hypervisor");
+            XenstoredCore.Flavour flavour = "ocaml".equals(cfg.xenstoredFlavour()) ? XenstoredCore.Flavour.OCAML : XenstoredCore.Flavour.C;
+            XenstoredCore xsCore = new XenstoredCore(flavour, seam.events());
+            xsCore.initDom0("Domain-0");
+            ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, xsCore, hv), "xenstored");
+            ActorRef<Toolstack.Command> ts = ctx.spawn(Toolstack.create(seam, hv, xs), "toolstack");
+            if (onParts != null) onParts.accept(new Parts(seam, core, hv, xs, ts), ctx);
+            ActorRef<Toolstack.Created> createdAdapter = ctx.messageAdapter(Toolstack.Created.class, Created::new);
+            ActorRef<OsDone> doneAdapter = ctx.messageAdapter(OsDone.class, Done::new);
+            ActorRef<Toolstack.Destroyed> destroyedAdapter = ctx.messageAdapter(Toolstack.Destroyed.class, Destroyed::new);
+            Map<Integer, long[]> created = new TreeMap<>(); // domid -> {index, createdAt}
+            Map<Integer, OsDone> osDone = new TreeMap<>();
+            List<GuestSummary> summaries = new ArrayList<>();
+            int[] remaining = {cfg.guests()};
+            if (cfg.guests() == 0) done.complete(new Report(List.of()));
+            for (int i = 0; i < cfg.guests(); i++) {
+                if (i == 0) ctx.getSelf().tell(new StartGuest(0));
+                else seam.deliverAfter(i * cfg.staggerNanos(), ctx.getSelf(), new StartGuest(i));
+            }
+            return Behaviors.receive(Msg.class)
+                    .onMessage(StartGuest.class, m -> {
+                        List<GuestSpec.Disk> disks = new ArrayList<>();
+                        for (int d = 0; d < cfg.disksPerGuest(); d++) {
+                            Path img = cfg.diskDir().resolve("guest" + m.index() + "-xvd" + (char) ('a' + d) + ".img");
+                            BootDisk.create(img, cfg.diskSectors(), Seam.deriveSeed(seam.seed(), "disk/" + m.index() + "/" + d));
+                            disks.add(new GuestSpec.Disk(51712 + 16 * d, img, false, cfg.latencyMeanNanos(), cfg.tailProbability(),
+                                    cfg.tailFactor(), cfg.backendQueueDepth()));
+                        }
+                        ts.tell(new Toolstack.Create(new GuestSpec("guest" + m.index(), cfg.ramPages(), disks), createdAdapter));
+                        return Behaviors.same();
+                    })
+                    .onMessage(Created.class, m -> {
+                        Toolstack.Created c = m.c();
+                        if (c.error() != null) {
+                            seam.events().event(0, "runtime", "GUEST_CREATE_FAILED").with("error", c.error()).emit();
+                            if (--remaining[0] == 0) done.complete(new Report(summaries));
+                            return Behaviors.same();
+                        }
+                        int index = Integer.parseInt(c.spec().name().substring("guest".length()));
+                        created.put(c.domid(), new long[] {index, seam.nowNanos()});
+                        ActorRef<GuestMsg> vcpu = ctx.spawn(FirmwareActor.create(seam, hv, c.domid(), c.memory(), cfg.firmware(),
+                                h -> GuestOs.create(seam, h, cfg.os(), doneAdapter)), "dom" + c.domid());
+                        vcpu.tell(new GuestMsg.PowerOn());
+                        return Behaviors.same();
+                    })
+                    .onMessage(Done.class, m -> {
+                        osDone.put(m.d().domid(), m.d());
+                        ts.tell(new Toolstack.Destroy(m.d().domid(), destroyedAdapter));
+                        return Behaviors.same();
+                    })
+                    .onMessage(Destroyed.class, m -> {
+                        int dom = m.d().domid();
+                        OsDone d = osDone.get(dom);
+                        long[] c = created.get(dom);
+                        summaries.add(new GuestSummary((int) c[0], dom, "guest" + c[0], c[1], d.handoffNanos(), d.doneNanos(),
+                                d.devices(), d.connected(), d.ios(), d.verifyFailures(), d.xenstoreMethod(), d.deferredGrants(),
+                                d.poisonCorrupted(), m.d().leakedGrants()));
+                        ctx.getChild("dom" + dom).ifPresent(ctx::stop);
+                        if (--remaining[0] == 0) {
+                            summaries.sort(java.util.Comparator.comparingInt(GuestSummary::index));
+                            done.complete(new Report(List.copyOf(summaries)));
+                        }
+                        return Behaviors.same();
+                    })
+                    .build();
+        });
+    }
+}

@@ -1,0 +1,26 @@
+package xensim.runtime;
+
+import java.nio.file.Path;
+import java.util.List;
+import xensim.firmware.FirmwareConfig;
+import xensim.os.OsConfig;
+
+/**
+ * One host's setup: guests (how many, staggered by how much, their RAM and disks), the backend's
+ * service model, the xenstored flavour, what the firmware and OS do, and the faults to inject.
+ */
+public record HostConfig(int guests, long staggerNanos, int ramPages, int disksPerGuest, long diskSectors,
+                         long latencyMeanNanos, double tailProbability, double tailFactor, int backendQueueDepth,
+                         String xenstoredFlavour, FirmwareConfig firmware, OsConfig os, Path diskDir,
+                         List<FaultSpec> faults) {
+
+    public HostConfig {
+        faults = faults == null ? List.of() : List.copyOf(faults);
+    }
+
+    /** The embedded default of {@code ./xensim run}: one guest, refcount, a small disk, racing latency. */
+    public static HostConfig defaults(Path diskDir) {
+        return new HostConfig(1, 2_000_000, 1024, 1, 64 * 2048, 400_000, 0.05, 20.0, 16, "c",
+                FirmwareConfig.defaults("refcount"), OsConfig.defaults(), diskDir, List.of());
+    }
+}
