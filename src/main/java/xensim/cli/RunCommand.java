@@ -62,7 +62,12 @@ public final class RunCommand implements Callable<Integer> {
             throw new BadInputException("unknown strategy '" + strat + "' (expected one of " + String.join(", ", Strategies.NAMES) + ")");
         }
         long s = seed == null ? 1 : seed;
-        Mode m = mode == null ? Mode.DETERMINISTIC : Mode.parse(mode);
+        Mode m;
+        try {
+            m = mode == null ? Mode.DETERMINISTIC : Mode.parse(mode);
+        } catch (IllegalArgumentException e) {
+            m = null;
+        }
         if (m == null) throw new BadInputException("unknown mode '" + mode + "' (expected deterministic or threaded)");
         int n = guests == null ? 1 : guests;
         if (n < 1 || n > 100_000) throw new BadInputException("--guests must be between 1 and 100000");

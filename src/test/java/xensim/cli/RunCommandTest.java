@@ -1,0 +1,58 @@
+package xensim.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunCommandTest {
+    @TempDir
+    Path tmp;
+
+    private record Out(int code, String out, String err) {}
+
+    private Out run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Out(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void defaultRunIsCleanAndWritesTheLog() throws Exception {
+        Out o = run("run", "--out", tmp.resolve("a").toString());
+        assertEquals(0, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("verdict: clean"), o.out());
+        assertTrue(o.out().contains("guest0"), "per-guest summary");
+        List<String> lines = Files.readAllLines(tmp.resolve("a/events.jsonl"));
+        assertTrue(lines.get(0).contains("\"RUN_BEGIN\""));
+        assertTrue(lines.get(lines.size() - 1).contains("\"RUN_END\"") && lines.get(lines.size() - 1).contains("\"clean\""));
+    }
+
+    @Test
+    void naiveResetIsAViolationWithAReplayCommand() {
+        Out o = run("run", "--strategy", "naive-reset", "--seed", "2", "--guests", "2", "--out", tmp.resolve("b").toString());
+        assertEquals(1, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("verdict: VIOLATION"), o.out());
+        assertTrue(o.out().contains("RESET_ORDER"));
+        assertTrue(o.out().contains("replay: ./xensim run --strategy naive-reset --seed 2"));
+    }
+
+    @Test
+    void badInputIsExitTwoWithAMessage() {
+        Out o = run("run", "--strategy", "nope", "--out", tmp.resolve("c").toString());
+        assertEquals(2, o.code());
+        assertTrue(o.err().contains("unknown strategy 'nope'"), o.err());
+        assertEquals(2, run("run", "--mode", "sideways", "--out", tmp.resolve("d").toString()).code());
+        assertEquals(2, run("run", "--guests", "0", "--out", tmp.resolve("e").toString()).code());
+        assertEquals(2, run("run", "--seed", "x").code());
+    }
+}
