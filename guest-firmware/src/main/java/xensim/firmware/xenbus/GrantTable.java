@@ -1,7 +1,6 @@
 package xensim.firmware.xenbus;
 
 import java.util.ArrayDeque;
-import java.util.function.Consumer;
 import xensim.abi.GrantTableAbi;
 import xensim.abi.HvmParams;
 import xensim.platform.EventLog;
@@ -96,10 +95,5 @@ public final class GrantTable {
 
     public boolean inUse(int ref) {
         return table.inUse(ref);
-    }
-
-    /** A callback-style alias used by drivers that chain steps. */
-    public void endAccess(int ref, Consumer<Boolean> k) {
-        k.accept(endAccess(ref));
     }
 }

@@ -1,7 +1,6 @@
 package xensim.firmware.xenbus;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +42,6 @@ public final class XenBusDxe implements DriverBinding {
     private int refCount;
     private boolean handOffToOs;
     private final Map<XenBusIo, Map<Integer, Long>> tracked = new LinkedHashMap<>();
-    private final Map<String, Integer> counters = new HashMap<>();
 
     public XenBusDxe(BootServices bs, Hypercalls hc, EbsStrategy strategy) {
         this.bs = bs;
@@ -213,7 +211,6 @@ public final class XenBusDxe implements DriverBinding {
                 done.accept(EfiStatus.EFI_DEVICE_ERROR);
                 return;
             }
-            ch.protocol(Protocols.DEVICE_PATH);
             if (io != null) {
                 if (io.childData >= 0) bs.freePool(io.childData);
                 children.remove(io);
@@ -266,10 +263,5 @@ public final class XenBusDxe implements DriverBinding {
     List<Integer> trackedRefs(XenBusIo io) {
         Map<Integer, Long> m = tracked.get(io);
         return m == null ? List.of() : new ArrayList<>(m.keySet());
-    }
-
-    /** For tests and summaries: how many times a named thing happened on this bus. */
-    public int counter(String name) {
-        return counters.getOrDefault(name, 0);
     }
 }
