@@ -364,6 +364,10 @@ class BlkbackTest {
             byte[] data = new byte[4096];
             new SplittableRandom(3).nextBytes(data);
             CompletableFuture<Integer> slow = rig.on(fe -> fe.io(Blkif.BLKIF_OP_WRITE, 100, 8, data));
+            // the backend must have taken the write off the ring (in flight, 1 ms of latency) before
+            // the frontend says Closing; a request still unconsumed at Closing is dropped, as in Linux
+            for (int i = 0; i < 2000 && rig.events.named("RING_REQ").isEmpty(); i++) Thread.sleep(5);
+            assertTrue(!rig.events.named("RING_REQ").isEmpty(), "the backend took the write");
             rig.on(fe -> {
                 fe.setState(5); // Closing while the write is still in flight
                 return null;
