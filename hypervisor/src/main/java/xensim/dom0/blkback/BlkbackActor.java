@@ -35,8 +35,9 @@ import xensim.xen.HypervisorActor;
  * segments mapped through the hypervisor (GRANT_MAP / FOREIGN_WRITE / GRANT_UNMAP happen there),
  * serviced after a seeded latency ({@link LatencyModel}, at most queue-depth at once) and
  * acknowledged only once the data is in the file. Fault hooks: {@link Crash} (the supervisor
- * restarts it; the new incarnation rebuilds from xenstore and the disk and re-serves what was
- * consumed but not answered), {@link Stall}, {@link SlowDown}.
+ * restarts it; every mapping of the dead incarnation is dropped; the new one rebuilds from
+ * xenstore and the disk, re-attaches the ring and re-serves what was consumed but not answered,
+ * from its {@link Journal}), {@link Stall}, {@link SlowDown}.
  */
 public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
 
@@ -68,6 +69,8 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
 
     private record BindReply(Hypervisor.EvtchnPort p) implements Command {}
 
+    private record UnmapReply(Hypervisor.GrantUnmapped u) implements Command {}
+
     private record Kick() implements Command {}
 
 
@@ -79,6 +82,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         final GrantMapping[] maps;
         final int[] handles;
         int replies;
+        int unmapsPending;
         boolean failed;
 
         InFlight(long key, Blkif.Request req) {
@@ -92,13 +96,33 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
 
     private static final String COMP = "blkback";
 
+    /**
+     * What survives a crash of the backend: the ring's request consumer index and a copy of every
+     * request consumed but not yet answered. The ring itself cannot tell: responses complete out
+     * of order and each one overwrites a request slot, so a request still in flight may no longer
+     * be on the ring when its backend dies.
+     */
+    static final class Journal {
+        int reqCons;
+        final LinkedHashMap<Long, Blkif.Request> unanswered = new LinkedHashMap<>();
+        boolean attached;
+
+        void clear() {
+            reqCons = 0;
+            unanswered.clear();
+            attached = false;
+        }
+    }
+
     public static Behavior<Command> create(Seam seam, Config cfg, ActorRef<HypervisorActor.Command> hypervisor,
                                            ActorRef<XenstoredActor.Command> xenstored) {
-        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored)))
+        Journal journal = new Journal(); // outlives an incarnation
+        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored, journal)))
                 .onFailure(IllegalStateException.class, SupervisorStrategy.restart());
     }
 
     private final Seam seam;
+    private final Journal journal;
     private final Config cfg;
     private final ActorRef<HypervisorActor.Command> hv;
     private final Dom0XsClient xs;
@@ -122,6 +146,9 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     private final java.util.ArrayDeque<java.util.function.Consumer<Hypervisor.EvtchnPort>> bindWaiters = new java.util.ArrayDeque<>();
     private final ActorRef<Hypervisor.GrantMapped> mapAdapter;
     private final ActorRef<Hypervisor.EvtchnPort> bindAdapter;
+    /** Completions of a request's data-grant unmaps, in issue order (the answers come in that order). */
+    private final java.util.ArrayDeque<Runnable> unmapWaiters = new java.util.ArrayDeque<>();
+    private final ActorRef<Hypervisor.GrantUnmapped> unmapAdapter;
 
     /** The mapped shared ring and its event channel. */
     private static final class Xring {
@@ -132,8 +159,9 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     }
 
     private BlkbackActor(ActorContext<Command> ctx, Seam seam, Config cfg, ActorRef<HypervisorActor.Command> hv,
-                         ActorRef<XenstoredActor.Command> xenstored) throws IOException {
+                         ActorRef<XenstoredActor.Command> xenstored, Journal journal) throws IOException {
         super(ctx);
+        this.journal = journal;
         this.seam = seam;
         this.cfg = cfg;
         this.hv = hv;
@@ -144,6 +172,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                 seam.random("blkback/" + dom + "/" + cfg.devid()));
         this.mapAdapter = ctx.messageAdapter(Hypervisor.GrantMapped.class, MapReply::new);
         this.bindAdapter = ctx.messageAdapter(Hypervisor.EvtchnPort.class, BindReply::new);
+        this.unmapAdapter = ctx.messageAdapter(Hypervisor.GrantUnmapped.class, UnmapReply::new);
         xenstored.tell(new XenstoredActor.OpenLocal(0, ctx.messageAdapter(XsMessage.class, XsIn::new),
                 ctx.messageAdapter(XenstoredActor.Opened.class, o -> new XsOpened(o.connId()))));
     }
@@ -169,6 +198,11 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                 .onMessage(BindReply.class, m -> {
                     java.util.function.Consumer<Hypervisor.EvtchnPort> k = bindWaiters.poll();
                     if (k != null) k.accept(m.p());
+                    return this;
+                })
+                .onMessage(UnmapReply.class, m -> {
+                    Runnable k = unmapWaiters.poll();
+                    if (k != null) k.run();
                     return this;
                 })
                 .onMessage(Kick.class, m -> {
@@ -277,10 +311,14 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         ring.page = g.mapping();
         ring.handle = g.handle();
         liveHandles.add(ring.handle);
-        // BACK_RING_ATTACH at the shared rsp_prod: a restarted backend re-serves what its previous
-        // incarnation consumed but never answered
-        int start = incarnation > 0 ? ring.page.getIntAcquire(xensim.abi.SharedRing.RSP_PROD) : 0;
+        // BACK_RING_ATTACH: a restarted backend resumes at the shared rsp_prod and its journal's
+        // request consumer index, and re-serves what its previous incarnation never answered
+        boolean resume = incarnation > 0 && journal.attached;
+        int start = resume ? ring.page.getIntAcquire(xensim.abi.SharedRing.RSP_PROD) : 0;
         ring.back = new xensim.abi.SharedRing.BackRing(ring.page, Blkif.ENTRY_SIZE, start);
+        if (resume) ring.back.reqCons = journal.reqCons;
+        else journal.clear();
+        journal.attached = true;
         maybeConnected();
     }
 
@@ -312,6 +350,9 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         xs.write(cfg.backendPath() + "/info", Integer.toString(cfg.readOnly() ? Blkif.VDISK_READONLY : 0), null);
         xs.write(cfg.backendPath() + "/sector-size", "512", null);
         switchState(XenbusState.Connected);
+        List<Blkif.Request> redo = new ArrayList<>(journal.unanswered.values());
+        journal.unanswered.clear();
+        for (Blkif.Request r : redo) begin(r);
         consume();
     }
 
@@ -327,6 +368,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
 
     private void finishDisconnect() {
         releaseRing();
+        journal.clear();
         disconnecting = false;
         switchState(afterDisconnect);
     }
@@ -382,6 +424,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                 return;
             }
             b.reqCons++;
+            journal.reqCons = b.reqCons;
             begin(r);
         }
     }
@@ -390,6 +433,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         long key = nextKey++;
         InFlight f = new InFlight(key, r);
         inFlight.put(key, f);
+        journal.unanswered.put(key, r);
         seam.events().event(dom, COMP, "RING_REQ").with("devid", cfg.devid()).with("id", r.id())
                 .with("op", Blkif.opName(r.operation())).with("sector", r.sectorNumber()).with("nr", r.nrSegments()).emit();
         int status = BlkifValidation.check(r, disk.sectors(), cfg.readOnly());
@@ -463,9 +507,31 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         return this;
     }
 
+    /**
+     * As Linux blkback: the data grants are unmapped (a synchronous GNTTABOP_unmap_grant_ref)
+     * before the response is published, so a frontend that sees the response can always end
+     * its foreign access. Here the unmap is a hypercall answered by the hypervisor actor; the
+     * response waits for the answers.
+     */
     private void finish(InFlight f, int status) {
-        for (int h : f.handles) if (h >= 0) unmap(h);
+        List<Integer> handles = new ArrayList<>();
+        for (int h : f.handles) if (h >= 0 && liveHandles.remove(h)) handles.add(h);
+        if (handles.isEmpty()) {
+            respond(f, status);
+            return;
+        }
+        f.unmapsPending = handles.size();
+        for (int h : handles) {
+            hv.tell(new HypervisorActor.UnmapGrantRef(0, h, unmapAdapter));
+            unmapWaiters.add(() -> {
+                if (--f.unmapsPending == 0 && inFlight.get(f.key) == f) respond(f, status);
+            });
+        }
+    }
+
+    private void respond(InFlight f, int status) {
         inFlight.remove(f.key);
+        journal.unanswered.remove(f.key);
         seam.events().event(dom, COMP, "RING_RSP").with("devid", cfg.devid()).with("id", f.req.id())
                 .with("op", Blkif.opName(f.req.operation())).with("status", Blkif.statusName(status)).emit();
         if (ring != null && ring.back != null) {
