@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             VersionCommand.class,
             BenchCommand.class,
             XenstoredCommand.class,
+            TimelineCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
