@@ -31,6 +31,9 @@ public final class TimelineCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "LOG", description = "the events.jsonl of a run")
     Path log;
 
