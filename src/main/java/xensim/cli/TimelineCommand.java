@@ -136,6 +136,7 @@ public final class TimelineCommand implements Callable<Integer> {
                     + (f.to() == Long.MAX_VALUE ? "" : " to " + VirtualTime.format(f.to())) + " (the verdict is the whole log's)");
         }
         if (r.timeline().guests().isEmpty()) out.println("(no guest events)");
+        else if (f.guest() != null && !r.run().domains().contains(f.guest())) out.println("(no events of dom" + f.guest() + " in this log)");
         out.println();
     }
 

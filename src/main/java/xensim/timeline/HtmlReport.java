@@ -199,6 +199,9 @@ public final class HtmlReport {
                             + "\" x=\"" + f(x0) + "\" y=\"" + yy + "\" width=\"" + f(x1 - x0) + "\" height=\"" + hh + "\"><title>" + esc(p.name()
                             + ": " + VirtualTime.format(p.duration()) + (p.complete() ? "" : " (incomplete)") + " from " + VirtualTime.format(p.start())
                             + (p.note() == null ? "" : "; " + p.note())) + "</title></rect>\n");
+                    if (hh == 9 && x1 - x0 >= 7 * p.name().length() + 6) {
+                        w.write("<text class=\"phase-label\" x=\"" + f(x0 + 3) + "\" y=\"" + (yy + 8) + "\">" + esc(p.name()) + "</text>\n");
+                    }
                 }
                 for (OfflineChecker.Finding fd : c.checker().findings()) {
                     if (fd.dom() != dom || !filter.time(fd.t())) continue;
@@ -377,6 +380,7 @@ public final class HtmlReport {
             svg.lanes { display: block; background: #fff; border: 1px solid #ddd; margin-bottom: .5em; }
             .axis line { stroke: #eee; } .axis text { font-size: 10px; fill: #888; }
             .lane-label { font-size: 12px; fill: #333; } .lane-bg { fill: #f7f7f7; }
+            .phase-label { font-size: 8px; fill: #222; pointer-events: none; }
             .tick { fill: #3366aa; }
             .phase { stroke: #333; stroke-width: .5; } .phase.incomplete { stroke: #b00; stroke-dasharray: 3 2; fill-opacity: .5; }
             .p0 { fill: #8dd3c7; } .p1 { fill: #ffffb3; } .p2 { fill: #bebada; } .p3 { fill: #fb8072; }

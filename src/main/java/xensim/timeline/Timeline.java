@@ -275,7 +275,7 @@ public final class Timeline {
             for (Phase p : g.phases) {
                 if (!filter.overlaps(p.start(), p.end())) continue;
                 String note = p.note() == null ? "" : p.note();
-                if (!p.complete()) note = "INCOMPLETE (never ended)" + (note.isEmpty() ? "" : "; " + note);
+                if (!p.complete()) note = "INCOMPLETE (its end event never came)" + (note.isEmpty() ? "" : "; " + note);
                 rows.add(new String[] {p.name(), VirtualTime.format(p.start()), p.complete() ? VirtualTime.format(p.end()) : "-",
                     VirtualTime.format(p.duration()), note});
                 if (p.name().equals("EBS")) {
