@@ -12,7 +12,7 @@ import xensim.platform.Mode;
 
 /** {@code xensim bench}: performance figures as ratios measured in one run. */
 @Command(name = "bench", description = "Measure performance (figures are ratios within one run).",
-        subcommands = {BenchCommand.Akka.class, BenchCommand.Xenstored.class, BenchCommand.Blkback.class})
+        subcommands = {BenchCommand.Akka.class, BenchCommand.Xenstored.class, BenchCommand.Blkback.class, BenchCommand.Timeline.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -115,6 +115,72 @@ public final class BenchCommand implements Runnable {
                     .row("threaded (Akka default dispatcher)", BenchTable.num(threaded), "1.00")
                     .row("deterministic (virtual-time executor)", BenchTable.num(det), String.format("%.2f", det / threaded))
                     .print(out);
+            return Main.EXIT_CLEAN;
+        }
+    }
+
+    @Command(name = "timeline", description = "Events/s and peak heap of 'timeline --check' over a generated log (>= 5 M events).")
+    static final class Timeline implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--events", defaultValue = "5000000", description = "events in the generated log (default ${DEFAULT-VALUE})")
+        long events;
+
+        @Option(names = "--guests", defaultValue = "8", description = "guests in the generated log (default ${DEFAULT-VALUE})")
+        int guests;
+
+        @Option(names = "--log", paramLabel = "F", description = "measure this existing events.jsonl instead of generating one")
+        java.nio.file.Path log;
+
+        @Option(names = "--child-heap", defaultValue = "256m",
+                description = "also run the check in a fresh JVM with this -Xmx (default ${DEFAULT-VALUE}; 'none' to skip)")
+        String childHeap;
+
+        @Override
+        public Integer call() throws Exception {
+            if (log == null && (events < 10_000 || guests < 1 || guests > 1000)) {
+                throw new BadInputException("--events >= 10000 and 1 <= --guests <= 1000");
+            }
+            if (log != null && !java.nio.file.Files.isRegularFile(log)) throw new BadInputException(log + ": no such file");
+            if (!childHeap.equals("none") && !childHeap.matches("[0-9]+[kKmMgG]?")) throw new BadInputException("--child-heap: e.g. 256m or none");
+            PrintWriter out = spec.commandLine().getOut();
+            java.nio.file.Path file = log;
+            java.nio.file.Path tmp = null;
+            try {
+                BenchTable t = new BenchTable("measure", "value");
+                if (file == null) {
+                    tmp = java.nio.file.Files.createTempFile("xensim-bench-timeline", ".jsonl");
+                    file = tmp;
+                    out.printf("generating %,d events over %d guests into %s ...%n", events, guests, file);
+                    out.flush();
+                    long t0 = System.nanoTime();
+                    long n = xensim.bench.TimelineBench.generate(file, events, guests);
+                    double s = (System.nanoTime() - t0) / 1e9;
+                    t.row("generated log", String.format("%,d events, %,.0f MB, %.1f s", n, java.nio.file.Files.size(file) / 1e6, s));
+                }
+                xensim.bench.TimelineBench.Measurement best = null;
+                for (int run = 1; run <= 2; run++) {
+                    xensim.bench.TimelineBench.Measurement m = xensim.bench.TimelineBench.check(file);
+                    t.row("timeline --check, in-process run " + run, String.format("%s events/s (%,.0f MB/s, %.2f s)",
+                            BenchTable.num(m.eventsPerSecond()), m.megabytesPerSecond(), m.nanos() / 1e9));
+                    t.row("  peak heap (heap pools, -Xmx " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB)",
+                            String.format("%,d MB", m.peakHeapBytes() >> 20));
+                    if (best == null || m.eventsPerSecond() > best.eventsPerSecond()) best = m;
+                }
+                if (!childHeap.equals("none")) {
+                    xensim.bench.TimelineBench.Measurement c = xensim.bench.TimelineBench.checkInChildJvm(file, childHeap);
+                    t.row("timeline --check, fresh JVM -Xmx" + childHeap, String.format("%s events/s (%.2f s), peak heap %,d MB",
+                            BenchTable.num(c.eventsPerSecond()), c.nanos() / 1e9, c.peakHeapBytes() >> 20));
+                }
+                t.row("events checked", String.format("%,d (%d reader warnings)", best.events(), best.warnings()));
+                t.row("offline verdict", best.verdict());
+                t.print(out);
+                out.printf("target: >= 500,000 events/s on 2 cores -> %s%n", best.eventsPerSecond() >= 500_000 ? "met" : "NOT met");
+                out.flush();
+            } finally {
+                if (tmp != null) java.nio.file.Files.deleteIfExists(tmp);
+            }
             return Main.EXIT_CLEAN;
         }
     }

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             XenstoredCommand.class,
             RunCommand.class,
+            TimelineCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,118 @@
+package xensim.timeline;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Runs the analysis of one log file, streaming:
+ *
+ * <ol>
+ *   <li>pass 1 — every event through {@link RunInfo}, the {@link OfflineChecker}, the
+ *       {@link Timeline} and, when asked, the {@link PerfettoWriter};</li>
+ *   <li>pass 2, only when evidence must be shown (chains, HTML) — the file is read again to pick
+ *       up the events the findings name by seq (a bounded set) and, for HTML, the lanes' bins.</li>
+ * </ol>
+ *
+ * Memory stays bounded by the simulated system's state, never by the log's length.
+ */
+public final class TimelineAnalysis {
+    private TimelineAnalysis() {}
+
+    /**
+     * @param filter     narrows timelines, trace and report (never the verdict)
+     * @param timeline   build the per-guest phases
+     * @param chains     read the evidence events back (pass 2) for happens-before chains
+     * @param perfetto   write a Chrome trace here, or null
+     * @param html       write the HTML report here, or null
+     */
+    public record Options(Filter filter, boolean timeline, boolean chains, Path perfetto, Path html) {
+        /** Just the offline check (one pass, no timeline): what {@code timeline --check} and the bench run. */
+        public static Options checkOnly() {
+            return new Options(Filter.ALL, false, false, null, null);
+        }
+    }
+
+    /** An event named as evidence, with its line as written in the log. */
+    public record Evidence(LogEvent event, String raw) {}
+
+    /** What the passes found. */
+    public record Result(Path log, RunInfo run, OfflineChecker checker, Timeline timeline, Map<Long, Evidence> evidence,
+                         List<LogReader.Warning> warnings, long warningCount, long lines, long bytes, long perfettoEvents,
+                         long perfettoFlows) {
+        /** Offline and online verdicts name the same invariants. */
+        public boolean agrees() {
+            return new LinkedHashSet<>(checker.verdict()).equals(run.onlineVerdict());
+        }
+    }
+
+    public static Result analyse(Path log, Options o) throws IOException {
+        RunInfo run = new RunInfo();
+        OfflineChecker checker = new OfflineChecker();
+        Timeline timeline = new Timeline();
+        boolean wantTimeline = o.timeline() || o.perfetto() != null || o.html() != null;
+        List<LogReader.Warning> warnings;
+        long warningCount;
+        long lines;
+        long bytes;
+        long traceEvents = 0;
+        long traceFlows = 0;
+        OutputStream traceOut = o.perfetto() == null ? null : new BufferedOutputStream(Files.newOutputStream(o.perfetto()), 1 << 16);
+        try (LogReader r = LogReader.open(log); PerfettoWriter trace = traceOut == null ? null : new PerfettoWriter(traceOut, o.filter())) {
+            LogEvent e;
+            while ((e = r.next()) != null) {
+                run.accept(e);
+                checker.accept(e);
+                if (wantTimeline) timeline.accept(e);
+                if (trace != null) trace.accept(e);
+            }
+            timeline.finish();
+            if (trace != null) {
+                trace.finish(timeline, checker.findings(), run.domainNames());
+                traceEvents = trace.written();
+                traceFlows = trace.flows();
+            }
+            warnings = r.warnings();
+            warningCount = r.warningCount();
+            lines = r.lines();
+            bytes = r.bytes();
+        } finally {
+            if (traceOut != null) traceOut.close();
+        }
+
+        Map<Long, Evidence> evidence = new TreeMap<>();
+        if (o.chains() || o.html() != null) {
+            Set<Long> wanted = HtmlReport.evidenceSeqs(checker.findings(), run.onlineViolations());
+            long from = Math.max(o.filter().from(), run.firstT());
+            long to = Math.min(o.filter().to(), run.lastT());
+            HtmlReport html = o.html() == null ? null : new HtmlReport(o.filter(), from, Math.max(from, to));
+            if (!wanted.isEmpty() || html != null) {
+                try (LogReader r = LogReader.open(log)) {
+                    LogEvent e;
+                    while ((e = r.next()) != null) {
+                        if (wanted.contains(e.seq())) evidence.putIfAbsent(e.seq(), new Evidence(e, r.currentLine()));
+                        if (html != null) html.accept(e);
+                    }
+                }
+            }
+            if (html != null) {
+                try (Writer w = Files.newBufferedWriter(o.html(), StandardCharsets.UTF_8)) {
+                    html.write(w, new HtmlReport.Content(log.getFileName().toString(), run, checker, timeline, evidence, warnings,
+                            warningCount));
+                }
+            }
+        }
+        return new Result(log, run, checker, timeline, Collections.unmodifiableMap(evidence), warnings, warningCount, lines, bytes,
+                traceEvents, traceFlows);
+    }
+}

@@ -1,0 +1,78 @@
+package xensim.timeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Offline = online over random event streams: the same events go through the online
+ * {@code InvariantChecker} (as an EventLog sink, ended like the harness ends a run: finish, then
+ * RUN_END with its verdict) and, as JSON lines, through {@link OfflineChecker}; the verdict sets
+ * must be equal, and RUN_END's verdict as read back must equal both. A disagreement is shrunk to a
+ * minimal sequence and printed.
+ */
+class OfflineOnlineAgreementTest {
+    static final int STREAMS = 1500;
+
+    @Test
+    void offlineVerdictEqualsOnlineVerdictOverRandomStreams() {
+        int violated = 0;
+        for (long seed = 1; seed <= STREAMS; seed++) {
+            List<RandomStreams.Spec> specs = RandomStreams.generate(seed, RandomStreams.Shape.CONTRACT);
+            RandomStreams.Outcome o = RandomStreams.run(specs);
+            if (!o.online().isEmpty()) violated++;
+            if (!o.agree()) {
+                List<RandomStreams.Spec> min = RandomStreams.shrink(specs);
+                RandomStreams.Outcome m = RandomStreams.run(min);
+                StringBuilder sb = new StringBuilder("seed " + seed + ": online " + o.online() + " offline " + o.offline()
+                        + " RUN_END " + o.onlineFromLog() + "\nminimal: online " + m.online() + " offline " + m.offline() + "\n");
+                for (RandomStreams.Spec s : min) sb.append("  ").append(s).append('\n');
+                fail(sb.toString());
+            }
+        }
+        // the vocabulary is small on purpose: most streams break something, but not all
+        assertEquals(true, violated > STREAMS / 4 && violated < STREAMS, "violating streams: " + violated);
+    }
+
+    /**
+     * The one disagreement the random streams find when PAGE_RECLAIMED ranges may overlap: the OS
+     * owns the union of what it reclaimed, so a write into gfn 0x105 after reclaiming [0x102, 0x106)
+     * and then [0x103, 0x105) lands on an OS page. The online checker keeps reclaimed ranges in a map
+     * keyed by start and looks up only the range with the greatest start &lt;= gfn ([0x103, 0x105)),
+     * so it misses the write (and a second reclaim with the same start but a smaller count shrinks
+     * the range). Reported; the random streams above keep ranges disjoint until it is fixed.
+     */
+    static List<RandomStreams.Spec> overlappingReclaims() {
+        return List.of(
+                spec("PAGE_RECLAIMED", "os", "gfn", 0x102L, "count", 4L, "type", "EfiBootServicesData"),
+                spec("PAGE_RECLAIMED", "os", "gfn", 0x103L, "count", 2L, "type", "EfiBootServicesData"),
+                spec("OS_HANDOFF", "os", "memoryMapEntries", 12L),
+                spec("FOREIGN_WRITE", "hypervisor", "mapper", 0L, "ref", 8L, "gfn", 0x105L, "off", 0L, "len", 512L, "handle", 1L));
+    }
+
+    private static RandomStreams.Spec spec(String ev, String comp, Object... kv) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) f.put((String) kv[i], kv[i + 1]);
+        return new RandomStreams.Spec(1, comp, ev, f, 0);
+    }
+
+    @Test
+    void overlappingReclaimsAreJudgedByTheirUnionOffline() {
+        RandomStreams.Outcome o = RandomStreams.run(overlappingReclaims());
+        assertEquals(Set.of("DMA_AFTER_HANDOFF"), o.offline());
+    }
+
+    @Test
+    @Disabled("online InvariantChecker misses writes into overlapping reclaimed ranges (floorEntry lookup); reported, enable once fixed")
+    void overlappingReclaimsAgreeOnceTheOnlineCheckerIsFixed() {
+        RandomStreams.Outcome o = RandomStreams.run(overlappingReclaims());
+        assertTrue(o.agree(), "online " + o.online() + " offline " + o.offline());
+    }
+}
