@@ -39,7 +39,8 @@ public final class InvariantChecker implements EventSink {
         long parkedSeq = -1;
         boolean destroyed;
         /** Reclaimed (OS-owned) gfn ranges: start → [end exclusive, seq]. */
-        final TreeMap<Long, long[]> reclaimed = new TreeMap<>();
+        /** Every PAGE_RECLAIMED range {start, end, seq}: the OS owns their union (ranges may overlap). */
+        final List<long[]> reclaimed = new ArrayList<>();
         /** Grants the OS made: ref → gfn. */
         final Map<Long, Long> osGrants = new HashMap<>();
         /** Backend device paths → [last state, seq of that state change]. */
@@ -135,7 +136,7 @@ public final class InvariantChecker implements EventSink {
         Dom d = dom(e.dom());
         long gfn = e.getLong("gfn");
         long count = e.getLong("count");
-        d.reclaimed.put(gfn, new long[] {gfn + count, e.seq()});
+        d.reclaimed.add(new long[] {gfn, gfn + count, e.seq()});
         for (Mapping m : mappings.values()) {
             if (m.grantingDom() == e.dom() && m.gfn() >= gfn && m.gfn() < gfn + count) {
                 violation(Invariant.STALE_MAPPING, e.dom(), List.of(m.seq(), e.seq()),
@@ -148,10 +149,16 @@ public final class InvariantChecker implements EventSink {
         Dom d = dom(e.dom());
         if (d.handoffSeq < 0) return;
         long gfn = e.getLong("gfn");
-        Map.Entry<Long, long[]> r = d.reclaimed.floorEntry(gfn);
-        if (r == null || gfn >= r.getValue()[0]) return; // not an OS-owned page
-        if (d.osGrants.containsValue(gfn)) return;        // the OS granted it: legitimate I/O
-        violation(Invariant.DMA_AFTER_HANDOFF, e.dom(), List.of(d.handoffSeq, r.getValue()[1], e.seq()),
+        long[] r = null;
+        for (long[] range : d.reclaimed) {
+            if (gfn >= range[0] && gfn < range[1]) {
+                r = range;
+                break;
+            }
+        }
+        if (r == null) return;                       // not an OS-owned page
+        if (d.osGrants.containsValue(gfn)) return;   // the OS granted it: legitimate I/O
+        violation(Invariant.DMA_AFTER_HANDOFF, e.dom(), List.of(d.handoffSeq, r[2], e.seq()),
                 "dom" + e.get("mapper") + " wrote " + e.get("len") + " bytes into OS-owned gfn " + hex(gfn) + " after handoff");
     }
 
