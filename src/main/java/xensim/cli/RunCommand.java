@@ -114,18 +114,34 @@ public final class RunCommand implements Callable<Integer> {
         for (XenstoredSocketServer sv : servers) sv.close();
         if (hold) forever.await();
         printSummary(out, rs, r);
+        writeTimeline(out, r);
         return r;
+    }
+
+    /** OUT/trace.json (Perfetto) and OUT/report.html, from the log just written, as {@code timeline} makes them. */
+    static void writeTimeline(PrintWriter out, RunResult r) {
+        if (r.eventsFile() == null) return;
+        Path dir = r.eventsFile().getParent();
+        try {
+            xensim.timeline.TimelineAnalysis.analyse(r.eventsFile(), new xensim.timeline.TimelineAnalysis.Options(
+                    xensim.timeline.Filter.ALL, true, true, dir.resolve("trace.json"), dir.resolve("report.html")));
+            out.println("report: " + dir.resolve("report.html") + "  trace: " + dir.resolve("trace.json") + " (ui.perfetto.dev)");
+        } catch (java.io.IOException | RuntimeException e) {
+            out.println("report: not written (" + e.getMessage() + ")");
+        }
+        out.flush();
     }
 
     static void printSummary(PrintWriter out, RunSpec rs, RunResult r) {
         out.printf("xensim run: seed %d, mode %s, strategy %s, %d events, %.3f ms virtual, ended %s%n", rs.seed(),
                 rs.mode().cliName(), rs.strategy(), r.events(), r.virtualNanos() / 1e6, r.ending());
         if (r.hostReport() instanceof Host.Report rep) {
-            out.println("guest   dom  boot+EBS(ms)  OS(ms)  devices  I/Os  verify-fail  xenstore    deferred  leaked");
+            out.println("guest   dom  boot+EBS(ms)  OS(ms)  devices  requests  reconnects  verify-fail  xenstore    deferred  leaked");
             for (Host.GuestSummary g : rep.guests()) {
-                out.printf("%-7s %4d  %12.3f  %6.3f  %3d/%-3d  %4d  %11d  %-10s  %8d  %6d%n", g.name(), g.domid(),
+                int reconnects = g.connected() + ("reconnect".equals(g.xenstore()) ? 1 : 0);
+                out.printf("%-7s %4d  %12.3f  %6.3f  %3d/%-3d  %8d  %10d  %11d  %-10s  %8d  %6d%n", g.name(), g.domid(),
                         (g.handoffAt() - g.createdAt()) / 1e6, (g.doneAt() - g.handoffAt()) / 1e6, g.connected(), g.devices(),
-                        g.ios(), g.verifyFailures(), g.xenstore(), g.deferredGrants(), g.leakedGrants());
+                        g.ios(), reconnects, g.verifyFailures(), g.xenstore(), g.deferredGrants(), g.leakedGrants());
             }
         }
         if (r.eventsFile() != null) out.println("events: " + r.eventsFile());
