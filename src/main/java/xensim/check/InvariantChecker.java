@@ -36,6 +36,7 @@ public final class InvariantChecker implements EventSink {
         long notifyBeginSeq = -1;
         int notifyDepth;
         long handoffSeq = -1;
+        long osDoneSeq = -1;
         long parkedSeq = -1;
         boolean destroyed;
         /** Reclaimed (OS-owned) gfn ranges: start → [end exclusive, seq]. */
@@ -102,6 +103,7 @@ public final class InvariantChecker implements EventSink {
             }
             case "PAGE_RECLAIMED" -> onReclaim(e);
             case "OS_HANDOFF" -> dom(e.dom()).handoffSeq = e.seq();
+            case "OS_DONE" -> dom(e.dom()).osDoneSeq = e.seq();
             case "FOREIGN_WRITE" -> onForeignWrite(e);
             case "XENBUS_STATE" -> {
                 String path = e.getString("path");
@@ -229,12 +231,21 @@ public final class InvariantChecker implements EventSink {
      * Called on RUN_END; idempotent.
      */
     public void finish() {
+        finish(null);
+    }
+
+    /**
+     * As {@link #finish()}, knowing how the run ended: when it did not complete (QUIESCED: nothing
+     * left to run; WALL_LIMIT) an OS that took over and never finished its work is stuck too.
+     */
+    public void finish(String ending) {
         if (finished) return;
+        boolean unfinishedRun = "QUIESCED".equals(ending) || "WALL_LIMIT".equals(ending);
         finished = true;
         for (Map.Entry<Integer, Dom> entry : new TreeMap<>(doms).entrySet()) {
             int id = entry.getKey();
             Dom d = entry.getValue();
-            if (id == 0 || d.destroyed && d.createdSeq < 0) continue;
+            if (id == 0 || d.destroyed) continue; // finished, or destroyed from outside (domain-destroy): not stuck
             if (d.parkedSeq >= 0) {
                 violation(Invariant.HANG, id, List.of(d.parkedSeq), "firmware waits for an event that can never be signalled");
             } else if (d.ebsBeginSeq >= 0 && d.ebsEndSeq < 0) {
@@ -242,10 +253,15 @@ public final class InvariantChecker implements EventSink {
             } else if (d.createdSeq >= 0 && d.handoffSeq < 0 && !d.destroyed) {
                 violation(Invariant.HANG, id, List.of(d.createdSeq), "the guest never reached the OS");
             } else if (d.handoffSeq >= 0) {
+                boolean allConnected = true;
                 for (Long dev : d.devices) {
                     if (!d.connected.contains(dev)) {
+                        allConnected = false;
                         violation(Invariant.HANG, id, List.of(d.handoffSeq), "the OS never connected device " + dev);
                     }
+                }
+                if (allConnected && unfinishedRun && d.osDoneSeq < 0) {
+                    violation(Invariant.HANG, id, List.of(d.handoffSeq), "the OS took over but never finished its work");
                 }
             }
         }

@@ -14,8 +14,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import xensim.dom0.xenstored.XenstoredSocketServer;
-import xensim.firmware.ebs.Strategies;
-import xensim.platform.Mode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import xensim.nemesis.Fault;
+import xensim.scenario.Scenario;
 import xensim.runtime.Host;
 import xensim.runtime.HostConfig;
 import xensim.runtime.RunResult;
@@ -55,39 +57,73 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--xenstored", description = "xenstored flavour: c (default) or ocaml")
     String flavour;
 
+    @Option(names = "--scenario", description = "a HOCON scenario file (defaults: reference.conf); flags override it")
+    Path scenario;
+
+    @Option(names = "--fault", description = "a fault to inject, kind@trigger[:key=value,...], e.g. 'backend-stall@ebs-begin:duration=5ms' (repeatable)")
+    List<String> faults = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
-        String strat = strategy == null ? "refcount" : strategy;
-        if (!Strategies.NAMES.contains(strat)) {
-            throw new BadInputException("unknown strategy '" + strat + "' (expected one of " + String.join(", ", Strategies.NAMES) + ")");
-        }
-        long s = seed == null ? 1 : seed;
-        Mode m;
-        try {
-            m = mode == null ? Mode.DETERMINISTIC : Mode.parse(mode);
-        } catch (IllegalArgumentException e) {
-            m = null;
-        }
-        if (m == null) throw new BadInputException("unknown mode '" + mode + "' (expected deterministic or threaded)");
-        int n = guests == null ? 1 : guests;
-        if (n < 1 || n > 100_000) throw new BadInputException("--guests must be between 1 and 100000");
-        String fl = flavour == null ? "c" : flavour;
-        if (!fl.equals("c") && !fl.equals("ocaml")) throw new BadInputException("unknown xenstored flavour '" + fl + "' (expected c or ocaml)");
-        Path dir = out != null ? out : Path.of("runs", LocalDate.now() + "-" + s);
-        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new BadInputException(dir + " exists and is not a directory");
-        Files.createDirectories(dir.resolve("disks"));
-
-        HostConfig base = HostConfig.defaults(dir.resolve("disks"));
-        HostConfig cfg = new HostConfig(n, base.staggerNanos(), base.ramPages(), base.disksPerGuest(), base.diskSectors(),
-                base.latencyMeanNanos(), base.tailProbability(), base.tailFactor(), base.backendQueueDepth(), fl,
-                new xensim.firmware.FirmwareConfig(strat, base.firmware().queueDepth(), base.firmware().readAheadAtEbs(),
-                        base.firmware().bootRecordWrite(), null), base.os(), base.diskDir(), List.of());
-        RunResult r = runAndReport(spec.commandLine().getOut(), new RunSpec(s, m, strat, "default", dir, 1.0, 600_000), cfg,
-                xenstoreSocket, hold);
+        Scenario sc = scenario(scenario, strategy, seed, mode, guests, flavour, faults);
+        Path dir = outDir(out, sc.seed());
+        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), sc.hostConfig(dir.resolve("disks")),
+                xenstoreSocket, hold, replay(scenario, sc, faults));
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
-    static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold) throws Exception {
+    /** The scenario file (or the defaults) with the command line's flags and faults over it; bad input → exit 2. */
+    static Scenario scenario(Path file, String strategy, Long seed, String mode, Integer guests, String flavour, List<String> faults) {
+        Map<String, Object> flags = new LinkedHashMap<>();
+        if (strategy != null) flags.put("strategy", strategy);
+        if (seed != null) flags.put("seed", seed);
+        if (mode != null) flags.put("mode", mode);
+        if (guests != null) flags.put("guests.count", guests);
+        if (flavour != null) flags.put("xenstored.flavour", flavour);
+        Scenario sc;
+        try {
+            sc = Scenario.load(file, flags);
+        } catch (Scenario.ScenarioException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        List<Fault> extra = new ArrayList<>();
+        for (String f : faults == null ? List.<String>of() : faults) {
+            try {
+                extra.add(Fault.parse(f));
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--fault: " + e.getMessage());
+            }
+        }
+        return extra.isEmpty() ? sc : sc.withMoreFaults(extra);
+    }
+
+    /** The one command that replays this run (the scenario file, then every setting that decides it). */
+    static String replay(Path file, Scenario sc, List<String> cliFaults) {
+        StringBuilder sb = new StringBuilder("./xensim run");
+        if (file != null) sb.append(" --scenario ").append(shellQuote(file.toString()));
+        sb.append(" --strategy ").append(sc.strategy()).append(" --seed ").append(sc.seed()).append(" --mode ").append(sc.mode().cliName());
+        if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
+        if (!sc.flavour().equals("c") || file != null) sb.append(" --xenstored ").append(sc.flavour());
+        for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
+        return sb.toString();
+    }
+
+    static String shellQuote(String s) {
+        return s.matches("[A-Za-z0-9_./=:@,+-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    static Path outDir(Path out, long seed) throws java.io.IOException {
+        Path dir = out != null ? out : Path.of("runs", LocalDate.now() + "-" + seed);
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new BadInputException(dir + " exists and is not a directory");
+        Files.createDirectories(dir.resolve("disks"));
+        return dir;
+    }
+
+    static RunSpec runSpec(Scenario sc, Path dir) {
+        return new RunSpec(sc.seed(), sc.mode(), sc.strategy(), sc.name(), dir, 1.0, 600_000);
+    }
+
+    static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay) throws Exception {
         List<XenstoredSocketServer> servers = new ArrayList<>();
         CountDownLatch forever = new CountDownLatch(1);
         RunResult r = Simulation.run(rs, (seam, done) -> {
@@ -113,7 +149,10 @@ public final class RunCommand implements Callable<Integer> {
         });
         for (XenstoredSocketServer sv : servers) sv.close();
         if (hold) forever.await();
-        printSummary(out, rs, r);
+        printSummary(out, rs, r, replay);
+        if (rs.mode() == xensim.platform.Mode.THREADED) {
+            out.println("note: threaded mode runs on real threads with real time; the same seed may give a different run");
+        }
         writeTimeline(out, r);
         return r;
     }
@@ -132,7 +171,7 @@ public final class RunCommand implements Callable<Integer> {
         out.flush();
     }
 
-    static void printSummary(PrintWriter out, RunSpec rs, RunResult r) {
+    static void printSummary(PrintWriter out, RunSpec rs, RunResult r, String replay) {
         out.printf("xensim run: seed %d, mode %s, strategy %s, %d events, %.3f ms virtual, ended %s%n", rs.seed(),
                 rs.mode().cliName(), rs.strategy(), r.events(), r.virtualNanos() / 1e6, r.ending());
         if (r.hostReport() instanceof Host.Report rep) {
@@ -147,7 +186,7 @@ public final class RunCommand implements Callable<Integer> {
         if (r.eventsFile() != null) out.println("events: " + r.eventsFile());
         out.println(r.verdictLine());
         if (!r.clean()) {
-            out.println("replay: ./xensim run --strategy " + rs.strategy() + " --seed " + rs.seed() + " --mode " + rs.mode().cliName());
+            out.println("replay: " + replay);
         }
         out.flush();
     }

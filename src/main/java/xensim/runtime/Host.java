@@ -16,6 +16,7 @@ import xensim.dom0.xenstored.XenstoredActor;
 import xensim.dom0.xenstored.XenstoredCore;
 import xensim.firmware.FirmwareActor;
 import xensim.firmware.GuestMsg;
+import xensim.nemesis.Nemesis;
 import xensim.os.GuestOs;
 import xensim.os.OsDone;
 import xensim.platform.Seam;
@@ -40,6 +41,9 @@ public final class Host {
     record Done(OsDone d) implements Msg {}
 
     record Destroyed(Toolstack.Destroyed d) implements Msg {}
+
+    /** The nemesis's domain-destroy: the guest's vCPU stops and the toolstack destroys the domain. */
+    record DestroyGuest(int domid) implements Msg {}
 
     /** A guest's line in the run summary. */
     public record GuestSummary(int index, int domid, String name, long createdAt, long handoffAt, long doneAt, int devices,
@@ -68,6 +72,13 @@ public final class Host {
             ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, xsCore, hv), "xenstored");
             ActorRef<Toolstack.Command> ts = ctx.spawn(Toolstack.create(seam, hv, xs), "toolstack");
             if (onParts != null) onParts.accept(new Parts(seam, core, hv, xs, ts), ctx);
+            if (!cfg.faults().isEmpty()) {
+                ActorRef<Msg> self = ctx.getSelf();
+                ActorRef<Nemesis.Msg> nemesis = ctx.spawn(Nemesis.create(seam, cfg.faults(), new Nemesis.Targets(hv, xs, ts,
+                        dom -> self.tell(new DestroyGuest(dom)), cfg.disksPerGuest())), "nemesis");
+                seam.events().addSink(Nemesis.sink(cfg.faults(), nemesis));
+            }
+            java.util.Set<Integer> killed = new java.util.HashSet<>();
             ActorRef<Toolstack.Created> createdAdapter = ctx.messageAdapter(Toolstack.Created.class, Created::new);
             ActorRef<OsDone> doneAdapter = ctx.messageAdapter(OsDone.class, Done::new);
             ActorRef<Toolstack.Destroyed> destroyedAdapter = ctx.messageAdapter(Toolstack.Destroyed.class, Destroyed::new);
@@ -106,7 +117,15 @@ public final class Host {
                         vcpu.tell(new GuestMsg.PowerOn());
                         return Behaviors.same();
                     })
+                    .onMessage(DestroyGuest.class, m -> {
+                        int dom = m.domid();
+                        if (!created.containsKey(dom) || osDone.containsKey(dom) || !killed.add(dom)) return Behaviors.same();
+                        ctx.getChild("dom" + dom).ifPresent(ctx::stop);
+                        ts.tell(new Toolstack.Destroy(dom, destroyedAdapter));
+                        return Behaviors.same();
+                    })
                     .onMessage(Done.class, m -> {
+                        if (killed.contains(m.d().domid())) return Behaviors.same();
                         osDone.put(m.d().domid(), m.d());
                         ts.tell(new Toolstack.Destroy(m.d().domid(), destroyedAdapter));
                         return Behaviors.same();
@@ -115,9 +134,15 @@ public final class Host {
                         int dom = m.d().domid();
                         OsDone d = osDone.get(dom);
                         long[] c = created.get(dom);
-                        summaries.add(new GuestSummary((int) c[0], dom, "guest" + c[0], c[1], d.handoffNanos(), d.doneNanos(),
-                                d.devices(), d.connected(), d.ios(), d.verifyFailures(), d.xenstoreMethod(), d.deferredGrants(),
-                                d.poisonCorrupted(), m.d().leakedGrants()));
+                        if (c == null) return Behaviors.same();
+                        if (d == null) { // destroyed by the nemesis before its OS finished
+                            summaries.add(new GuestSummary((int) c[0], dom, "guest" + c[0], c[1], -1, seam.nowNanos(), cfg.disksPerGuest(),
+                                    0, 0, 0, "destroyed", 0, 0, m.d().leakedGrants()));
+                        } else {
+                            summaries.add(new GuestSummary((int) c[0], dom, "guest" + c[0], c[1], d.handoffNanos(), d.doneNanos(),
+                                    d.devices(), d.connected(), d.ios(), d.verifyFailures(), d.xenstoreMethod(), d.deferredGrants(),
+                                    d.poisonCorrupted(), m.d().leakedGrants()));
+                        }
                         ctx.getChild("dom" + dom).ifPresent(ctx::stop);
                         if (--remaining[0] == 0) {
                             summaries.sort(java.util.Comparator.comparingInt(GuestSummary::index));

@@ -12,7 +12,7 @@ import xensim.os.OsConfig;
 public record HostConfig(int guests, long staggerNanos, int ramPages, int disksPerGuest, long diskSectors,
                          long latencyMeanNanos, double tailProbability, double tailFactor, int backendQueueDepth,
                          String xenstoredFlavour, FirmwareConfig firmware, OsConfig os, Path diskDir,
-                         List<FaultSpec> faults) {
+                         List<xensim.nemesis.Fault> faults) {
 
     public HostConfig {
         faults = faults == null ? List.of() : List.copyOf(faults);

@@ -69,7 +69,7 @@ public final class Simulation {
             CompletableFuture<Void> judged = new CompletableFuture<>();
             Runnable judge = () -> {
                 try {
-                    checker.finish();
+                    checker.finish(ending.name());
                     log.event(0, "runtime", "RUN_END").with("verdict", checker.verdictLine().substring("verdict: ".length()))
                             .with("ending", ending.name())
                             .emit();

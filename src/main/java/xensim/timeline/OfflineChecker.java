@@ -54,6 +54,7 @@ public final class OfflineChecker {
         long ebsSucceeded = -1;
         long parked = -1;
         long handoff = -1;
+        long osDone = -1;
         int notifiesRunning;
         long outermostNotify = -1;
         final Map<Long, Long> devices = new LinkedHashMap<>();        // devid → DEVICE_CREATED seq
@@ -120,6 +121,7 @@ public final class OfflineChecker {
                 }
             }
             case "OS_HANDOFF" -> guest(e.dom()).handoff = e.seq();
+            case "OS_DONE" -> guest(e.dom()).osDone = e.seq();
             case "PAGE_RECLAIMED" -> pageReclaimed(e);
             case "FOREIGN_WRITE" -> foreignWrite(e);
             case "XENBUS_STATE" -> {
@@ -296,7 +298,7 @@ public final class OfflineChecker {
             if (dom == 0) continue;
             boolean created = g.created >= 0;
             boolean destroyed = g.destroyed >= 0;
-            if (destroyed && !created) continue; // only its end is in the log
+            if (destroyed) continue; // finished, or destroyed from outside (domain-destroy): not stuck
             if (g.parked >= 0) {
                 hang(dom, end, "the firmware waits for an event nothing can signal any more", g.created, g.parked);
             } else if (g.ebsBegin >= 0 && g.ebsSucceeded < 0) {
@@ -304,10 +306,17 @@ public final class OfflineChecker {
             } else if (created && !destroyed && g.handoff < 0) {
                 hang(dom, end, "the guest was created but its OS never took over", g.created);
             } else if (g.handoff >= 0) {
+                boolean allConnected = true;
                 for (Map.Entry<Long, Long> dev : g.devices.entrySet()) {
                     if (!g.connected.contains(dev.getKey())) {
+                        allConnected = false;
                         hang(dom, end, "the OS never connected device " + dev.getKey(), g.created, dev.getValue(), g.handoff);
                     }
+                }
+                Object ending = end.get("ending");
+                boolean unfinishedRun = "QUIESCED".equals(ending) || "WALL_LIMIT".equals(ending);
+                if (allConnected && unfinishedRun && g.osDone < 0) {
+                    hang(dom, end, "the OS took over but never finished its work", g.created, g.handoff);
                 }
             }
         }

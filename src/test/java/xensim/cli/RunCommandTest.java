@@ -50,9 +50,27 @@ class RunCommandTest {
     void badInputIsExitTwoWithAMessage() {
         Out o = run("run", "--strategy", "nope", "--out", tmp.resolve("c").toString());
         assertEquals(2, o.code());
-        assertTrue(o.err().contains("unknown strategy 'nope'"), o.err());
+        assertTrue(o.err().contains("xensim.strategy: expected one of disconnect, naive-reset, exit-callback, refcount, bus-tracks, got 'nope'"), o.err());
+        assertFalse(o.err().contains("Exception"), "a message, never a stack trace: " + o.err());
         assertEquals(2, run("run", "--mode", "sideways", "--out", tmp.resolve("d").toString()).code());
         assertEquals(2, run("run", "--guests", "0", "--out", tmp.resolve("e").toString()).code());
         assertEquals(2, run("run", "--seed", "x").code());
+        Out f = run("run", "--fault", "backend-stall@whenever", "--out", tmp.resolve("f").toString());
+        assertEquals(2, f.code());
+        assertTrue(f.err().contains("--fault: fault 'backend-stall@whenever': unknown trigger 'whenever'"), f.err());
+        Out s = run("run", "--scenario", tmp.resolve("nope.conf").toString(), "--out", tmp.resolve("g").toString());
+        assertEquals(2, s.code());
+        assertTrue(s.err().contains("nope.conf: no such file"), s.err());
+    }
+
+    @Test
+    void aScenarioWithFaultsRunsAndAFailingRunPrintsTheCommandThatReplaysIt() throws Exception {
+        java.nio.file.Path sc = tmp.resolve("data.conf");
+        java.nio.file.Files.writeString(sc, "xensim { guests.io-after-ebs = 16, faults = [\"ring-corrupt@os-handoff:what=data\"] }\n");
+        Out o = run("run", "--scenario", sc.toString(), "--seed", "4", "--out", tmp.resolve("h").toString());
+        assertEquals(1, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("verdict: VIOLATION DATA_INTEGRITY"), o.out());
+        assertTrue(o.out().contains("replay: ./xensim run --scenario " + sc + " --strategy refcount --seed 4 --mode deterministic"), o.out());
+        assertTrue(java.nio.file.Files.exists(tmp.resolve("h").resolve("report.html")));
     }
 }

@@ -21,6 +21,10 @@ public final class Domain {
     boolean dying;
     /** Fault hook: the next N maps of this domain's grants fail with GNTST_eagain. */
     int eagainMaps;
+    /** Nemesis: event-channel fault on sends to or from this domain (null: none) and how many sends it hits. */
+    Hypervisor.EvtchnFault evtchnFault;
+    int evtchnFaultCount;
+    long evtchnFaultDelayNanos;
 
     Domain(int domid, DomainConfig config, boolean privileged, LongSupplier mfns, Hypervisor hypervisor) {
         this.domid = domid;

@@ -41,6 +41,10 @@ public final class EventChannels {
         /** An upcall is on its way (scheduled, not yet delivered): sends coalesce. */
         boolean scheduled;
         UpcallHandler handler;
+        /** Nemesis evtchn-dup: after the next delivery, the port goes pending again. */
+        boolean dupNext;
+        /** Nemesis evtchn-delay: added to the next scheduled delivery. */
+        long extraDelayNanos;
     }
 
     private final int domid;

@@ -385,6 +385,35 @@ public final class Hypervisor {
         return Result.OK;
     }
 
+    /** Event-channel faults the nemesis can arm. */
+    public enum EvtchnFault { DROP, DUP, DELAY }
+
+    /**
+     * Fault hook for the nemesis: the next {@code count} interdomain EVTCHNOP_send to or from
+     * {@code dom} are dropped (the remote port never becomes pending), duplicated (a spurious second
+     * upcall follows the first) or delayed by {@code delayNanos}. The EVTCHN_SEND event names the
+     * fault ({@code injected}). -ESRCH if no such domain.
+     */
+    public synchronized Result injectEvtchnFault(int dom, EvtchnFault fault, int count, long delayNanos) {
+        Domain d = domains.get(dom);
+        if (d == null) return new Result(-ESRCH);
+        d.evtchnFault = fault;
+        d.evtchnFaultCount = Math.max(0, count);
+        d.evtchnFaultDelayNanos = Math.max(0, delayNanos);
+        return Result.OK;
+    }
+
+    /** The armed fault that hits a send from {@code ld} to {@code rd}, consuming one; or null. */
+    private Domain takeEvtchnFault(Domain ld, Domain rd) {
+        for (Domain d : new Domain[] {ld, rd}) {
+            if (d != null && d.evtchnFault != null && d.evtchnFaultCount > 0) {
+                d.evtchnFaultCount--;
+                return d;
+            }
+        }
+        return null;
+    }
+
     // ================================================================ event channels (EVTCHNOP_*)
 
     /**
@@ -455,9 +484,18 @@ public final class Hypervisor {
                 Domain rd = domains.get(lp.remoteDom);
                 Port rp = rd == null ? null : rd.eventChannels().port(lp.remotePort);
                 boolean coalesced = rp == null || rp.pending;
-                ev(caller, "EVTCHN_SEND").with("port", port).with("remoteDom", lp.remoteDom)
-                        .with("remotePort", lp.remotePort).with("coalesced", coalesced).emit();
-                if (rp != null) setPending(rd, lp.remotePort, rp);
+                Domain faulty = rp == null ? null : takeEvtchnFault(ld, rd);
+                EvtchnFault fault = faulty == null ? null : faulty.evtchnFault;
+                var b = ev(caller, "EVTCHN_SEND").with("port", port).with("remoteDom", lp.remoteDom)
+                        .with("remotePort", lp.remotePort).with("coalesced", coalesced);
+                if (fault != null) b.with("injected", fault.name().toLowerCase(java.util.Locale.ROOT));
+                if (fault == EvtchnFault.DROP) b.with("dropped", true);
+                b.emit();
+                if (rp != null && fault != EvtchnFault.DROP) {
+                    if (fault == EvtchnFault.DUP) rp.dupNext = true;
+                    if (fault == EvtchnFault.DELAY) rp.extraDelayNanos = faulty.evtchnFaultDelayNanos;
+                    setPending(rd, lp.remotePort, rp);
+                }
                 return Result.OK;
             }
             case UNBOUND -> {
@@ -577,6 +615,14 @@ public final class Hypervisor {
             h = p.handler;
         }
         h.upcall(dom, port);
+        synchronized (this) { // evtchn-dup: the same event arrives once more
+            Domain d = domains.get(dom);
+            Port p = d == null ? null : d.eventChannels().port(port);
+            if (p != null && p.dupNext) {
+                p.dupNext = false;
+                setPending(d, port, p);
+            }
+        }
     }
 
     private void setPending(Domain d, int port, Port p) {
@@ -588,8 +634,11 @@ public final class Hypervisor {
     private void maybeSchedule(int dom, int port, Port p) {
         if (!p.pending || p.masked || p.handler == null || p.scheduled) return;
         p.scheduled = true;
+        long extra = p.extraDelayNanos;
+        p.extraDelayNanos = 0;
         UpcallScheduler s = scheduler;
         if (s == null) deliverUpcall(dom, port);
+        else if (extra > 0) s.schedule(dom, port, extra);
         else s.schedule(dom, port);
     }
 

@@ -79,6 +79,10 @@ public final class HypervisorActor {
     /** Nemesis: the next {@code count} maps of {@code dom}'s grants fail with GNTST_eagain. */
     public record InjectGrantMapEagain(int dom, int count, ActorRef<Result> replyTo) implements Command {}
 
+    /** Nemesis: the next {@code count} event-channel sends to or from {@code dom} are dropped, duplicated or delayed. */
+    public record InjectEvtchnFault(int dom, Hypervisor.EvtchnFault fault, int count, long delayNanos, ActorRef<Result> replyTo)
+            implements Command {}
+
     // ---- event channels ------------------------------------------------------------------------
 
     /** EVTCHNOP_alloc_unbound: a port in {@code dom} that {@code remoteDom} may bind. */
@@ -140,7 +144,17 @@ public final class HypervisorActor {
     public static Behavior<Command> create(Seam seam, Hypervisor core, long upcallLatencyNanos) {
         return Behaviors.setup(ctx -> {
             ActorRef<Command> self = ctx.getSelf();
-            core.setUpcallScheduler((dom, port) -> seam.deliverAfter(upcallLatencyNanos, self, new DeliverUpcall(dom, port)));
+            core.setUpcallScheduler(new UpcallScheduler() {
+                @Override
+                public void schedule(int dom, int port) {
+                    seam.deliverAfter(upcallLatencyNanos, self, new DeliverUpcall(dom, port));
+                }
+
+                @Override
+                public void schedule(int dom, int port, long extraNanos) {
+                    seam.deliverAfter(upcallLatencyNanos + extraNanos, self, new DeliverUpcall(dom, port));
+                }
+            });
             return Behaviors.receive(Command.class).onAnyMessage(cmd -> {
                 try {
                     handle(core, cmd);
@@ -172,6 +186,8 @@ public final class HypervisorActor {
             reply(c.replyTo(), hv.queryGrantTableSize(c.caller(), c.dom()));
         } else if (cmd instanceof SeedGrantEntry c) {
             reply(c.replyTo(), hv.seedGrantEntry(c.caller(), c.dom(), c.ref(), c.grantee(), c.gfn(), c.readonly()));
+        } else if (cmd instanceof InjectEvtchnFault c) {
+            reply(c.replyTo(), hv.injectEvtchnFault(c.dom(), c.fault(), c.count(), c.delayNanos()));
         } else if (cmd instanceof InjectGrantMapEagain c) {
             reply(c.replyTo(), hv.injectGrantMapEagain(c.dom(), c.count()));
         } else if (cmd instanceof EvtchnAllocUnbound c) {
@@ -221,6 +237,7 @@ public final class HypervisorActor {
             else if (cmd instanceof QueryGrantTableSize c) reply(c.replyTo(), new GrantTableSize(GNTST_general_error, 0, 0));
             else if (cmd instanceof SeedGrantEntry c) reply(c.replyTo(), new Result(-EINVAL));
             else if (cmd instanceof InjectGrantMapEagain c) reply(c.replyTo(), new Result(-EINVAL));
+            else if (cmd instanceof InjectEvtchnFault c) reply(c.replyTo(), new Result(-EINVAL));
             else if (cmd instanceof EvtchnAllocUnbound c) reply(c.replyTo(), new EvtchnPort(-EINVAL, -1));
             else if (cmd instanceof EvtchnBindInterdomain c) reply(c.replyTo(), new EvtchnPort(-EINVAL, -1));
             else if (cmd instanceof EvtchnSend c) reply(c.replyTo(), new Result(-EINVAL));

@@ -9,4 +9,9 @@ package xensim.xen;
 @FunctionalInterface
 public interface UpcallScheduler {
     void schedule(int dom, int port);
+
+    /** Schedules with {@code extraNanos} on top of the usual latency (the nemesis's evtchn-delay). */
+    default void schedule(int dom, int port, long extraNanos) {
+        schedule(dom, port);
+    }
 }

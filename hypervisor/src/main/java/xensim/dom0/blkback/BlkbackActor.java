@@ -57,6 +57,19 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     /** nemesis backend-slow: latencies multiplied by {@code factor}. */
     public record SlowDown(double factor) implements Command {}
 
+    /** What {@link CorruptRing} damages. */
+    public enum Corruption {
+        /** A hostile frontend: the shared req_prod jumps a ring's worth ahead (Linux: "bogus ring requests"). */
+        REQUEST,
+        /** The next response carries an id no request has. */
+        RESPONSE,
+        /** The next READ's data reaches the guest with its bytes flipped (a corrupted response). */
+        DATA
+    }
+
+    /** nemesis ring-corrupt. */
+    public record CorruptRing(Corruption what) implements Command {}
+
     /** Toolstack: the device is being removed. */
     public record Shutdown() implements Command {}
 
@@ -73,6 +86,9 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
 
     private record Kick() implements Command {}
 
+    private record RetryMap(int gref, boolean readonly, java.util.function.Consumer<Hypervisor.GrantMapped> k, int delayMs)
+            implements Command {}
+
 
     private record Complete(long key) implements Command {}
 
@@ -83,6 +99,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         final int[] handles;
         int replies;
         int unmapsPending;
+        boolean corrupted;
         boolean failed;
 
         InFlight(long key, Blkif.Request req) {
@@ -118,7 +135,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                                            ActorRef<XenstoredActor.Command> xenstored) {
         Journal journal = new Journal(); // outlives an incarnation
         return Behaviors.supervise(Behaviors.<Command>setup(ctx -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored, journal)))
-                .onFailure(IllegalStateException.class, SupervisorStrategy.restart());
+                .onFailure(IllegalStateException.class, SupervisorStrategy.restart().withLoggingEnabled(false)); // the crash is a BACKEND_CRASH event
     }
 
     private final Seam seam;
@@ -135,6 +152,8 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     private final Set<Integer> liveHandles = new HashSet<>();
     private long nextKey;
     private boolean disconnecting;
+    /** An armed ring-corrupt fault (RESPONSE or DATA) waiting for its request. */
+    private Corruption corruption;
     private XenbusState afterDisconnect;
     private boolean connecting;
     private int incarnation;
@@ -200,6 +219,10 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                     if (k != null) k.accept(m.p());
                     return this;
                 })
+                .onMessage(RetryMap.class, m -> {
+                    mapGrant(m.gref(), m.readonly(), m.k(), m.delayMs());
+                    return this;
+                })
                 .onMessage(UnmapReply.class, m -> {
                     Runnable k = unmapWaiters.poll();
                     if (k != null) k.run();
@@ -216,6 +239,21 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                 })
                 .onMessage(Stall.class, m -> {
                     latency.stallUntil(seam.nowNanos() + m.nanos());
+                    return this;
+                })
+                .onMessage(CorruptRing.class, m -> {
+                    if (m.what() == Corruption.REQUEST) {
+                        if (ring != null && ring.back != null) {
+                            try {
+                                ring.page.putIntRelease(xensim.abi.SharedRing.REQ_PROD, ring.back.reqCons + 2 * ring.back.size() + 1);
+                            } catch (GrantMappingFault e) {
+                                return this;
+                            }
+                            consume();
+                        }
+                    } else {
+                        corruption = m.what();
+                    }
                     return this;
                 })
                 .onMessage(SlowDown.class, m -> {
@@ -298,9 +336,25 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     }
 
     private void mapGrant(int gref, boolean readonly, java.util.function.Consumer<Hypervisor.GrantMapped> k) {
-        mapWaiters.add(k);
+        mapGrant(gref, readonly, k, 1);
+    }
+
+    /**
+     * As Linux's gnttab_retry_eagain_gop: a map answered GNTST_eagain (the page is paged out) is
+     * retried after 1, 2, 3, ... ms until the delay would reach 256 ms; then the error stands.
+     */
+    private void mapGrant(int gref, boolean readonly, java.util.function.Consumer<Hypervisor.GrantMapped> k, int delayMs) {
+        mapWaiters.add(g -> {
+            if (g.status() == GrantTableAbi.GNTST_eagain && delayMs < MAX_EAGAIN_DELAY_MS) {
+                seam.deliverAfter(delayMs * 1_000_000L, getContext().getSelf(), new RetryMap(gref, readonly, k, delayMs + 1));
+            } else {
+                k.accept(g);
+            }
+        });
         hv.tell(new HypervisorActor.MapGrantRef(0, dom, gref, readonly, mapAdapter));
     }
+
+    private static final int MAX_EAGAIN_DELAY_MS = 256;
 
     private void onRingMapped(Hypervisor.GrantMapped g) {
         if (ring == null || g.status() != GrantTableAbi.GNTST_okay) {
@@ -488,6 +542,11 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                         byte[] buf = new byte[len];
                         if (r.operation() == Blkif.BLKIF_OP_READ) {
                             disk.read(pos, buf, 0, len);
+                            if (corruption == Corruption.DATA) {
+                                for (int k = 0; k < len; k++) buf[k] ^= (byte) 0xA5;
+                                corruption = null;
+                                f.corrupted = true;
+                            }
                             f.maps[i].putBytes(off, buf, 0, len); // the foreign write into the guest's page
                         } else {
                             f.maps[i].getBytes(off, buf, 0, len);
@@ -532,12 +591,21 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     private void respond(InFlight f, int status) {
         inFlight.remove(f.key);
         journal.unanswered.remove(f.key);
-        seam.events().event(dom, COMP, "RING_RSP").with("devid", cfg.devid()).with("id", f.req.id())
-                .with("op", Blkif.opName(f.req.operation())).with("status", Blkif.statusName(status)).emit();
+        long id = f.req.id();
+        String corrupted = f.corrupted ? "data" : null;
+        if (corruption == Corruption.RESPONSE) {
+            id = ~id; // an id no request of this ring has
+            corruption = null;
+            corrupted = "id";
+        }
+        var rsp = seam.events().event(dom, COMP, "RING_RSP").with("devid", cfg.devid()).with("id", f.req.id())
+                .with("op", Blkif.opName(f.req.operation())).with("status", Blkif.statusName(status));
+        if (corrupted != null) rsp.with("corrupted", corrupted);
+        rsp.emit();
         if (ring != null && ring.back != null) {
             try {
                 xensim.abi.SharedRing.BackRing b = ring.back;
-                Blkif.writeResponse(ring.page, b.slot(b.rspProdPvt), new Blkif.Response(f.req.id(), f.req.operation(), status));
+                Blkif.writeResponse(ring.page, b.slot(b.rspProdPvt), new Blkif.Response(id, f.req.operation(), status));
                 b.rspProdPvt++;
                 if (b.pushResponsesAndCheckNotify()) hv.tell(new HypervisorActor.EvtchnSend(0, ring.localPort, null));
             } catch (GrantMappingFault e) {

@@ -45,6 +45,8 @@ final class GuestRing implements XenstoredCore.DomainListener {
         final ArrayDeque<byte[]> out = new ArrayDeque<>();
         int outOffset;
         boolean dead;
+        /** Inside {@link #service}: output is flushed (and the guest notified) once at its end. */
+        boolean servicing;
 
         Ring(int domid, int remotePort) {
             this.domid = domid;
@@ -146,7 +148,10 @@ final class GuestRing implements XenstoredCore.DomainListener {
 
     private void attachIfReady(Ring r) {
         if (!r.ready() || r.conn != null) return;
-        r.conn = core.connect(r.domid, "ring", msg -> r.out.add(msg.encode()));
+        r.conn = core.connect(r.domid, "ring", msg -> {
+            r.out.add(msg.encode());
+            if (!r.servicing) pushOutOfBand(r); // a watch event caused by another connection's write
+        });
         try {
             // advertise features before producing or consuming anything (xenstore-ring.txt)
             r.page.putInt(XenstoreRing.SERVER_FEATURES, core.serverFeatures(r.domid));
@@ -157,7 +162,26 @@ final class GuestRing implements XenstoredCore.DomainListener {
         service(r);
     }
 
+    /** Output nobody's request is waiting to flush (watch events): onto the ring now, and notify. */
+    private void pushOutOfBand(Ring r) {
+        if (r.dead || !r.ready()) return;
+        try {
+            if (flush(r)) notifyGuest(r);
+        } catch (GrantMappingFault e) {
+            r.dead = true;
+        }
+    }
+
     private void service(Ring r) {
+        r.servicing = true;
+        try {
+            serviceRequests(r);
+        } finally {
+            r.servicing = false;
+        }
+    }
+
+    private void serviceRequests(Ring r) {
         boolean progress = false;
         try {
             if ((core.serverFeatures(r.domid) & XsWire.XENSTORE_SERVER_FEATURE_RECONNECTION) != 0

@@ -8,7 +8,9 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import xensim.platform.Seam;
@@ -23,7 +25,14 @@ import xensim.xen.HypervisorActor;
 public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Command> {
 
     public sealed interface Command permits OpenLocal, Request, Close, SocketOpened, SocketBytes, SocketClosed,
-            GuestRing.RingCommand {}
+            GuestRing.RingCommand, Restart, XenstoredActor.RestartDone {}
+
+    /**
+     * Nemesis xenstored-restart: xenstored goes away for {@code downNanos} and comes back with its
+     * state (as a live update does: the tree, watches, transactions and every connection's ring
+     * survive). Meanwhile nothing is served; requests and ring kicks wait for it.
+     */
+    public record Restart(long downNanos) implements Command {}
 
     /** Opens an in-process connection for {@code domid}; replies and watch events go to {@code sink}. */
     public record OpenLocal(int domid, ActorRef<XsMessage> sink, ActorRef<Opened> replyTo) implements Command {}
@@ -49,6 +58,14 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
     private final Map<Integer, Connection> local = new HashMap<>();
     private final Map<Integer, SocketConn> sockets = new HashMap<>();
     private final GuestRing rings;
+    /** Virtual time until which xenstored is down (nemesis xenstored-restart). */
+    private long downUntil = Long.MIN_VALUE;
+    /** What arrived while it was down, in arrival order. */
+    private final List<Command> deferred = new ArrayList<>();
+
+    record RestartDone(long until) implements Command {}
+
+    private Receive<Command> built;
 
     public static Behavior<Command> create(Seam seam, XenstoredCore.Flavour flavour, ActorRef<HypervisorActor.Command> hypervisor) {
         return Behaviors.setup(ctx -> new XenstoredActor(ctx, seam, new XenstoredCore(flavour, seam.events()), hypervisor));
@@ -69,7 +86,26 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
 
     @Override
     public Receive<Command> createReceive() {
-        return newReceiveBuilder()
+        built = newReceiveBuilder()
+                .onMessage(Restart.class, m -> {
+                    long until = seam.nowNanos() + Math.max(0, m.downNanos());
+                    downUntil = Math.max(downUntil, until);
+                    seam.events().event(0, "xenstored", "XS_RESTART").with("phase", "down").with("until", downUntil).emit();
+                    seam.deliverAfter(downUntil - seam.nowNanos(), getContext().getSelf(), new RestartDone(downUntil));
+                    return this;
+                })
+                .onMessage(RestartDone.class, m -> {
+                    if (m.until() != downUntil) return this; // a later restart extended the outage
+                    seam.events().event(0, "xenstored", "XS_RESTART").with("phase", "up").emit();
+                    List<Command> held = new ArrayList<>(deferred);
+                    deferred.clear();
+                    for (Command c : held) built.receiveMessage(c); // in arrival order, before anything newer
+                    return this;
+                })
+                .onMessage(Command.class, m -> seam.nowNanos() < downUntil, m -> {
+                    deferred.add(m);
+                    return this;
+                })
                 .onMessage(OpenLocal.class, m -> {
                     ActorRef<XsMessage> sink = m.sink();
                     Connection c = core.connect(m.domid(), "local", sink::tell);
@@ -115,5 +151,6 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
                     return this;
                 })
                 .build();
+        return built;
     }
 }

@@ -1,0 +1,256 @@
+package xensim.scenario;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import xensim.firmware.FirmwareConfig;
+import xensim.firmware.ebs.Strategies;
+import xensim.nemesis.Fault;
+import xensim.os.OsConfig;
+import xensim.platform.Mode;
+import xensim.runtime.HostConfig;
+
+/**
+ * A scenario: everything a run needs besides its output folder, read from a HOCON file over the
+ * defaults in {@code reference.conf} (section {@code xensim}). Every setting is checked here, so
+ * a bad file fails before the run with {@link ScenarioException}: the file, the line, the key and
+ * what was expected.
+ */
+public record Scenario(String name, long seed, Mode mode, String strategy, String flavour, int guests, long staggerNanos,
+                       int memoryPages, int disks, long diskBytes, int firmwareQueueDepth, int ioBeforeEbs,
+                       boolean bootRecordWrite, int ioAfterEbs, boolean resetState, long latencyMeanNanos,
+                       double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults) {
+
+    /** A bad scenario: the message names the file, the line, the key and what was expected. */
+    public static final class ScenarioException extends Exception {
+        public ScenarioException(String message) {
+            super(message);
+        }
+    }
+
+    /** The defaults alone (no file). */
+    public static Scenario defaults() {
+        try {
+            return load(null, Map.of());
+        } catch (ScenarioException e) {
+            throw new IllegalStateException("reference.conf is broken: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads {@code file} (or nothing, when null) over the defaults, with {@code overrides} (keys
+     * under {@code xensim}, e.g. {@code strategy}; from the command line) over both.
+     */
+    public static Scenario load(Path file, Map<String, Object> overrides) throws ScenarioException {
+        Config parsed = file == null ? ConfigFactory.empty() : parseFile(file);
+        Map<String, Object> flags = new java.util.LinkedHashMap<>();
+        overrides.forEach((k, v) -> flags.put("xensim." + k, v));
+        Config over = ConfigFactory.parseMap(flags, COMMAND_LINE);
+        return from(over.withFallback(parsed), file == null ? "(defaults)" : file.toString());
+    }
+
+    static final String COMMAND_LINE = "command line";
+
+    private static Config parseFile(Path file) throws ScenarioException {
+        String shown = file.toString();
+        if (!Files.isRegularFile(file)) throw new ScenarioException("scenario " + shown + ": no such file");
+        Config parsed;
+        try {
+            parsed = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+        } catch (ConfigException e) {
+            throw new ScenarioException("scenario " + shown + ": " + describe(e, shown));
+        }
+        String dflt = file.getFileName().toString().replaceFirst("\\.conf$", "");
+        if (!parsed.hasPath("xensim.name")) parsed = parsed.withFallback(ConfigFactory.parseMap(Map.of("xensim.name", dflt)));
+        return parsed;
+    }
+
+    /** Parses HOCON text (tests, and {@code --scenario -} some day). */
+    public static Scenario parse(String text, String shownAs) throws ScenarioException {
+        Config parsed;
+        try {
+            parsed = ConfigFactory.parseString(text, ConfigParseOptions.defaults().setOriginDescription(shownAs));
+        } catch (ConfigException e) {
+            throw new ScenarioException("scenario " + shownAs + ": " + describe(e, shownAs));
+        }
+        return from(parsed, shownAs);
+    }
+
+    private static Config reference() {
+        return ConfigFactory.parseResources(Scenario.class.getClassLoader(), "reference.conf").getConfig("xensim");
+    }
+
+    private static Scenario from(Config file, String shown) throws ScenarioException {
+        Config ref = reference();
+        Config mine = file.hasPath("xensim") ? file.getConfig("xensim") : ConfigFactory.empty();
+        // keys outside xensim, or unknown inside it, are typos: say so rather than ignore them
+        for (Map.Entry<String, ConfigValue> e : file.root().entrySet()) {
+            if (!e.getKey().equals("xensim")) {
+                throw new ScenarioException(at(shown, e.getValue().origin(), e.getKey()) + "unknown top-level key (every setting lives under xensim { ... })");
+            }
+        }
+        for (Map.Entry<String, ConfigValue> e : mine.entrySet()) {
+            if (!ref.hasPath(e.getKey())) {
+                throw new ScenarioException(at(shown, e.getValue().origin(), "xensim." + e.getKey())
+                        + "unknown setting (see reference.conf for every setting)");
+            }
+        }
+        Config c = mine.withFallback(ref).resolve();
+        Reader r = new Reader(c, shown);
+        String strategy = r.string("strategy");
+        if (!Strategies.NAMES.contains(strategy)) throw r.bad("strategy", "one of " + String.join(", ", Strategies.NAMES) + ", got '" + strategy + "'");
+        String modeText = r.string("mode");
+        Mode mode;
+        try {
+            mode = Mode.parse(modeText);
+        } catch (IllegalArgumentException e) {
+            mode = null;
+        }
+        if (mode == null) throw r.bad("mode", "deterministic or threaded, got '" + modeText + "'");
+        String flavour = r.string("xenstored.flavour");
+        if (!flavour.equals("c") && !flavour.equals("ocaml")) throw r.bad("xenstored.flavour", "c or ocaml, got '" + flavour + "'");
+        long diskBytes = r.bytes("guests.disk-size");
+        if (diskBytes < 1 << 20 || diskBytes % 512 != 0) throw r.bad("guests.disk-size", "at least 1MiB, a multiple of 512 bytes");
+        double tailP = r.number("backend.tail-probability");
+        if (tailP < 0 || tailP > 1) throw r.bad("backend.tail-probability", "a probability in [0, 1]");
+        double tailF = r.number("backend.tail-factor");
+        if (tailF < 1) throw r.bad("backend.tail-factor", "a factor >= 1");
+        List<Fault> faults = new ArrayList<>();
+        List<String> texts;
+        try {
+            texts = c.getStringList("faults");
+        } catch (ConfigException e) {
+            throw r.bad("faults", "a list of strings like \"backend-stall@ebs-begin:duration=5ms\"");
+        }
+        for (String t : texts) {
+            try {
+                faults.add(Fault.parse(t));
+            } catch (IllegalArgumentException e) {
+                throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + e.getMessage());
+            }
+        }
+        return new Scenario(r.string("name"), r.longValue("seed", Long.MIN_VALUE), mode, strategy, flavour,
+                r.integer("guests.count", 1, 100_000), r.nanos("guests.stagger"), r.integer("guests.memory-pages", 256, 1 << 20),
+                r.integer("guests.disks", 1, 8), diskBytes, r.integer("guests.firmware-queue-depth", 1, 32),
+                r.integer("guests.io-before-ebs", 0, 32), r.bool("guests.boot-record-write"),
+                r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), r.nanos("backend.latency-mean"),
+                tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults));
+    }
+
+    static String at(String shown, ConfigOrigin o, String key) {
+        if (o != null && COMMAND_LINE.equals(o.description())) return "command line, " + key + ": ";
+        int line = o == null ? -1 : o.lineNumber();
+        return "scenario " + shown + (line > 0 ? ", line " + line : "") + ", key " + key + ": ";
+    }
+
+    private static String describe(ConfigException e, String shown) {
+        String m = e.getMessage();
+        // Typesafe Config prefixes "<origin>: "; the caller names the file already
+        if (m != null && m.startsWith(shown + ": ")) m = m.substring(shown.length() + 2);
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+
+    /** Typed reads that turn Typesafe Config's exceptions into file/line/key/expected messages. */
+    private static final class Reader {
+        final Config c;
+        final String shown;
+
+        Reader(Config c, String shown) {
+            this.c = c;
+            this.shown = shown;
+        }
+
+        ScenarioException bad(String key, String expected) {
+            ConfigOrigin o = c.hasPath(key) ? c.getValue(key).origin() : null;
+            if (o != null && o.resource() != null && o.resource().endsWith("reference.conf")) o = null;
+            return new ScenarioException(at(shown, o, "xensim." + key) + "expected " + expected);
+        }
+
+        String string(String key) throws ScenarioException {
+            try {
+                return c.getString(key);
+            } catch (ConfigException e) {
+                throw bad(key, "a string");
+            }
+        }
+
+        boolean bool(String key) throws ScenarioException {
+            try {
+                return c.getBoolean(key);
+            } catch (ConfigException e) {
+                throw bad(key, "true or false");
+            }
+        }
+
+        double number(String key) throws ScenarioException {
+            try {
+                return c.getDouble(key);
+            } catch (ConfigException e) {
+                throw bad(key, "a number");
+            }
+        }
+
+        long longValue(String key, long min) throws ScenarioException {
+            try {
+                long v = c.getLong(key);
+                if (v < min) throw bad(key, "a whole number >= " + min);
+                return v;
+            } catch (ConfigException e) {
+                throw bad(key, "a whole number");
+            }
+        }
+
+        int integer(String key, int min, int max) throws ScenarioException {
+            long v;
+            try {
+                v = c.getLong(key);
+            } catch (ConfigException e) {
+                throw bad(key, "a whole number between " + min + " and " + max);
+            }
+            if (v < min || v > max) throw bad(key, "a whole number between " + min + " and " + max + ", got " + v);
+            return (int) v;
+        }
+
+        long nanos(String key) throws ScenarioException {
+            try {
+                long v = c.getDuration(key).toNanos();
+                if (v < 0) throw bad(key, "a duration >= 0");
+                return v;
+            } catch (ConfigException e) {
+                throw bad(key, "a duration like 2ms or 400us");
+            }
+        }
+
+        long bytes(String key) throws ScenarioException {
+            try {
+                return c.getBytes(key);
+            } catch (ConfigException e) {
+                throw bad(key, "a size like 64MiB");
+            }
+        }
+    }
+
+    /** The host this scenario describes, with disk images under {@code diskDir}. */
+    public HostConfig hostConfig(Path diskDir) {
+        return new HostConfig(guests, staggerNanos, memoryPages, disks, diskBytes / 512, latencyMeanNanos, tailProbability,
+                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, null),
+                new OsConfig(resetState, ioAfterEbs, true), diskDir, faults);
+    }
+
+    /** The same scenario with more faults (the command line's come after the file's). */
+    public Scenario withMoreFaults(List<Fault> more) {
+        List<Fault> all = new ArrayList<>(faults);
+        all.addAll(more);
+        return new Scenario(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
+                ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
+                List.copyOf(all));
+    }
+}
