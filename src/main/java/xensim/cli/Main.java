@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             XenstoredCommand.class,
             RunCommand.class,
             TimelineCommand.class,
+            ExploreCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -63,12 +63,26 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--fault", description = "a fault to inject, kind@trigger[:key=value,...], e.g. 'backend-stall@ebs-begin:duration=5ms' (repeatable)")
     List<String> faults = new ArrayList<>();
 
+    @Option(names = "--ebs-order", split = ",", description = "the EBS notify order, as indices (explore prints it for a failing order)")
+    List<Integer> ebsOrder;
+
     @Override
     public Integer call() throws Exception {
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, flavour, faults);
         Path dir = outDir(out, sc.seed());
-        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), sc.hostConfig(dir.resolve("disks")),
-                xenstoreSocket, hold, replay(scenario, sc, faults));
+        HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
+        String replay = replay(scenario, sc, faults);
+        if (ebsOrder != null) {
+            if (!new java.util.HashSet<>(ebsOrder).equals(
+                    java.util.stream.IntStream.range(0, ebsOrder.size()).boxed().collect(java.util.stream.Collectors.toSet()))) {
+                throw new BadInputException("--ebs-order must be a permutation of 0..n-1 (one index per EBS notify function)");
+            }
+            cfg = new HostConfig(cfg.guests(), cfg.staggerNanos(), cfg.ramPages(), cfg.disksPerGuest(), cfg.diskSectors(),
+                    cfg.latencyMeanNanos(), cfg.tailProbability(), cfg.tailFactor(), cfg.backendQueueDepth(), cfg.xenstoredFlavour(),
+                    cfg.firmware().withEbsOrder(ebsOrder), cfg.os(), cfg.diskDir(), cfg.faults());
+            replay += " --ebs-order " + ebsOrder.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+        }
+        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay);
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 

@@ -1,0 +1,287 @@
+package xensim.cli;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import xensim.check.Invariant;
+import xensim.firmware.FirmwareConfig;
+import xensim.firmware.ebs.Strategies;
+import xensim.platform.Mode;
+import xensim.runtime.Host;
+import xensim.runtime.HostConfig;
+import xensim.runtime.RunResult;
+import xensim.runtime.RunSpec;
+import xensim.runtime.Simulation;
+import xensim.scenario.Scenario;
+
+/**
+ * {@code xensim explore}: many independent deterministic runs (strategies × seeds, optionally ×
+ * every EBS notify order), in parallel over the cores, then the matrix strategy × invariant with
+ * the count of failing runs and, per failing cell, the smallest failing seed and its replay command.
+ */
+@Command(name = "explore", description = "Run many seeds (and notify orders) per EBS design in parallel; print the strategy x invariant matrix.")
+public final class ExploreCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--strategy", description = "an EBS design or 'all' (default all)")
+    String strategy = "all";
+
+    @Option(names = "--seeds", description = "seeds 1..N per strategy (default 20)")
+    int seeds = 20;
+
+    @Option(names = "--orders", description = "'all': every EBS notify order of the bus and its devices instead of a seeded one")
+    String orders;
+
+    @Option(names = "--scenario", description = "a HOCON scenario file (the guests, backend and faults every run uses)")
+    Path scenario;
+
+    @Option(names = "--fault", description = "a fault every run injects (repeatable)")
+    List<String> faults = new ArrayList<>();
+
+    @Option(names = "--jobs", description = "runs in parallel (default: the number of cores)")
+    Integer jobs;
+
+    @Option(names = "--out", description = "output folder for matrix.json and matrix.md (default runs/explore-<date>/)")
+    Path out;
+
+    @Option(names = "--no-progress", description = "no progress bar (for logs)")
+    boolean noProgress;
+
+    /** One run's identity and outcome. */
+    record Outcome(String strategy, long seed, List<Integer> order, RunResult result, int notifies) {}
+
+    @Override
+    public Integer call() throws Exception {
+        if (seeds < 1 || seeds > 1_000_000) throw new BadInputException("--seeds must be between 1 and 1000000");
+        List<String> strategies;
+        if ("all".equals(strategy)) strategies = Strategies.NAMES;
+        else if (Strategies.NAMES.contains(strategy)) strategies = List.of(strategy);
+        else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", Strategies.NAMES) + ")");
+        if (orders != null && !orders.equals("all")) throw new BadInputException("--orders takes 'all' (got '" + orders + "')");
+        Scenario sc = RunCommand.scenario(scenario, null, null, null, null, null, faults);
+        if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
+        if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
+        int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
+        if (parallel < 1) throw new BadInputException("--jobs must be >= 1");
+        Path dir = out != null ? out : Path.of("runs", "explore-" + LocalDate.now());
+        Files.createDirectories(dir);
+        Path disks = Files.createTempDirectory("xensim-explore");
+
+        List<Callable<Outcome>> work = new ArrayList<>();
+        for (String s : strategies) {
+            // each design registers its own EBS notify functions: learn how many from one run
+            List<List<Integer>> orderList = orders == null ? java.util.Collections.singletonList(null)
+                    : permutations(runOne(sc, s, 1, null, disks).notifies());
+            for (long seed = 1; seed <= seeds; seed++) {
+                for (List<Integer> order : orderList) {
+                    long sd = seed;
+                    work.add(() -> runOne(sc, s, sd, order, disks));
+                }
+            }
+        }
+        PrintWriter pw = spec.commandLine().getOut();
+        AtomicInteger violating = new AtomicInteger();
+        List<Outcome> outcomes = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        long wallStart = System.nanoTime();
+        try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(work.size())
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
+            List<Future<Outcome>> futures = pool.invokeAll(work.stream().map(c -> (Callable<Outcome>) () -> {
+                Outcome o = c.call();
+                if (!o.result().clean()) violating.incrementAndGet();
+                if (pb != null) {
+                    pb.step();
+                    pb.setExtraMessage("violations: " + violating.get());
+                }
+                return o;
+            }).toList());
+            for (Future<Outcome> f : futures) outcomes.add(f.get());
+        } finally {
+            pool.shutdownNow();
+            deleteTree(disks);
+        }
+        double seconds = (System.nanoTime() - wallStart) / 1e9;
+        Map<String, Map<Invariant, Cell>> matrix = matrix(strategies, outcomes);
+        String md = markdown(matrix, sc, scenario, faults, outcomes.size(), orders != null);
+        pw.print(md);
+        pw.printf("%d runs in %.1f s (%.0f runs/min on %d jobs); %d with a violation%n", outcomes.size(), seconds,
+                outcomes.size() / seconds * 60, parallel, violating.get());
+        Files.writeString(dir.resolve("matrix.md"), md, StandardCharsets.UTF_8);
+        writeJson(dir.resolve("matrix.json"), matrix, sc, outcomes.size());
+        pw.println("matrix: " + dir.resolve("matrix.md") + " and " + dir.resolve("matrix.json"));
+        pw.flush();
+        return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
+    }
+
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks) throws Exception {
+        Path d = Files.createTempDirectory(disks, strategy + "-" + seed);
+        try {
+            HostConfig base = sc.hostConfig(d);
+            FirmwareConfig fw = base.firmware();
+            HostConfig cfg = new HostConfig(base.guests(), base.staggerNanos(), base.ramPages(), base.disksPerGuest(), base.diskSectors(),
+                    base.latencyMeanNanos(), base.tailProbability(), base.tailFactor(), base.backendQueueDepth(), base.xenstoredFlavour(),
+                    new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(), order), base.os(), d,
+                    base.faults());
+            int firstGuest = 1;
+            AtomicInteger notifies = new AtomicInteger();
+            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000),
+                    (seam, done) -> Host.create(seam, cfg, done), e -> {
+                        if (e.dom() == firstGuest && e.ev().equals("EBS_NOTIFY_BEGIN")) notifies.incrementAndGet();
+                    });
+            return new Outcome(strategy, seed, order, r, notifies.get());
+        } finally {
+            deleteTree(d);
+        }
+    }
+
+    /** A matrix cell: how many runs failed the invariant, and the smallest failing (seed, order). */
+    static final class Cell {
+        int count;
+        long seed = Long.MAX_VALUE;
+        List<Integer> order;
+    }
+
+    static Map<String, Map<Invariant, Cell>> matrix(List<String> strategies, List<Outcome> outcomes) {
+        Map<String, Map<Invariant, Cell>> m = new LinkedHashMap<>();
+        for (String s : strategies) {
+            Map<Invariant, Cell> row = new EnumMap<>(Invariant.class);
+            for (Invariant i : Invariant.values()) row.put(i, new Cell());
+            m.put(s, row);
+        }
+        for (Outcome o : outcomes) {
+            for (Invariant i : o.result().verdict()) {
+                Cell c = m.get(o.strategy()).get(i);
+                c.count++;
+                if (o.seed() < c.seed) {
+                    c.seed = o.seed();
+                    c.order = o.order();
+                }
+            }
+        }
+        return m;
+    }
+
+    static String replay(String strategy, Cell c, Scenario sc, Path file, List<String> faults) {
+        String cmd = RunCommand.replay(file, sc, faults).replaceFirst("--strategy \\S+", "--strategy " + strategy)
+                .replaceFirst("--seed \\S+", "--seed " + c.seed);
+        if (c.order != null) cmd += " --ebs-order " + c.order.stream().map(String::valueOf).collect(Collectors.joining(","));
+        return cmd;
+    }
+
+    String markdown(Map<String, Map<Invariant, Cell>> m, Scenario sc, Path file, List<String> faults, int runs, boolean allOrders) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# xensim explore: ").append(runs).append(" runs, seeds 1..").append(seeds)
+                .append(allOrders ? ", every EBS notify order" : ", seeded notify orders").append(", scenario ").append(sc.name());
+        if (!sc.faults().isEmpty()) sb.append(", faults ").append(sc.faults().stream().map(f -> f.text()).collect(Collectors.joining(" ")));
+        sb.append("\n\nFailing runs per strategy and invariant:\n\n| strategy |");
+        for (Invariant i : Invariant.values()) sb.append(' ').append(i.name()).append(" |");
+        sb.append("\n|---|");
+        for (int k = 0; k < Invariant.values().length; k++) sb.append("---:|");
+        sb.append('\n');
+        for (Map.Entry<String, Map<Invariant, Cell>> row : m.entrySet()) {
+            sb.append("| ").append(row.getKey()).append(" |");
+            for (Invariant i : Invariant.values()) sb.append(' ').append(row.getValue().get(i).count).append(" |");
+            sb.append('\n');
+        }
+        boolean any = false;
+        for (Map.Entry<String, Map<Invariant, Cell>> row : m.entrySet()) {
+            for (Invariant i : Invariant.values()) {
+                Cell c = row.getValue().get(i);
+                if (c.count == 0) continue;
+                if (!any) sb.append("\nSmallest failing seed per cell:\n\n");
+                any = true;
+                sb.append("- ").append(row.getKey()).append(" × ").append(i.name()).append(": seed ").append(c.seed)
+                        .append(c.order != null ? " order " + c.order : "").append(" — `").append(replay(row.getKey(), c, sc, file, faults)).append("`\n");
+            }
+        }
+        if (!any) sb.append("\nNo violations.\n");
+        return sb.toString();
+    }
+
+    void writeJson(Path p, Map<String, Map<Invariant, Cell>> m, Scenario sc, int runs) throws java.io.IOException {
+        try (JsonGenerator g = new JsonFactory().createGenerator(Files.newOutputStream(p), JsonEncoding.UTF8)) {
+            g.useDefaultPrettyPrinter();
+            g.writeStartObject();
+            g.writeNumberField("runs", runs);
+            g.writeNumberField("seeds", seeds);
+            g.writeBooleanField("allOrders", orders != null);
+            g.writeStringField("scenario", sc.name());
+            g.writeArrayFieldStart("faults");
+            for (var f : sc.faults()) g.writeString(f.text());
+            g.writeEndArray();
+            g.writeObjectFieldStart("matrix");
+            for (Map.Entry<String, Map<Invariant, Cell>> row : m.entrySet()) {
+                g.writeObjectFieldStart(row.getKey());
+                for (Invariant i : Invariant.values()) {
+                    Cell c = row.getValue().get(i);
+                    g.writeObjectFieldStart(i.name());
+                    g.writeNumberField("failing", c.count);
+                    if (c.count > 0) {
+                        g.writeNumberField("smallestSeed", c.seed);
+                        if (c.order != null) {
+                            g.writeArrayFieldStart("order");
+                            for (int k : c.order) g.writeNumber(k);
+                            g.writeEndArray();
+                        }
+                        g.writeStringField("replay", replay(row.getKey(), c, sc, scenario, faults));
+                    }
+                    g.writeEndObject();
+                }
+                g.writeEndObject();
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+    }
+
+    static List<List<Integer>> permutations(int n) {
+        List<List<Integer>> out = new ArrayList<>();
+        permute(new ArrayList<>(), n, out);
+        return out;
+    }
+
+    private static void permute(List<Integer> prefix, int n, List<List<Integer>> out) {
+        if (prefix.size() == n) {
+            out.add(List.copyOf(prefix));
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            if (prefix.contains(i)) continue;
+            prefix.add(i);
+            permute(prefix, n, out);
+            prefix.remove(prefix.size() - 1);
+        }
+    }
+
+    static void deleteTree(Path p) {
+        try (var s = Files.walk(p)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        } catch (java.io.IOException e) {
+            // a temp folder left behind is harmless
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package xensim.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code explore} end to end: the matrix, every notify order, the files, and bad input. */
+class ExploreCommandTest {
+    @TempDir
+    Path tmp;
+
+    record Out(int code, String out, String err) {}
+
+    Out run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Out(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void everyNotifyOrderIsEnumeratedAndFailingCellsGetTheirSmallestSeedAndReplay() throws Exception {
+        Path sc = tmp.resolve("two.conf");
+        Files.writeString(sc, "xensim { guests.disks = 2, guests.io-after-ebs = 8 }\n");
+        Out o = run("explore", "--strategy", "refcount", "--seeds", "2", "--orders", "all", "--scenario", sc.toString(),
+                "--no-progress", "--out", tmp.resolve("m").toString());
+        assertEquals(0, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("12 runs"), o.out()); // 2 seeds x 3! orders of bus + two devices
+        assertTrue(o.out().contains("| refcount | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"), o.out());
+        assertTrue(o.out().contains("No violations."));
+        Out bad = run("explore", "--strategy", "naive-reset", "--seeds", "3", "--no-progress", "--out", tmp.resolve("n").toString());
+        assertEquals(1, bad.code(), bad.out());
+        assertTrue(bad.out().contains("| naive-reset | 0 | 3 | 3 | 3 | 0 | 0 | 0 | 0 |"), bad.out());
+        assertTrue(bad.out().contains("naive-reset × STALE_MAPPING: seed 1 — `./xensim run --strategy naive-reset --seed 1 --mode deterministic`"), bad.out());
+        String json = Files.readString(tmp.resolve("n").resolve("matrix.json"));
+        assertTrue(json.contains("\"STALE_MAPPING\" : {") && json.contains("\"failing\" : 3") && json.contains("\"smallestSeed\" : 1"), json);
+        assertTrue(Files.readString(tmp.resolve("n").resolve("matrix.md")).contains("| strategy |"));
+    }
+
+    @Test
+    void badInputExitsTwo() {
+        assertEquals(2, run("explore", "--strategy", "nope").code());
+        assertEquals(2, run("explore", "--seeds", "0").code());
+        assertEquals(2, run("explore", "--orders", "some").code());
+        assertEquals(2, run("explore", "--fault", "x@y").code());
+    }
+}
