@@ -258,7 +258,8 @@ public final class ExploreCommand implements Callable<Integer> {
         }
     }
 
-    static List<List<Integer>> permutations(int n) {
+    /** Every order of {@code n} EBS notify functions (also used by the design tests). */
+    public static List<List<Integer>> permutations(int n) {
         List<List<Integer>> out = new ArrayList<>();
         permute(new ArrayList<>(), n, out);
         return out;

@@ -48,22 +48,7 @@ class EbsDesignsTest {
     }
 
     static List<List<Integer>> permutations(int n) {
-        List<List<Integer>> out = new ArrayList<>();
-        permute(new ArrayList<>(), n, out);
-        return out;
-    }
-
-    private static void permute(List<Integer> prefix, int n, List<List<Integer>> out) {
-        if (prefix.size() == n) {
-            out.add(List.copyOf(prefix));
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            if (prefix.contains(i)) continue;
-            prefix.add(i);
-            permute(prefix, n, out);
-            prefix.remove(prefix.size() - 1);
-        }
+        return xensim.cli.ExploreCommand.permutations(n);
     }
 
     /** Grant refs >= 8 of the guest some backend still maps right before XENBUS_RESET. */
