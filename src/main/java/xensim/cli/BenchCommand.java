@@ -1,6 +1,7 @@
 package xensim.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,7 +13,7 @@ import xensim.platform.Mode;
 
 /** {@code xensim bench}: performance figures as ratios measured in one run. */
 @Command(name = "bench", description = "Measure performance (figures are ratios within one run).",
-        subcommands = {BenchCommand.Akka.class, BenchCommand.Xenstored.class, BenchCommand.Blkback.class, BenchCommand.Timeline.class})
+        subcommands = {BenchCommand.Lifecycle.class, BenchCommand.Akka.class, BenchCommand.Xenstored.class, BenchCommand.Blkback.class, BenchCommand.Timeline.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -20,6 +21,47 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "lifecycle", description = "Full guest lifecycles (boot, ~64 I/Os, EBS, OS reconnect, 64 I/Os) for N guests on one host.")
+    static final class Lifecycle implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--guests", split = ",", defaultValue = "10,100,1000", description = "guest counts (default ${DEFAULT-VALUE})")
+        List<Integer> guests;
+
+        @Option(names = "--events", description = "also write events.jsonl, as ./xensim run does (to a temporary folder)")
+        boolean events;
+
+        @Override
+        public Integer call() throws Exception {
+            for (int n : guests) if (n < 1 || n > 10_000) throw new BadInputException("--guests: each count must be 1..10000");
+            PrintWriter out = spec.commandLine().getOut();
+            xensim.bench.LifecycleBench.run(300, 1, null); // warm-up: class loading and JIT
+            BenchTable t = new BenchTable("guests", "seconds", "per guest (ms)", "vs first", "peak heap (MB)", "requests", "events", "verdict");
+            double first = 0;
+            boolean met = true;
+            for (int n : guests) {
+                java.nio.file.Path dir = events ? java.nio.file.Files.createTempDirectory("xensim-lifecycle-log") : null;
+                xensim.bench.LifecycleBench.Result r;
+                try {
+                    r = xensim.bench.LifecycleBench.run(n, 1, dir);
+                } finally {
+                    if (dir != null) xensim.bench.LifecycleBench.deleteTree(dir);
+                }
+                double per = r.microsPerGuest() / 1000;
+                if (first == 0) first = per;
+                t.row(Integer.toString(n), String.format("%.2f", r.seconds()), String.format("%.3f", per), String.format("%.2f", per / first),
+                        String.format("%,d", r.peakHeapBytes() >> 20), String.format("%,d", r.requests()), String.format("%,d", r.events()),
+                        (r.completed() ? "" : "INCOMPLETE ") + r.verdict().substring("verdict: ".length()));
+                if (n == 1000) met = r.seconds() <= 5 && r.peakHeapBytes() <= (2L << 30) && r.completed();
+            }
+            t.print(out);
+            if (guests.contains(1000)) out.printf("target: 1,000 lifecycles <= 5 s with heap <= 2 GiB -> %s%n", met ? "met" : "NOT met");
+            out.flush();
+            return Main.EXIT_CLEAN;
+        }
     }
 
     @Command(name = "xenstored", description = "xenstored READ/WRITE requests per second through a guest ring and the unix socket.")

@@ -223,14 +223,13 @@ public final class GuestOs {
             if (!deferredRefs.isEmpty()) event("OS_GRANT_STILL_DEFERRED", "refs", deferredRefs.toString());
             int corrupted = 0;
             byte[] page = new byte[PageBytes.PAGE_SIZE];
+            byte[] poison = new byte[PageBytes.PAGE_SIZE];
+            Arrays.fill(poison, POISON);
             for (long g : poisoned) {
                 mem.page(g).getBytes(0, page, 0, page.length);
-                for (byte b : page) {
-                    if (b != POISON) {
-                        corrupted++;
-                        event("OS_POISON_CORRUPT", "gfn", g);
-                        break;
-                    }
+                if (!Arrays.equals(page, poison)) {
+                    corrupted++;
+                    event("OS_POISON_CORRUPT", "gfn", g);
                 }
             }
             event("OS_DONE", "devices", devices, "connected", connected, "ios", ios, "verifyFailures", verifyFailures,
@@ -349,10 +348,14 @@ public final class GuestOs {
 
         // --- verified I/O ------------------------------------------------------------------------
 
+        /** The sectors the shadow holds, in the order they became known (a random pick needs an index). */
+        List<Long> known = new ArrayList<>();
+
         void workload(Runnable then) {
             Map<Long, byte[]> shadow = os.shadow.computeIfAbsent(devid, k -> new HashMap<>());
             List<Long> checks = new ArrayList<>(shadow.keySet());
             java.util.Collections.sort(checks);
+            known = new ArrayList<>(checks);
             op(0, checks, shadow, then);
         }
 
@@ -368,7 +371,6 @@ public final class GuestOs {
                 return;
             }
             boolean write = shadow.isEmpty() || os.random.nextInt(100) < 50;
-            List<Long> known = new ArrayList<>(shadow.keySet());
             long lba;
             if (!write && !known.isEmpty() && os.random.nextInt(100) < 70) {
                 lba = known.get(os.random.nextInt(known.size()));
@@ -381,7 +383,9 @@ public final class GuestOs {
                 os.random.nextBytes(data);
                 io(Blkif.BLKIF_OP_WRITE, lba, count, data, (st, x) -> {
                     if (st == Blkif.BLKIF_RSP_OKAY) {
-                        for (int s = 0; s < count; s++) shadow.put(lba + s, Arrays.copyOfRange(data, s * 512, (s + 1) * 512));
+                        for (int s = 0; s < count; s++) {
+                            if (shadow.put(lba + s, Arrays.copyOfRange(data, s * 512, (s + 1) * 512)) == null) known.add(lba + s);
+                        }
                     }
                     next.run();
                 });

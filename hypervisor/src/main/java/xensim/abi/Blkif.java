@@ -145,11 +145,13 @@ public final class Blkif {
     }
 
     public static void writeResponse(PageBytes p, int at, Response r) {
-        p.putLong(at + RSP_ID, r.id());
-        p.putByte(at + RSP_OPERATION, (byte) r.operation());
-        p.putByte(at + RSP_OPERATION + 1, (byte) 0);
-        p.putShort(at + RSP_STATUS, (short) r.status());
-        p.fill(at + RSP_STATUS + 2, RESPONSE_SIZE - RSP_STATUS - 2, (byte) 0);
+        // the whole struct (padding zeroed) in one store, as a compiler copies a built struct
+        byte[] b = new byte[RESPONSE_SIZE];
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        bb.putLong(RSP_ID, r.id());
+        bb.put(RSP_OPERATION, (byte) r.operation());
+        bb.putShort(RSP_STATUS, (short) r.status());
+        p.putBytes(at, b, 0, RESPONSE_SIZE);
     }
 
     public static Response readResponse(PageBytes p, int at) {

@@ -1,6 +1,5 @@
 package xensim.platform;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -50,6 +49,7 @@ public final class EventLog implements AutoCloseable {
      */
     private synchronized Event publish(Builder b) {
         if (closed) return null;
+        b.fields.seal();
         Event e = new Event(clock.getAsLong(), ++seq, b.dom, b.comp, b.ev, b.fields);
         if (publishing) {
             pending.add(e);
@@ -81,7 +81,7 @@ public final class EventLog implements AutoCloseable {
         private final int dom;
         private final String comp;
         private final String ev;
-        private final Map<String, Object> fields = new LinkedHashMap<>(8);
+        private final EventFields fields = new EventFields();
 
         private Builder(EventLog log, int dom, String comp, String ev) {
             this.log = log;
@@ -91,17 +91,17 @@ public final class EventLog implements AutoCloseable {
         }
 
         public Builder with(String key, Object value) {
-            fields.put(key, value);
+            fields.append(key, value);
             return this;
         }
 
         public Builder with(String key, long value) {
-            fields.put(key, value);
+            fields.append(key, value);
             return this;
         }
 
         public Builder with(String key, boolean value) {
-            fields.put(key, value);
+            fields.append(key, value);
             return this;
         }
 

@@ -37,6 +37,8 @@ public final class GuestMemory {
     private final ConcurrentHashMap<Long, Page> p2m = new ConcurrentHashMap<>();
     /** RAM gfns (below ramPages) that were removed from the physmap and are holes now. */
     private final Set<Long> ramHoles = ConcurrentHashMap.newKeySet();
+    /** Type tags of RAM gfns not touched yet (a tag alone does not allocate the page's 4 KiB). */
+    private final ConcurrentHashMap<Long, String> untouchedTypes = new ConcurrentHashMap<>();
     private final AtomicLong droppedWrites = new AtomicLong();
     /** Bumped whenever a populated gfn loses or changes its page; views re-resolve then. */
     private volatile long generation;
@@ -99,7 +101,7 @@ public final class GuestMemory {
     public String type(long gfn) {
         Page p = frame(gfn);
         if (p != null) return p.type();
-        return isRam(gfn) ? Page.TYPE_CONVENTIONAL : null;
+        return isRam(gfn) ? untouchedTypes.getOrDefault(gfn, Page.TYPE_CONVENTIONAL) : null;
     }
 
     /** The owner of the page at {@code gfn}: this domain for RAM, DOMID_XEN for grant frames, -1 for a hole. */
@@ -110,14 +112,24 @@ public final class GuestMemory {
     }
 
     /**
-     * Sets the type tag of the page at {@code gfn} (firmware AllocatePages/FreePages, OS reclaim),
-     * allocating untouched RAM. Returns false, changing nothing, for a hole.
+     * Sets the type tag of the page at {@code gfn} (firmware AllocatePages/FreePages, OS reclaim).
+     * Untouched RAM keeps its tag without a page until its first write. Returns false, changing
+     * nothing, for a hole.
      */
     public boolean setType(long gfn, String type) {
         Objects.requireNonNull(type, "type");
         checkRange(gfn);
-        Page p = populateOnWrite(gfn);
-        if (p == null) return false;
+        Page p = p2m.get(gfn);
+        if (p == null) {
+            synchronized (this) {
+                p = p2m.get(gfn);
+                if (p == null) {
+                    if (!isRam(gfn)) return false;
+                    if (type.equals(Page.TYPE_CONVENTIONAL)) untouchedTypes.remove(gfn); else untouchedTypes.put(gfn, type);
+                    return true;
+                }
+            }
+        }
         p.setType(type);
         return true;
     }
@@ -182,7 +194,8 @@ public final class GuestMemory {
             p = p2m.get(gfn);
             if (p != null) return p;
             if (!isRam(gfn)) return null;
-            p = new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL);
+            String tag = untouchedTypes.remove(gfn);
+            p = new Page(mfns.getAsLong(), domid, tag != null ? tag : Page.TYPE_CONVENTIONAL);
             p2m.put(gfn, p);
             return p;
         }
@@ -193,6 +206,7 @@ public final class GuestMemory {
         Page p = p2m.get(gfn);
         if (p != null) return p;
         ramHoles.remove(gfn);
+        untouchedTypes.remove(gfn);
         p = new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL);
         p2m.put(gfn, p);
         return p;
@@ -201,6 +215,7 @@ public final class GuestMemory {
     /** Puts {@code page} at {@code gfn}, replacing what was there; returns the replaced page or null. */
     synchronized Page add(long gfn, Page page) {
         ramHoles.remove(gfn);
+        untouchedTypes.remove(gfn);
         Page old = p2m.put(gfn, page);
         if (old != null) generation++;
         return old;
@@ -209,6 +224,7 @@ public final class GuestMemory {
     /** Removes the page at {@code gfn} (the gfn becomes a hole); returns it, or null if there was none. */
     synchronized Page remove(long gfn) {
         Page old = p2m.remove(gfn);
+        untouchedTypes.remove(gfn);
         if (gfn < ramPages) ramHoles.add(gfn);
         generation++;
         return old;

@@ -241,6 +241,7 @@ public final class Hypervisor {
         if (d != c && !c.privileged()) return new Result(-EPERM);
         GuestMemory mem = d.memory();
         if (!mem.inRange(gfn) || mem.isHole(gfn)) return new Result(-ENOENT);
+        String type = mem.type(gfn);
         Page removed = mem.remove(gfn);
         if (removed != null) {
             int j = d.grantTable().indexOf(removed);
@@ -248,7 +249,7 @@ public final class Hypervisor {
         }
         ev(d.domid(), "PHYSMAP_REMOVE").with("by", caller).with("gfn", gfn)
                 .with("mfn", removed == null ? -1 : removed.mfn())
-                .with("type", removed == null ? Page.TYPE_CONVENTIONAL : removed.type()).emit();
+                .with("type", type).emit();
         return Result.OK;
     }
 

@@ -72,7 +72,17 @@ class GuestMemoryTest {
         assertTrue(mem.setType(20, "BootServicesData"));
         assertEquals("BootServicesData", mem.type(20));
         assertEquals(3, mem.setType(21, 3, "OsOwned"));
+        assertEquals("OsOwned", mem.type(23));
+        // a tag alone does not allocate untouched RAM; the first write carries it to the page
+        assertEquals(0, mem.populatedPages());
+        mem.page(23).putInt(0, 7);
         assertEquals("OsOwned", mem.frame(23).type());
+        assertEquals(1, mem.populatedPages());
+        // retagging a populated page changes the page; Conventional on untouched RAM is the default
+        assertTrue(mem.setType(23, "BootServicesData"));
+        assertEquals("BootServicesData", mem.frame(23).type());
+        assertTrue(mem.setType(21, "Conventional"));
+        assertEquals("Conventional", mem.type(21));
         // the hole above RAM has no page and no tag
         long hole = mem.ramPages() + 1;
         assertTrue(mem.isHole(hole));

@@ -59,4 +59,42 @@ class DiskImageTest {
             assertThrows(IllegalStateException.class, () -> ro.write(0, new byte[1], 0, 1));
         }
     }
+
+    /** Reads go through the mapping, writes through the channel: a read sees every earlier write. */
+    @Test
+    void readsSeeWritesAtOnceAndNothingAfterClose(@TempDir Path dir) throws IOException {
+        DiskImage d = DiskImage.create(dir.resolve("d.img"), 64);
+        SplittableRandom r = new SplittableRandom(7);
+        byte[] shadow = new byte[64 * 512];
+        for (int i = 0; i < 200; i++) {
+            int sector = r.nextInt(60);
+            int n = 512 * (1 + r.nextInt(4));
+            byte[] data = new byte[n];
+            r.nextBytes(data);
+            d.write(sector * 512L, data, 0, n);
+            System.arraycopy(data, 0, shadow, sector * 512, n);
+            byte[] all = new byte[shadow.length];
+            d.read(0, all, 0, all.length);
+            assertArrayEquals(shadow, all, "after write " + i);
+        }
+        d.close();
+        d.close(); // idempotent
+        assertThrows(java.io.UncheckedIOException.class, () -> d.read(0, new byte[512], 0, 512));
+        assertThrows(java.io.UncheckedIOException.class, () -> d.write(0, new byte[512], 0, 512));
+    }
+
+    /** An image larger than one mapping chunk (1 GiB, sparse): a read across the seam is whole. */
+    @Test
+    void readAcrossTheMappingChunkSeam(@TempDir Path dir) throws IOException {
+        long sectors = (DiskImage.CHUNK + 64 * 1024) / 512;
+        try (DiskImage d = DiskImage.create(dir.resolve("big.img"), sectors)) {
+            byte[] data = new byte[4096];
+            new SplittableRandom(3).nextBytes(data);
+            long pos = DiskImage.CHUNK - 1536;
+            d.write(pos, data, 0, data.length);
+            byte[] back = new byte[4096];
+            d.read(pos, back, 0, back.length);
+            assertArrayEquals(data, back);
+        }
+    }
 }

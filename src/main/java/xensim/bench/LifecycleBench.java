@@ -1,0 +1,83 @@
+package xensim.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import xensim.firmware.FirmwareConfig;
+import xensim.os.OsConfig;
+import xensim.platform.EventSink;
+import xensim.platform.Mode;
+import xensim.runtime.Host;
+import xensim.runtime.HostConfig;
+import xensim.runtime.RunResult;
+import xensim.runtime.RunSpec;
+import xensim.runtime.Simulation;
+
+/**
+ * Full guest lifecycles on one host in deterministic mode: N guests, each created by the
+ * toolstack, booted through the firmware (GPT, boot loader, boot record, read-ahead: about 64
+ * blkif requests), ExitBootServices, the OS's reconnect and 64 verified I/Os, then destroyed.
+ * Every guest shares xenstored, the hypervisor and dom0's backends; the online checker judges the
+ * run. Measures wall seconds, peak heap (heap pools, reset before the run) and the per-guest cost.
+ */
+public final class LifecycleBench {
+    private LifecycleBench() {}
+
+    /** Requests the firmware's read-ahead adds to the boot path so the firmware does about 64. */
+    public static final int READ_AHEAD = 58;
+
+    public record Result(int guests, long nanos, long peakHeapBytes, long events, long requests, long virtualNanos,
+                         String verdict, boolean completed) {
+        public double seconds() {
+            return nanos / 1e9;
+        }
+
+        public double microsPerGuest() {
+            return nanos / 1e3 / guests;
+        }
+    }
+
+    /**
+     * Runs N lifecycles. With {@code eventsDir} the run also writes its events.jsonl there, as
+     * {@code ./xensim run} does; without, events go only to the online checker.
+     */
+    public static Result run(int guests, long seed, Path eventsDir) throws IOException {
+        Path disks = Files.createTempDirectory("xensim-lifecycle");
+        try {
+            HostConfig cfg = new HostConfig(guests, 2_000_000, 1024, 1, 64 * 2048, 400_000, 0.05, 20.0, 16, "c",
+                    FirmwareConfig.defaults("refcount").withReadAhead(READ_AHEAD), new OsConfig(true, 64, true), disks, List.of());
+            AtomicLong requests = new AtomicLong();
+            EventSink counter = e -> {
+                if (e.ev().equals("RING_REQ")) requests.incrementAndGet();
+            };
+            System.gc();
+            for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) p.resetPeakUsage();
+            long t0 = System.nanoTime();
+            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, "refcount", "bench-lifecycle", eventsDir, 1.0, 600_000),
+                    (seam, done) -> Host.create(seam, cfg, done), counter);
+            long ns = System.nanoTime() - t0;
+            long peak = 0;
+            for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+                if (p.getType() == MemoryType.HEAP) peak += p.getPeakUsage().getUsed();
+            }
+            boolean completed = r.ending() == RunResult.Ending.COMPLETED && r.hostReport() instanceof Host.Report rep
+                    && rep.guests().size() == guests;
+            return new Result(guests, ns, peak, r.events(), requests.get(), r.virtualNanos(), r.verdictLine(), completed);
+        } finally {
+            deleteTree(disks);
+        }
+    }
+
+    public static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
