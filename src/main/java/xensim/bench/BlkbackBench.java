@@ -45,7 +45,12 @@ public final class BlkbackBench {
 
     private record Up() implements F {}
 
-    public static Result run(int count, int window) throws Exception {
+    /**
+     * @param counting wrap every actor in a {@link CountingInterceptor} to count messages (the
+     *                 interceptor costs time itself, so timed runs leave it out and take the
+     *                 count from a counting run: the count is the same, the run is deterministic)
+     */
+    public static Result run(int count, int window, boolean counting) throws Exception {
         Path dir = Files.createTempDirectory("blkbench");
         Path img = dir.resolve("d.img");
         DiskImage.create(img, 8192).close();
@@ -56,7 +61,7 @@ public final class BlkbackBench {
         long[] msgStart = new long[1];
         try (SimSystem<F> sim = SimSystem.start("bench-blk", Mode.DETERMINISTIC, 1, new EventLog(), 1.0, seam -> Behaviors.setup(ctx -> {
             Hypervisor hv = new Hypervisor(seam.events());
-            ActorRef<HypervisorActor.Command> hyp = ctx.spawn(CountingInterceptor.count(HypervisorActor.Command.class, messages,
+            ActorRef<HypervisorActor.Command> hyp = ctx.spawn(counted(counting, HypervisorActor.Command.class, messages,
                     HypervisorActor.create(seam, hv, 0)), "hypervisor");
             XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
             ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, core, hyp), "xenstored");
@@ -75,7 +80,7 @@ public final class BlkbackBench {
             for (String[] kv : new String[][] {{be + "/frontend", fe}, {be + "/state", "1"}, {fe + "/state", "1"}}) {
                 core.handle(t, new XsMessage(XS_WRITE, 3, 0, (kv[0] + "\0" + kv[1]).getBytes(StandardCharsets.UTF_8)));
             }
-            ActorRef<BlkbackActor.Command> blk = ctx.spawn(CountingInterceptor.count(BlkbackActor.Command.class, messages,
+            ActorRef<BlkbackActor.Command> blk = ctx.spawn(counted(counting, BlkbackActor.Command.class, messages,
                     BlkbackActor.create(seam, new BlkbackActor.Config(d, 51712, be, fe, img, false, 0, 0, 1, window), hyp, xs)), "blkback");
             // the frontend: ring at gfn 0x10 (ref 8), data pages 0x100.. (refs 9..)
             SharedRing.init(mem.page(0x10));
@@ -92,7 +97,7 @@ public final class BlkbackBench {
             hv.bindUpcall(d, port, (x, p) -> self.tell(new Up()));
             int[] st = new int[3]; // sent, received, total
             long[] ids = new long[1];
-            return CountingInterceptor.count(F.class, messages, Behaviors.<F>receiveMessage(f -> {
+            return counted(counting, F.class, messages, Behaviors.<F>receiveMessage(f -> {
                 if (f instanceof Go go) {
                     if (go.count() == 0) { // connection probe
                         if ("4".equals(core.readDirect(be + "/state"))) connected.complete(null);
@@ -134,10 +139,15 @@ public final class BlkbackBench {
             sim.system().tell(new Go(count));
             long ns = done.get(5, TimeUnit.MINUTES);
             long msgs = messages.get() - msgStart[0];
-            return new Result(count / (ns / 1e9), msgs / (double) count);
+            return new Result(count / (ns / 1e9), counting ? msgs / (double) count : Double.NaN);
         } finally {
             Files.deleteIfExists(img);
             Files.deleteIfExists(dir);
         }
+    }
+
+    private static <T> akka.actor.typed.Behavior<T> counted(boolean counting, Class<T> type, AtomicLong counter,
+                                                            akka.actor.typed.Behavior<T> behavior) {
+        return counting ? CountingInterceptor.count(type, counter, behavior) : behavior;
     }
 }

@@ -33,8 +33,14 @@ public final class LifecycleBench {
     /** Requests the firmware's read-ahead adds to the boot path so the firmware does about 64. */
     public static final int READ_AHEAD = 58;
 
-    public record Result(int guests, long nanos, long peakHeapBytes, long events, long requests, long virtualNanos,
-                         String verdict, boolean completed) {
+    /**
+     * @param peakHeapBytes     the heap pools' peak use during the run (garbage included: how far the
+     *                          collector let the heap grow)
+     * @param peakLiveHeapBytes the largest heap use right after a collection during the run (what
+     *                          the run really kept alive); 0 when no collection ran
+     */
+    public record Result(int guests, long nanos, long peakHeapBytes, long peakLiveHeapBytes, long events, long requests,
+                         long virtualNanos, String verdict, boolean completed) {
         public double seconds() {
             return nanos / 1e9;
         }
@@ -59,9 +65,16 @@ public final class LifecycleBench {
             };
             System.gc();
             for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) p.resetPeakUsage();
+            AtomicLong live = new AtomicLong();
+            List<Runnable> unsubscribe = watchLiveHeap(live);
             long t0 = System.nanoTime();
-            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, "refcount", "bench-lifecycle", eventsDir, 1.0, 600_000),
-                    (seam, done) -> Host.create(seam, cfg, done), counter);
+            RunResult r;
+            try {
+                r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, "refcount", "bench-lifecycle", eventsDir, 1.0, 600_000),
+                        (seam, done) -> Host.create(seam, cfg, done), counter);
+            } finally {
+                unsubscribe.forEach(Runnable::run);
+            }
             long ns = System.nanoTime() - t0;
             long peak = 0;
             for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -69,10 +82,43 @@ public final class LifecycleBench {
             }
             boolean completed = r.ending() == RunResult.Ending.COMPLETED && r.hostReport() instanceof Host.Report rep
                     && rep.guests().size() == guests;
-            return new Result(guests, ns, peak, r.events(), requests.get(), r.virtualNanos(), r.verdictLine(), completed);
+            return new Result(guests, ns, peak, live.get(), r.events(), requests.get(), r.virtualNanos(), r.verdictLine(), completed);
         } finally {
             deleteTree(disks);
         }
+    }
+
+    /** Keeps in {@code max} the largest heap use seen right after any collection; returns the unsubscribers. */
+    private static List<Runnable> watchLiveHeap(AtomicLong max) {
+        List<Runnable> undo = new java.util.ArrayList<>();
+        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (!(gc instanceof javax.management.NotificationEmitter emitter)) continue;
+            javax.management.NotificationListener l = (n, hb) -> {
+                if (!com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) return;
+                var info = com.sun.management.GarbageCollectionNotificationInfo.from((javax.management.openmbean.CompositeData) n.getUserData());
+                long used = 0;
+                for (var e : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+                    if (isHeapPool(e.getKey())) used += e.getValue().getUsed();
+                }
+                max.accumulateAndGet(used, Math::max);
+            };
+            emitter.addNotificationListener(l, null, null);
+            undo.add(() -> {
+                try {
+                    emitter.removeNotificationListener(l);
+                } catch (javax.management.ListenerNotFoundException ignored) {
+                    // already gone
+                }
+            });
+        }
+        return undo;
+    }
+
+    private static boolean isHeapPool(String name) {
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getName().equals(name)) return p.getType() == MemoryType.HEAP;
+        }
+        return false;
     }
 
     public static void deleteTree(Path dir) throws IOException {

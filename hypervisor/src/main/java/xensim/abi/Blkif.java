@@ -126,20 +126,24 @@ public final class Blkif {
      * BLKIF_MAX_SEGMENTS_PER_REQUEST segments are copied.
      */
     public static Request readRequest(PageBytes p, int at) {
-        int op = p.getByte(at + REQ_OPERATION) & 0xff;
-        int nr = p.getByte(at + REQ_NR_SEGMENTS) & 0xff;
-        int handle = p.getShort(at + REQ_HANDLE) & 0xffff;
-        long id = p.getLong(at + REQ_ID);
-        long sector = p.getLong(at + REQ_SECTOR_NUMBER);
+        // one copy of the whole slot, then parse the copy: as Linux blkback's memcpy of the request
+        // (XSA-155), a frontend rewriting the slot meanwhile cannot make two reads of one field differ
+        byte[] slot = new byte[REQUEST_SIZE];
+        p.getBytes(at, slot, 0, REQUEST_SIZE);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(slot).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int op = b.get(REQ_OPERATION) & 0xff;
+        int nr = b.get(REQ_NR_SEGMENTS) & 0xff;
+        int handle = b.getShort(REQ_HANDLE) & 0xffff;
+        long id = b.getLong(REQ_ID);
+        long sector = b.getLong(REQ_SECTOR_NUMBER);
         if (op == BLKIF_OP_DISCARD) {
-            return new Request(op, nr, handle, id, sector, new Segment[0], p.getLong(at + DISCARD_NR_SECTORS));
+            return new Request(op, nr, handle, id, sector, new Segment[0], b.getLong(DISCARD_NR_SECTORS));
         }
         int n = Math.min(nr, BLKIF_MAX_SEGMENTS_PER_REQUEST);
         Segment[] segs = new Segment[n];
         for (int i = 0; i < n; i++) {
-            int s = at + REQ_SEG + i * SEGMENT_SIZE;
-            segs[i] = new Segment(p.getInt(s + SEG_GREF), p.getByte(s + SEG_FIRST_SECT) & 0xff,
-                    p.getByte(s + SEG_LAST_SECT) & 0xff);
+            int s = REQ_SEG + i * SEGMENT_SIZE;
+            segs[i] = new Segment(b.getInt(s + SEG_GREF), b.get(s + SEG_FIRST_SECT) & 0xff, b.get(s + SEG_LAST_SECT) & 0xff);
         }
         return new Request(op, nr, handle, id, sector, segs, 0);
     }

@@ -45,6 +45,7 @@ public final class Event {
     }
 
     public long getLong(String field) {
+        if (fields instanceof EventFields f && f.isNumber(field)) return f.getLong(field, 0);
         Object v = fields.get(field);
         if (v instanceof Number n) return n.longValue();
         throw new IllegalArgumentException(ev + " has no numeric field " + field);
@@ -67,9 +68,32 @@ public final class Event {
                 g.writeNumberField("dom", dom);
                 g.writeStringField("comp", comp);
                 g.writeStringField("ev", ev);
-                for (Map.Entry<String, Object> f : fields.entrySet()) {
-                    g.writeFieldName(f.getKey());
-                    writeValue(g, f.getValue());
+                if (fields instanceof EventFields ef) {
+                    ef.forEach(new EventFields.Visitor() {
+                        @Override
+                        public void number(String key, long value) {
+                            try {
+                                g.writeNumberField(key, value);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        }
+
+                        @Override
+                        public void object(String key, Object value) {
+                            try {
+                                g.writeFieldName(key);
+                                writeValue(g, value);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        }
+                    });
+                } else {
+                    for (Map.Entry<String, Object> f : fields.entrySet()) {
+                        g.writeFieldName(f.getKey());
+                        writeValue(g, f.getValue());
+                    }
                 }
                 g.writeEndObject();
             } catch (IOException e) {

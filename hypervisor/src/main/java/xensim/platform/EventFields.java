@@ -8,19 +8,49 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 
 /**
- * An event's fields: a small insertion-ordered map over two arrays. Events carry a handful of
- * fields and are built by the million, so a linear scan beats hashing and a LinkedHashMap's nodes;
- * putting an existing key replaces its value in place (as LinkedHashMap does).
+ * An event's fields: a small insertion-ordered map over arrays. Events carry a handful of fields
+ * and are built by the million, so a linear scan beats hashing and a LinkedHashMap's nodes, and
+ * numbers stay unboxed until someone asks for them as objects (the JSON writer writes them
+ * straight from {@link #forEach(Visitor)}). Putting an existing key replaces its value in place,
+ * as LinkedHashMap does.
  */
 final class EventFields extends AbstractMap<String, Object> {
+    /** Marks a slot whose value is the long in {@code nums}. */
+    private static final Object NUM = new Object();
+
     private String[] keys = new String[8];
     private Object[] values = new Object[8];
+    private long[] nums = new long[8];
     private int size;
 
+    /** Receives each field in order; numbers unboxed. */
+    interface Visitor {
+        void number(String key, long value);
+
+        void object(String key, Object value);
+    }
+
+    private static boolean same(String a, String b) {
+        return a == b || (a.length() == b.length() && (a.isEmpty() || a.charAt(0) == b.charAt(0)) && a.equals(b));
+    }
+
     private int indexOf(Object key) {
-        for (int i = 0; i < size; i++) if (keys[i] == key) return i; // literals: identity first
-        for (int i = 0; i < size; i++) if (keys[i].equals(key)) return i;
+        if (!(key instanceof String k)) return -1;
+        for (int i = 0; i < size; i++) if (same(keys[i], k)) return i;
         return -1;
+    }
+
+    private Object valueAt(int i) {
+        Object v = values[i];
+        return v == NUM ? Long.valueOf(nums[i]) : v;
+    }
+
+    private void grow() {
+        if (size == keys.length) {
+            keys = Arrays.copyOf(keys, size * 2);
+            values = Arrays.copyOf(values, size * 2);
+            nums = Arrays.copyOf(nums, size * 2);
+        }
     }
 
     @Override
@@ -28,43 +58,42 @@ final class EventFields extends AbstractMap<String, Object> {
         if (key == null) throw new NullPointerException("field name");
         int i = indexOf(key);
         if (i >= 0) {
-            Object old = values[i];
+            Object old = valueAt(i);
             values[i] = value;
             return old;
         }
-        if (size == keys.length) {
-            keys = Arrays.copyOf(keys, size * 2);
-            values = Arrays.copyOf(values, size * 2);
-        }
-        keys[size] = key;
-        values[size++] = value;
+        append(key, value);
         return null;
     }
 
     /** Adds a field without looking for an earlier one of that name; {@link #seal()} settles repeats. */
     void append(String key, Object value) {
         if (key == null) throw new NullPointerException("field name");
-        if (size == keys.length) {
-            keys = Arrays.copyOf(keys, size * 2);
-            values = Arrays.copyOf(values, size * 2);
-        }
+        grow();
         keys[size] = key;
         values[size++] = value;
     }
 
-    /**
-     * Makes appended repeats behave as puts: the first position keeps the last value. Names are
-     * literals, so identity and then length settle almost every comparison without looking at bytes.
-     */
+    /** {@link #append(String, Object)} of a number, kept unboxed. */
+    void appendNumber(String key, long value) {
+        if (key == null) throw new NullPointerException("field name");
+        grow();
+        keys[size] = key;
+        nums[size] = value;
+        values[size++] = NUM;
+    }
+
+    /** Makes appended repeats behave as puts: the first position keeps the last value. */
     void seal() {
         for (int i = 1; i < size; i++) {
             String k = keys[i];
             for (int j = 0; j < i; j++) {
-                String o = keys[j];
-                if (o == k || (o.length() == k.length() && o.equals(k))) {
+                if (same(keys[j], k)) {
                     values[j] = values[i];
+                    nums[j] = nums[i];
                     System.arraycopy(keys, i + 1, keys, i, size - i - 1);
                     System.arraycopy(values, i + 1, values, i, size - i - 1);
+                    System.arraycopy(nums, i + 1, nums, i, size - i - 1);
                     keys[--size] = null;
                     values[size] = null;
                     i--;
@@ -74,10 +103,32 @@ final class EventFields extends AbstractMap<String, Object> {
         }
     }
 
+    /** The field as a long without boxing; {@code missing} when absent or not a number. */
+    long getLong(String key, long missing) {
+        int i = indexOf(key);
+        if (i < 0) return missing;
+        Object v = values[i];
+        if (v == NUM) return nums[i];
+        return v instanceof Number n ? n.longValue() : missing;
+    }
+
+    /** True when the field is present and numeric. */
+    boolean isNumber(String key) {
+        int i = indexOf(key);
+        return i >= 0 && (values[i] == NUM || values[i] instanceof Number);
+    }
+
+    void forEach(Visitor v) {
+        for (int i = 0; i < size; i++) {
+            if (values[i] == NUM) v.number(keys[i], nums[i]);
+            else v.object(keys[i], values[i]);
+        }
+    }
+
     @Override
     public Object get(Object key) {
         int i = indexOf(key);
-        return i < 0 ? null : values[i];
+        return i < 0 ? null : valueAt(i);
     }
 
     @Override
@@ -107,7 +158,7 @@ final class EventFields extends AbstractMap<String, Object> {
                     public Entry<String, Object> next() {
                         if (next >= size) throw new NoSuchElementException();
                         int i = next++;
-                        return new SimpleImmutableEntry<>(keys[i], values[i]);
+                        return new SimpleImmutableEntry<>(keys[i], valueAt(i));
                     }
                 };
             }

@@ -96,7 +96,7 @@ public final class EventLog implements AutoCloseable {
         }
 
         public Builder with(String key, long value) {
-            fields.append(key, value);
+            fields.appendNumber(key, value);
             return this;
         }
 

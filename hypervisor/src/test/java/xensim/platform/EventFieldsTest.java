@@ -41,8 +41,31 @@ class EventFieldsTest {
         // the builder's path: append without looking, then seal
         EventFields g = new EventFields();
         v = 0;
-        for (int k : keys) g.append("k" + k, v++);
+        for (int k : keys) {
+            if (v % 2 == 0) g.appendNumber("k" + k, v);
+            else g.append("k" + k, (long) v);
+            v++;
+        }
         g.seal();
-        assertEquals(List.copyOf(m.entrySet()), List.copyOf(g.entrySet()));
+        assertEquals(List.copyOf(m.entrySet()).toString(), List.copyOf(g.entrySet()).toString());
+        for (Map.Entry<String, Object> e : m.entrySet()) {
+            assertEquals(((Integer) e.getValue()).longValue(), g.getLong(new String(e.getKey()), -1));
+            assertTrue(g.isNumber(e.getKey()));
+        }
+        List<String> visited = new java.util.ArrayList<>();
+        g.forEach(new EventFields.Visitor() {
+            @Override
+            public void number(String key, long value) {
+                visited.add(key + "=" + value);
+            }
+
+            @Override
+            public void object(String key, Object value) {
+                visited.add(key + "=" + value);
+            }
+        });
+        List<String> want = new java.util.ArrayList<>();
+        m.forEach((k, x) -> want.add(k + "=" + x));
+        assertEquals(want, visited);
     }
 }

@@ -526,6 +526,9 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         }
     }
 
+    /** The bounce buffer between the image and a granted page, reused by every segment. */
+    private final byte[] segmentBuffer = new byte[xensim.abi.PageBytes.PAGE_SIZE];
+
     private Behavior<Command> onComplete(Complete c) {
         InFlight f = inFlight.get(c.key());
         if (f == null) return this;
@@ -539,7 +542,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                         Blkif.Segment s = r.segments()[i];
                         int off = s.firstSect() * DiskImage.SECTOR_SIZE;
                         int len = (s.lastSect() - s.firstSect() + 1) * DiskImage.SECTOR_SIZE;
-                        byte[] buf = new byte[len];
+                        byte[] buf = segmentBuffer; // len <= one page: blkif_request_segment counts sectors within a page
                         if (r.operation() == Blkif.BLKIF_OP_READ) {
                             disk.read(pos, buf, 0, len);
                             if (corruption == Corruption.DATA) {
