@@ -13,7 +13,7 @@ import xensim.platform.Mode;
 
 /** {@code xensim bench}: performance figures as ratios measured in one run. */
 @Command(name = "bench", description = "Measure performance (figures are ratios within one run).",
-        subcommands = {BenchCommand.Lifecycle.class, BenchCommand.Akka.class, BenchCommand.Xenstored.class, BenchCommand.Blkback.class, BenchCommand.Timeline.class})
+        subcommands = {BenchCommand.Lifecycle.class, BenchCommand.Explore.class, BenchCommand.Akka.class, BenchCommand.Xenstored.class, BenchCommand.Blkback.class, BenchCommand.Timeline.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -37,14 +37,18 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--events", description = "also write events.jsonl, as ./xensim run does (to a temporary folder)")
         boolean events;
 
+        @Option(names = "--warmup", defaultValue = "300", description = "guests of the warm-up run, not measured (default ${DEFAULT-VALUE})")
+        int warmup;
+
         @Override
         public Integer call() throws Exception {
             for (int n : guests) if (n < 1 || n > 10_000) throw new BadInputException("--guests: each count must be 1..10000");
             if (repeat < 1 || repeat > 20) throw new BadInputException("--repeat must be 1..20");
+            if (warmup < 0 || warmup > 10_000) throw new BadInputException("--warmup must be 0..10000");
             PrintWriter out = spec.commandLine().getOut();
-            out.println("warming up (300 guests), then " + repeat + " run(s) per count; one host, strategy refcount, seed 1, 2 ms stagger");
+            out.println("warming up (" + warmup + " guests), then " + repeat + " run(s) per count; one host, strategy refcount, seed 1, 2 ms stagger");
             out.flush();
-            xensim.bench.LifecycleBench.run(300, 1, null); // class loading and JIT
+            if (warmup > 0) xensim.bench.LifecycleBench.run(warmup, 1, null); // class loading and JIT
             // the fixed cost of a run (actor system up and down, no guest), so the per-guest cost is the guests' own
             double fixed = median(repeat, () -> xensim.bench.LifecycleBench.run(0, 1, null)).seconds();
             BenchTable t = new BenchTable("guests", "seconds", "per guest (ms)", "net per guest (ms)", "vs first", "peak heap (MB)",
@@ -84,6 +88,67 @@ public final class BenchCommand implements Runnable {
             for (int i = 0; i < repeat; i++) rs.add(run.run());
             rs.sort(java.util.Comparator.comparingLong(xensim.bench.LifecycleBench.Result::nanos));
             return rs.get(rs.size() / 2);
+        }
+    }
+
+    @Command(name = "explore", description = "Single-guest deterministic seeds per minute, as explore runs them (all cores, then one).")
+    static final class Explore implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--seeds", defaultValue = "300", description = "seeds per measurement (default ${DEFAULT-VALUE})")
+        int seeds;
+
+        @Option(names = "--strategy", defaultValue = "refcount", description = "EBS design to run (default ${DEFAULT-VALUE})")
+        String strategy;
+
+        @Override
+        public Integer call() throws Exception {
+            if (seeds < 10 || seeds > 100_000) throw new BadInputException("--seeds must be 10..100000");
+            if (!xensim.firmware.ebs.Strategies.NAMES.contains(strategy)) {
+                throw new BadInputException("unknown strategy '" + strategy + "' (expected one of " + String.join(", ", xensim.firmware.ebs.Strategies.NAMES) + ")");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            xensim.scenario.Scenario sc = RunCommand.scenario(null, strategy, null, null, null, null, List.of());
+            int cores = Runtime.getRuntime().availableProcessors();
+            java.nio.file.Path disks = java.nio.file.Files.createTempDirectory("xensim-bench-explore");
+            try {
+                seedsPerMinute(sc, disks, 1, Math.min(seeds, 60), 1); // warm-up
+                BenchTable t = new BenchTable("jobs", "seeds", "seconds", "seeds/min", "violations");
+                double all = 0;
+                for (int jobs : cores > 1 ? new int[] {cores, 1} : new int[] {1}) {
+                    long t0 = System.nanoTime();
+                    int bad = seedsPerMinute(sc, disks, 1_000, seeds, jobs);
+                    double sec = (System.nanoTime() - t0) / 1e9;
+                    double rate = seeds / sec * 60;
+                    if (jobs == cores) all = rate;
+                    t.row(Integer.toString(jobs), Integer.toString(seeds), String.format("%.2f", sec), BenchTable.num(rate), Integer.toString(bad));
+                }
+                t.print(out);
+                out.printf("strategy %s, one guest, default scenario; target: >= 1,000 seeds/min on %d cores -> %s%n", strategy, cores,
+                        all >= 1000 ? "met" : "NOT met");
+                out.flush();
+            } finally {
+                ExploreCommand.deleteTree(disks);
+            }
+            return Main.EXIT_CLEAN;
+        }
+
+        /** Runs seeds first..first+n-1 on {@code jobs} threads; returns how many had a violation. */
+        private static int seedsPerMinute(xensim.scenario.Scenario sc, java.nio.file.Path disks, long first, int n, int jobs) throws Exception {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(jobs);
+            try {
+                List<java.util.concurrent.Callable<ExploreCommand.Outcome>> work = new java.util.ArrayList<>();
+                for (long s = first; s < first + n; s++) {
+                    long seed = s;
+                    work.add(() -> ExploreCommand.runOne(sc, sc.strategy(), seed, null, disks));
+                }
+                int bad = 0;
+                for (java.util.concurrent.Future<ExploreCommand.Outcome> f : pool.invokeAll(work)) if (!f.get().result().clean()) bad++;
+                return bad;
+            } finally {
+                pool.shutdownNow();
+            }
         }
     }
 
