@@ -62,46 +62,55 @@ public final class Event {
         if (j == null) {
             StringWriter w = new StringWriter(64 + fields.size() * 24);
             try (JsonGenerator g = JSON.createGenerator(w)) {
-                g.writeStartObject();
-                g.writeNumberField("t", t);
-                g.writeNumberField("seq", seq);
-                g.writeNumberField("dom", dom);
-                g.writeStringField("comp", comp);
-                g.writeStringField("ev", ev);
-                if (fields instanceof EventFields ef) {
-                    ef.forEach(new EventFields.Visitor() {
-                        @Override
-                        public void number(String key, long value) {
-                            try {
-                                g.writeNumberField(key, value);
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                        }
-
-                        @Override
-                        public void object(String key, Object value) {
-                            try {
-                                g.writeFieldName(key);
-                                writeValue(g, value);
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                        }
-                    });
-                } else {
-                    for (Map.Entry<String, Object> f : fields.entrySet()) {
-                        g.writeFieldName(f.getKey());
-                        writeValue(g, f.getValue());
-                    }
-                }
-                g.writeEndObject();
+                writeJson(g);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
             json = j = w.toString();
         }
         return j;
+    }
+
+    /** Writes the event as one JSON object to {@code g} (the log file's writer calls this on its own thread). */
+    public void writeJson(JsonGenerator g) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("t", t);
+        g.writeNumberField("seq", seq);
+        g.writeNumberField("dom", dom);
+        g.writeStringField("comp", comp);
+        g.writeStringField("ev", ev);
+        if (fields instanceof EventFields ef) {
+            try {
+                ef.forEach(new EventFields.Visitor() {
+                    @Override
+                    public void number(String key, long value) {
+                        try {
+                            g.writeNumberField(key, value);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+
+                    @Override
+                    public void object(String key, Object value) {
+                        try {
+                            g.writeFieldName(key);
+                            writeValue(g, value);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+                });
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        } else {
+            for (Map.Entry<String, Object> f : fields.entrySet()) {
+                g.writeFieldName(f.getKey());
+                writeValue(g, f.getValue());
+            }
+        }
+        g.writeEndObject();
     }
 
     private static void writeValue(JsonGenerator g, Object v) throws IOException {

@@ -3,7 +3,6 @@ package xensim.platform;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.AsyncAppender;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.FileAppender;
 import java.nio.file.Path;
@@ -13,8 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes each event as one JSON line to a file, through Logback: a per-run logger
  * ({@code xensim.events.<n>}, not additive) with an {@link AsyncAppender} that never drops and never
- * discards (queue full ⇒ the emitter blocks) in front of a {@link FileAppender} with a bare
- * {@code %msg%n} pattern. Per-run appenders let many simulations log at once.
+ * discards (queue full ⇒ the emitter blocks) in front of a {@link FileAppender} with an
+ * {@link EventJsonEncoder} that serializes each event on the appender's thread. Per-run appenders
+ * let many simulations log at once.
  */
 public final class JsonLinesFileSink implements EventSink {
     private static final AtomicLong RUNS = new AtomicLong();
@@ -27,9 +27,8 @@ public final class JsonLinesFileSink implements EventSink {
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
         String name = "xensim.events.run" + RUNS.incrementAndGet();
 
-        PatternLayoutEncoder enc = new PatternLayoutEncoder();
+        EventJsonEncoder enc = new EventJsonEncoder();
         enc.setContext(ctx);
-        enc.setPattern("%msg%n");
         enc.start();
 
         file = new FileAppender<>();
@@ -38,13 +37,14 @@ public final class JsonLinesFileSink implements EventSink {
         file.setFile(path.toString());
         file.setAppend(false);
         file.setImmediateFlush(false);
+        file.setBufferSize(new ch.qos.logback.core.util.FileSize(256 * 1024));
         file.setEncoder(enc);
         file.start();
 
         async = new AsyncAppender();
         async.setContext(ctx);
         async.setName(name + ".async");
-        async.setQueueSize(16384);
+        async.setQueueSize(65536);
         async.setDiscardingThreshold(0);
         async.setNeverBlock(false);
         async.setMaxFlushTime(0); // on stop, wait for the whole queue
@@ -59,8 +59,12 @@ public final class JsonLinesFileSink implements EventSink {
 
     @Override
     public void accept(Event event) {
-        logger.info("{}", event.json());
+        // no placeholder: Logback formats nothing here; the encoder writes the event's JSON on the
+        // appender's thread
+        logger.info(MESSAGE, event);
     }
+
+    private static final String MESSAGE = "event";
 
     @Override
     public void close() {
