@@ -75,7 +75,10 @@ public final class EventLog implements AutoCloseable {
         for (EventSink s : sinks) s.close();
     }
 
-    /** An event under construction; fields keep insertion order. */
+    /**
+     * An event under construction; fields keep insertion order. Field names are string constants
+     * (a repeated name replaces the value in the first place, as a map's put).
+     */
     public static final class Builder {
         private final EventLog log;
         private final int dom;

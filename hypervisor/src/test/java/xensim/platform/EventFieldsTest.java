@@ -42,8 +42,8 @@ class EventFieldsTest {
         EventFields g = new EventFields();
         v = 0;
         for (int k : keys) {
-            if (v % 2 == 0) g.appendNumber("k" + k, v);
-            else g.append("k" + k, (long) v);
+            if (v % 2 == 0) g.appendNumber(("k" + k).intern(), v);
+            else g.append(("k" + k).intern(), (long) v);
             v++;
         }
         g.seal();
