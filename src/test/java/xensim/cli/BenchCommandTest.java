@@ -3,31 +3,21 @@ package xensim.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** The bench commands run end to end and report what they measured; no figure is asserted (no timed tests). */
 class BenchCommandTest {
 
-    private record Result(int code, String out, String err) {}
 
-    private static Result exec(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
+    private static Cli.Result exec(String... args) {
+        return Cli.exec(args);
     }
 
     @Test
     void lifecycleRunsEveryGuestThroughAndJudgesIt() {
-        Result r = exec("bench", "lifecycle", "--guests", "3,6", "--repeat", "1", "--warmup", "0", "--events");
+        Cli.Result r = exec("bench", "lifecycle", "--guests", "3,6", "--repeat", "1", "--warmup", "0", "--events");
         assertEquals(Main.EXIT_CLEAN, r.code(), r.out() + r.err());
         for (int n : new int[] {3, 6}) {
             // guests, seconds, per guest, net, vs first, peak heap, live heap, requests, events, verdict
@@ -45,7 +35,7 @@ class BenchCommandTest {
 
     @Test
     void exploreCountsSeedsOnEveryCoreAndOne() {
-        Result r = exec("bench", "explore", "--seeds", "10", "--strategy", "naive-reset");
+        Cli.Result r = exec("bench", "explore", "--seeds", "10", "--strategy", "naive-reset");
         assertEquals(Main.EXIT_CLEAN, r.code(), r.out() + r.err());
         Matcher m = Pattern.compile("(?m)^1\\s+10\\s+\\S+\\s+[0-9,]+\\s+(\\d+)$").matcher(r.out());
         assertTrue(m.find(), r.out());
@@ -58,7 +48,7 @@ class BenchCommandTest {
         assertEquals(Main.EXIT_BAD_INPUT, exec("bench", "lifecycle", "--guests", "0").code());
         assertEquals(Main.EXIT_BAD_INPUT, exec("bench", "lifecycle", "--repeat", "0").code());
         assertEquals(Main.EXIT_BAD_INPUT, exec("bench", "explore", "--seeds", "5").code());
-        Result r = exec("bench", "explore", "--strategy", "nope");
+        Cli.Result r = exec("bench", "explore", "--strategy", "nope");
         assertEquals(Main.EXIT_BAD_INPUT, r.code());
         assertTrue(r.err().contains("nope"), r.err());
     }

@@ -2,42 +2,32 @@ package xensim.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code explore} end to end: the matrix, every notify order, the files, and bad input. */
 class ExploreCommandTest {
     @TempDir
     Path tmp;
 
-    record Out(int code, String out, String err) {}
 
-    Out run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Out(code, out.toString(), err.toString());
+    private static Cli.Result run(String... args) {
+        return Cli.exec(args);
     }
 
     @Test
     void everyNotifyOrderIsEnumeratedAndFailingCellsGetTheirSmallestSeedAndReplay() throws Exception {
         Path sc = tmp.resolve("two.conf");
         Files.writeString(sc, "xensim { guests.disks = 2, guests.io-after-ebs = 8 }\n");
-        Out o = run("explore", "--strategy", "refcount", "--seeds", "2", "--orders", "all", "--scenario", sc.toString(),
+        Cli.Result o = run("explore", "--strategy", "refcount", "--seeds", "2", "--orders", "all", "--scenario", sc.toString(),
                 "--no-progress", "--out", tmp.resolve("m").toString());
         assertEquals(0, o.code(), o.out() + o.err());
         assertTrue(o.out().contains("12 runs"), o.out()); // 2 seeds x 3! orders of bus + two devices
         assertTrue(o.out().contains("| refcount | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"), o.out());
         assertTrue(o.out().contains("No violations."));
-        Out bad = run("explore", "--strategy", "naive-reset", "--seeds", "3", "--no-progress", "--out", tmp.resolve("n").toString());
+        Cli.Result bad = run("explore", "--strategy", "naive-reset", "--seeds", "3", "--no-progress", "--out", tmp.resolve("n").toString());
         assertEquals(1, bad.code(), bad.out());
         assertTrue(bad.out().contains("| naive-reset | 0 | 3 | 3 | 3 | 0 | 0 | 0 | 0 |"), bad.out());
         assertTrue(bad.out().contains("naive-reset × STALE_MAPPING: seed 1 — `./xensim run --strategy naive-reset --seed 1 --mode deterministic`"), bad.out());

@@ -2,8 +2,6 @@ package xensim.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,21 +12,14 @@ class RunCommandTest {
     @TempDir
     Path tmp;
 
-    private record Out(int code, String out, String err) {}
 
-    private Out run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Out(code, out.toString(), err.toString());
+    private static Cli.Result run(String... args) {
+        return Cli.exec(args);
     }
 
     @Test
     void defaultRunIsCleanAndWritesTheLog() throws Exception {
-        Out o = run("run", "--out", tmp.resolve("a").toString());
+        Cli.Result o = run("run", "--out", tmp.resolve("a").toString());
         assertEquals(0, o.code(), o.out() + o.err());
         assertTrue(o.out().contains("verdict: clean"), o.out());
         assertTrue(o.out().contains("guest0"), "per-guest summary");
@@ -39,7 +30,7 @@ class RunCommandTest {
 
     @Test
     void naiveResetIsAViolationWithAReplayCommand() {
-        Out o = run("run", "--strategy", "naive-reset", "--seed", "2", "--guests", "2", "--out", tmp.resolve("b").toString());
+        Cli.Result o = run("run", "--strategy", "naive-reset", "--seed", "2", "--guests", "2", "--out", tmp.resolve("b").toString());
         assertEquals(1, o.code(), o.out() + o.err());
         assertTrue(o.out().contains("verdict: VIOLATION"), o.out());
         assertTrue(o.out().contains("RESET_ORDER"));
@@ -48,17 +39,17 @@ class RunCommandTest {
 
     @Test
     void badInputIsExitTwoWithAMessage() {
-        Out o = run("run", "--strategy", "nope", "--out", tmp.resolve("c").toString());
+        Cli.Result o = run("run", "--strategy", "nope", "--out", tmp.resolve("c").toString());
         assertEquals(2, o.code());
         assertTrue(o.err().contains("xensim.strategy: expected one of disconnect, naive-reset, exit-callback, refcount, bus-tracks, got 'nope'"), o.err());
         assertFalse(o.err().contains("Exception"), "a message, never a stack trace: " + o.err());
         assertEquals(2, run("run", "--mode", "sideways", "--out", tmp.resolve("d").toString()).code());
         assertEquals(2, run("run", "--guests", "0", "--out", tmp.resolve("e").toString()).code());
         assertEquals(2, run("run", "--seed", "x").code());
-        Out f = run("run", "--fault", "backend-stall@whenever", "--out", tmp.resolve("f").toString());
+        Cli.Result f = run("run", "--fault", "backend-stall@whenever", "--out", tmp.resolve("f").toString());
         assertEquals(2, f.code());
         assertTrue(f.err().contains("--fault: fault 'backend-stall@whenever': unknown trigger 'whenever'"), f.err());
-        Out s = run("run", "--scenario", tmp.resolve("nope.conf").toString(), "--out", tmp.resolve("g").toString());
+        Cli.Result s = run("run", "--scenario", tmp.resolve("nope.conf").toString(), "--out", tmp.resolve("g").toString());
         assertEquals(2, s.code());
         assertTrue(s.err().contains("nope.conf: no such file"), s.err());
     }
@@ -67,7 +58,7 @@ class RunCommandTest {
     void aScenarioWithFaultsRunsAndAFailingRunPrintsTheCommandThatReplaysIt() throws Exception {
         java.nio.file.Path sc = tmp.resolve("data.conf");
         java.nio.file.Files.writeString(sc, "xensim { guests.io-after-ebs = 16, faults = [\"ring-corrupt@os-handoff:what=data\"] }\n");
-        Out o = run("run", "--scenario", sc.toString(), "--seed", "4", "--out", tmp.resolve("h").toString());
+        Cli.Result o = run("run", "--scenario", sc.toString(), "--seed", "4", "--out", tmp.resolve("h").toString());
         assertEquals(1, o.code(), o.out() + o.err());
         assertTrue(o.out().contains("verdict: VIOLATION DATA_INTEGRITY"), o.out());
         assertTrue(o.out().contains("replay: ./xensim run --scenario " + sc + " --strategy refcount --seed 4 --mode deterministic"), o.out());

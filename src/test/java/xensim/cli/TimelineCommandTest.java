@@ -5,29 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code xensim timeline}: exit codes, the verdict line, warnings, outputs and filters. */
 class TimelineCommandTest {
     @TempDir
     Path dir;
 
-    private record Result(int code, String out, String err) {}
 
-    private static Result exec(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Result(code, out.toString(), err.toString());
+    private static Cli.Result exec(String... args) {
+        return Cli.exec(args);
     }
 
     /** A clean run of one guest, in the events.jsonl layout. */
@@ -55,7 +45,7 @@ class TimelineCommandTest {
     @Test
     void checkOfACleanLogPrintsCleanAndExitsZero() throws IOException {
         Path log = write("clean.jsonl", cleanLog() + line(30_000, 10, 0, "runtime", "RUN_END", "\"verdict\":\"clean\""));
-        Result r = exec("timeline", log.toString(), "--check");
+        Cli.Result r = exec("timeline", log.toString(), "--check");
         assertEquals(Main.EXIT_CLEAN, r.code(), r.err());
         assertTrue(r.out().contains("verdict: clean\n"), r.out());
         assertTrue(r.out().contains("online verdict (RUN_END): clean (agrees)"), r.out());
@@ -69,7 +59,7 @@ class TimelineCommandTest {
                 + line(21_000, 11, 1, "checker", "VIOLATION", "\"invariant\":\"DATA_INTEGRITY\",\"evidence\":[10],\"detail\":\"x\"")
                 + line(22_000, 12, 1, "fw.core", "ALLOC_CALL", "\"service\":\"AllocatePool\"")
                 + line(30_000, 13, 0, "runtime", "RUN_END", "\"verdict\":\"VIOLATION DATA_INTEGRITY\""));
-        Result r = exec("timeline", log.toString(), "--check");
+        Cli.Result r = exec("timeline", log.toString(), "--check");
         assertEquals(Main.EXIT_VIOLATION, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("verdict: VIOLATION DATA_INTEGRITY\n"), r.out());
         assertTrue(r.out().contains("VIOLATION DATA_INTEGRITY dom1 at #10"), r.out());
@@ -79,14 +69,14 @@ class TimelineCommandTest {
     @Test
     void aDisagreementWithTheOnlineVerdictIsReported() throws IOException {
         Path log = write("differs.jsonl", cleanLog() + line(30_000, 10, 0, "runtime", "RUN_END", "\"verdict\":\"VIOLATION HANG\""));
-        Result r = exec("timeline", log.toString(), "--check");
+        Cli.Result r = exec("timeline", log.toString(), "--check");
         assertEquals(Main.EXIT_CLEAN, r.code());
         assertTrue(r.out().contains("online verdict (RUN_END): VIOLATION HANG (DIFFERS from offline)"), r.out());
     }
 
     @Test
     void missingOrUnreadableLogIsBadInput() throws IOException {
-        Result r = exec("timeline", dir.resolve("nope.jsonl").toString());
+        Cli.Result r = exec("timeline", dir.resolve("nope.jsonl").toString());
         assertEquals(Main.EXIT_BAD_INPUT, r.code());
         assertTrue(r.err().contains("no such file"), r.err());
         r = exec("timeline", dir.toString(), "--check");
@@ -114,7 +104,7 @@ class TimelineCommandTest {
         String text = cleanLog().replace("\"ev\":\"EBS_NOTIFY_END\"", "\"ev\":\"EBS_NOTIFY_END\"}}}") // line 6 broken
                 + line(30_000, 10, 0, "runtime", "RUN_END", "\"verdict\":\"clean\"")
                 + "{\"t\":31000,\"seq\":11,\"dom\":0,\"co"; // truncated last line 11
-        Result r = exec("timeline", write("broken.jsonl", text).toString(), "--check");
+        Cli.Result r = exec("timeline", write("broken.jsonl", text).toString(), "--check");
         assertEquals(Main.EXIT_CLEAN, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("broken.jsonl: line 6: "), r.err());
         assertTrue(r.err().contains("broken.jsonl: line 11: truncated"), r.err());
@@ -126,7 +116,7 @@ class TimelineCommandTest {
         Path log = write("bad.jsonl", cleanLog()
                 + line(21_000, 10, 1, "os", "IO_VERIFY", "\"sector\":8,\"count\":8,\"ok\":false")
                 + line(30_000, 11, 0, "runtime", "RUN_END", "\"verdict\":\"VIOLATION DATA_INTEGRITY\""));
-        Result r = exec("timeline", log.toString());
+        Cli.Result r = exec("timeline", log.toString());
         assertEquals(Main.EXIT_CLEAN, r.code(), r.err());
         String out = r.out();
         assertTrue(out.contains("run: seed=7 mode=deterministic strategy=exit-callback"), out);
@@ -143,7 +133,7 @@ class TimelineCommandTest {
         Path log = write("clean.jsonl", cleanLog() + line(30_000, 10, 0, "runtime", "RUN_END", "\"verdict\":\"clean\""));
         Path trace = dir.resolve("trace.json");
         Path html = dir.resolve("report.html");
-        Result r = exec("timeline", log.toString(), "--perfetto", trace.toString(), "--html", html.toString(), "--guest", "1",
+        Cli.Result r = exec("timeline", log.toString(), "--perfetto", trace.toString(), "--html", html.toString(), "--guest", "1",
                 "--from", "4us", "--to", "10us");
         assertEquals(Main.EXIT_CLEAN, r.code(), r.err());
         assertTrue(r.out().contains("showing dom1 from 4.000 µs to 10.000 µs"), r.out());
@@ -161,7 +151,7 @@ class TimelineCommandTest {
 
     @Test
     void helpListsTheTimelineCommand() {
-        Result r = exec("--help");
+        Cli.Result r = exec("--help");
         assertTrue(r.out().contains("timeline"), r.out());
         r = exec("timeline", "--help");
         assertTrue(r.out().contains("--perfetto"), r.out());
