@@ -15,6 +15,7 @@ import xensim.platform.EventSink;
 import xensim.platform.JsonLinesFileSink;
 import xensim.platform.Seam;
 import xensim.platform.SimSystem;
+import xensim.platform.ThreadedSeam;
 
 /**
  * Runs one simulation: event log (JSON lines through Logback, plus the online checker), RUN_BEGIN,
@@ -60,12 +61,18 @@ public final class Simulation {
                             .with("scenario", spec.scenario()).with("version", Version.get()).emit();
                     return (Behavior) host.create(seam, done);
                 });
+        boolean closed = false;
         try {
-            ending = await(sim, done, spec);
+            ending = await(sim, done, spec, log);
             if (done.isDone() && !done.isCompletedExceptionally()) report = done.getNow(null);
             virtualNanos = sim.seam().nowNanos();
-            // judge the end state on the simulation's own thread when there is one, so no actor
-            // emits concurrently with RUN_END
+            // RUN_END is the log's last line: judge on the simulation's own thread when there is one
+            // (deterministic), or once every actor has stopped (threaded: actors run on their own
+            // threads until the system is down)
+            if (sim.executor() == null) {
+                closed = true;
+                closeQuietly(sim);
+            }
             CompletableFuture<Void> judged = new CompletableFuture<>();
             Runnable judge = () -> {
                 try {
@@ -86,20 +93,29 @@ public final class Simulation {
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("could not finish the run", e);
         } finally {
-            try {
-                sim.close();
-            } catch (TimeoutException e) {
-                // the system did not stop in time; its daemon threads die with the JVM
-            }
+            if (!closed) closeQuietly(sim);
             log.close();
         }
         return new RunResult(spec.seed(), spec.strategy(), checker.verdict(), checker.counts(), virtualNanos,
                 log.count(), ending, eventsFile, report);
     }
 
-    private static RunResult.Ending await(SimSystem<?> sim, CompletableFuture<Object> done, RunSpec spec)
+    private static void closeQuietly(SimSystem<?> sim) {
+        try {
+            sim.close();
+        } catch (TimeoutException e) {
+            // the system did not stop in time; its daemon threads die with the JVM
+        }
+    }
+
+    /** Threaded mode: no event for this long and no delayed delivery pending means nothing more will happen. */
+    static final long THREADED_QUIET_MS = 2_000;
+
+    private static RunResult.Ending await(SimSystem<?> sim, CompletableFuture<Object> done, RunSpec spec, EventLog log)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.wallLimitMs());
+        long lastCount = -1;
+        long quietSince = System.nanoTime();
         while (true) {
             try {
                 done.get(50, TimeUnit.MILLISECONDS);
@@ -109,9 +125,23 @@ public final class Simulation {
             } catch (TimeoutException e) {
                 // not yet
             }
+            if (sim.system().getWhenTerminated().toCompletableFuture().isDone() && !done.isDone()) {
+                throw new IllegalStateException("the host stopped without finishing (its actor system terminated)");
+            }
             if (sim.executor() != null && sim.executor().awaitQuiescence(1) && !done.isDone()) {
                 // nothing runnable and nothing scheduled: confirm once more (a completion may race)
                 if (sim.executor().awaitQuiescence(1) && !done.isDone()) return RunResult.Ending.QUIESCED;
+            }
+            if (sim.seam() instanceof ThreadedSeam ts) {
+                // real threads: quiet (no event) for a while with no delayed delivery pending is the
+                // same end as the deterministic executor's quiescence
+                long count = log.count();
+                if (count != lastCount || ts.pendingDeliveries() > 0) {
+                    lastCount = count;
+                    quietSince = System.nanoTime();
+                } else if (System.nanoTime() - quietSince > TimeUnit.MILLISECONDS.toNanos(THREADED_QUIET_MS) && !done.isDone()) {
+                    return RunResult.Ending.QUIESCED;
+                }
             }
             if (System.nanoTime() > deadline) return RunResult.Ending.WALL_LIMIT;
         }

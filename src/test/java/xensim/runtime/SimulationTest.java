@@ -78,4 +78,28 @@ class SimulationTest {
         assertEquals(la, Files.readString(b.eventsFile()));
         assertTrue(!la.equals(Files.readString(c.eventsFile())));
     }
+
+    /** Threaded: a stuck guest ends as in deterministic mode (quiet, nothing scheduled), and RUN_END is the last line. */
+    @Test
+    void aStuckThreadedRunQuiescesAndRunEndIsLast(@TempDir Path dir) throws Exception {
+        RunResult r = Simulation.run(new RunSpec(1, Mode.THREADED, "refcount", "test", dir.resolve("t"), 0.001, 60_000),
+                (seam, done) -> toyHost(seam, done, 5, false));
+        assertEquals(RunResult.Ending.QUIESCED, r.ending());
+        assertEquals(Set.of(Invariant.HANG), r.verdict());
+        List<String> lines = Files.readAllLines(r.eventsFile());
+        assertTrue(lines.get(lines.size() - 1).contains("\"ev\":\"RUN_END\""), lines.get(lines.size() - 1));
+    }
+
+    /** A host whose setup throws: the harness says so (exit 3 from the CLI), never a clean verdict. */
+    @Test
+    void aHostThatFailsIsAnErrorNotACleanRun(@TempDir Path dir) {
+        for (Mode mode : Mode.values()) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> Simulation.run(new RunSpec(1, mode, "refcount", "test", dir.resolve(mode.cliName()), 1.0, 60_000),
+                            (seam, done) -> Behaviors.setup(ctx -> {
+                                throw new java.io.UncheckedIOException(new java.io.IOException("no space for the disk image"));
+                            })));
+            assertTrue(e.getMessage().contains("host"), mode + ": " + e.getMessage());
+        }
+    }
 }

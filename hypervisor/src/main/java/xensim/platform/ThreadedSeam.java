@@ -17,6 +17,7 @@ public final class ThreadedSeam implements Seam, AutoCloseable {
     private final long startNanos = System.nanoTime();
     private final double timeScale;
     private final ScheduledExecutorService timer;
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param timeScale real nanoseconds per simulated nanosecond (1.0 = real time; 0.01 runs a
@@ -33,6 +34,11 @@ public final class ThreadedSeam implements Seam, AutoCloseable {
             return t;
         });
         events.attachClock(this::nowNanos);
+    }
+
+    /** Delayed deliveries scheduled and not yet made (the harness's test of a run that can do nothing more). */
+    public int pendingDeliveries() {
+        return pending.get();
     }
 
     @Override
@@ -61,7 +67,14 @@ public final class ThreadedSeam implements Seam, AutoCloseable {
         if (real <= 0) {
             target.tell(message);
         } else {
-            timer.schedule(() -> target.tell(message), real, TimeUnit.NANOSECONDS);
+            pending.incrementAndGet();
+            timer.schedule(() -> {
+                try {
+                    target.tell(message);
+                } finally {
+                    pending.decrementAndGet();
+                }
+            }, real, TimeUnit.NANOSECONDS);
         }
     }
 

@@ -86,11 +86,11 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
 
     private record Kick() implements Command {}
 
-    private record RetryMap(int gref, boolean readonly, java.util.function.Consumer<Hypervisor.GrantMapped> k, int delayMs)
+    private record RetryMap(int generation, int gref, boolean readonly, java.util.function.Consumer<Hypervisor.GrantMapped> k, int delayMs)
             implements Command {}
 
 
-    private record Complete(long key) implements Command {}
+    private record Complete(int generation, long key) implements Command {}
 
     private static final class InFlight {
         final long key;
@@ -123,6 +123,18 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         int reqCons;
         final LinkedHashMap<Long, Blkif.Request> unanswered = new LinkedHashMap<>();
         boolean attached;
+        /** Which incarnation is alive; a timer or retry a dead one armed carries its own and is dropped. */
+        int generation;
+        /** Request keys, unique across incarnations. */
+        long nextKey;
+        /**
+         * Hypercall answers still owed to dead incarnations. The hypervisor answers one caller in
+         * issue order, so the next this-many answers of each kind are theirs, however late they
+         * come (on real threads, after the new incarnation has asked its own questions).
+         */
+        int staleMapReplies;
+        int staleBindReplies;
+        int staleUnmapReplies;
 
         void clear() {
             reqCons = 0;
@@ -150,7 +162,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     private Xring ring;
     private final Map<Long, InFlight> inFlight = new LinkedHashMap<>();
     private final Set<Integer> liveHandles = new HashSet<>();
-    private long nextKey;
+    private final int generation;
     private boolean disconnecting;
     /** An armed ring-corrupt fault (RESPONSE or DATA) waiting for its request. */
     private Corruption corruption;
@@ -181,6 +193,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                          ActorRef<XenstoredActor.Command> xenstored, Journal journal) throws IOException {
         super(ctx);
         this.journal = journal;
+        this.generation = ++journal.generation;
         this.seam = seam;
         this.cfg = cfg;
         this.hv = hv;
@@ -209,22 +222,29 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                     return this;
                 })
                 .onMessage(MapReply.class, m -> {
-                    java.util.function.Consumer<Hypervisor.GrantMapped> k = mapWaiters.poll();
+                    java.util.function.Consumer<Hypervisor.GrantMapped> k = null;
+                    if (journal.staleMapReplies > 0) journal.staleMapReplies--; // a dead incarnation asked
+                    else k = mapWaiters.poll();
                     if (k != null) k.accept(m.g());
                     else if (m.g().status() == GrantTableAbi.GNTST_okay) hv.tell(new HypervisorActor.UnmapGrantRef(0, m.g().handle(), null));
                     return this;
                 })
                 .onMessage(BindReply.class, m -> {
-                    java.util.function.Consumer<Hypervisor.EvtchnPort> k = bindWaiters.poll();
+                    java.util.function.Consumer<Hypervisor.EvtchnPort> k = null;
+                    if (journal.staleBindReplies > 0) journal.staleBindReplies--;
+                    else k = bindWaiters.poll();
                     if (k != null) k.accept(m.p());
+                    else if (m.p().rc() == 0 && m.p().port() > 0) hv.tell(new HypervisorActor.EvtchnClose(0, m.p().port(), null));
                     return this;
                 })
                 .onMessage(RetryMap.class, m -> {
-                    mapGrant(m.gref(), m.readonly(), m.k(), m.delayMs());
+                    if (m.generation() == generation) mapGrant(m.gref(), m.readonly(), m.k(), m.delayMs());
                     return this;
                 })
                 .onMessage(UnmapReply.class, m -> {
-                    Runnable k = unmapWaiters.poll();
+                    Runnable k = null;
+                    if (journal.staleUnmapReplies > 0) journal.staleUnmapReplies--;
+                    else k = unmapWaiters.poll();
                     if (k != null) k.run();
                     return this;
                 })
@@ -265,6 +285,10 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                     return Behaviors.stopped();
                 })
                 .onSignal(PreRestart.class, s -> {
+                    // answers to the questions this incarnation asked will reach the next one
+                    journal.staleMapReplies += mapWaiters.size();
+                    journal.staleBindReplies += bindWaiters.size();
+                    journal.staleUnmapReplies += unmapWaiters.size();
                     releaseEverything(); // the process died: its grant mappings and ports go with it
                     return this;
                 })
@@ -346,7 +370,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     private void mapGrant(int gref, boolean readonly, java.util.function.Consumer<Hypervisor.GrantMapped> k, int delayMs) {
         mapWaiters.add(g -> {
             if (g.status() == GrantTableAbi.GNTST_eagain && delayMs < MAX_EAGAIN_DELAY_MS) {
-                seam.deliverAfter(delayMs * 1_000_000L, getContext().getSelf(), new RetryMap(gref, readonly, k, delayMs + 1));
+                seam.deliverAfter(delayMs * 1_000_000L, getContext().getSelf(), new RetryMap(generation, gref, readonly, k, delayMs + 1));
             } else {
                 k.accept(g);
             }
@@ -484,7 +508,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     }
 
     private void begin(Blkif.Request r) {
-        long key = nextKey++;
+        long key = journal.nextKey++;
         InFlight f = new InFlight(key, r);
         inFlight.put(key, f);
         journal.unanswered.put(key, r);
@@ -502,7 +526,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                 mapGrant(r.segments()[i].gref(), readonly, g -> onSegMapped(key, seg, g));
             }
         } else {
-            seam.deliverAfter(latency.next(seam.nowNanos()), getContext().getSelf(), new Complete(key));
+            seam.deliverAfter(latency.next(seam.nowNanos()), getContext().getSelf(), new Complete(generation, key));
         }
     }
 
@@ -522,7 +546,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         }
         if (f.replies == f.maps.length) {
             if (f.failed) finish(f, Blkif.BLKIF_RSP_ERROR);
-            else seam.deliverAfter(latency.next(seam.nowNanos()), getContext().getSelf(), new Complete(f.key));
+            else seam.deliverAfter(latency.next(seam.nowNanos()), getContext().getSelf(), new Complete(generation, f.key));
         }
     }
 
@@ -530,6 +554,7 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     private final byte[] segmentBuffer = new byte[xensim.abi.PageBytes.PAGE_SIZE];
 
     private Behavior<Command> onComplete(Complete c) {
+        if (c.generation() != generation) return this; // a dead incarnation's timer
         InFlight f = inFlight.get(c.key());
         if (f == null) return this;
         Blkif.Request r = f.req;
