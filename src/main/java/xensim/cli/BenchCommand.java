@@ -50,7 +50,7 @@ public final class BenchCommand implements Runnable {
             out.flush();
             if (warmup > 0) xensim.bench.LifecycleBench.run(warmup, 1, null); // class loading and JIT
             // the fixed cost of a run (actor system up and down, no guest), so the per-guest cost is the guests' own
-            double fixed = median(repeat, () -> xensim.bench.LifecycleBench.run(0, 1, null)).seconds();
+            double fixed = median(repeat, () -> xensim.bench.LifecycleBench.run(0, 1, null), xensim.bench.LifecycleBench.Result::seconds).seconds();
             BenchTable t = new BenchTable("guests", "seconds", "per guest (ms)", "net per guest (ms)", "vs first", "peak heap (MB)",
                     "live heap after GC (MB)", "requests", "events", "verdict");
             double first = 0;
@@ -63,7 +63,7 @@ public final class BenchCommand implements Runnable {
                     } finally {
                         if (dir != null) xensim.bench.LifecycleBench.deleteTree(dir);
                     }
-                });
+                }, xensim.bench.LifecycleBench.Result::seconds);
                 double net = Math.max(0, r.seconds() - fixed) * 1000 / n;
                 if (first == 0) first = net;
                 t.row(Integer.toString(n), String.format("%.2f", r.seconds()), String.format("%.3f", r.microsPerGuest() / 1000),
@@ -77,17 +77,6 @@ public final class BenchCommand implements Runnable {
             if (guests.contains(1000)) out.printf("target: 1,000 lifecycles <= 5 s with heap <= 2 GiB -> %s%n", met ? "met" : "NOT met");
             out.flush();
             return Main.EXIT_CLEAN;
-        }
-
-        private interface Run {
-            xensim.bench.LifecycleBench.Result run() throws Exception;
-        }
-
-        private static xensim.bench.LifecycleBench.Result median(int repeat, Run run) throws Exception {
-            List<xensim.bench.LifecycleBench.Result> rs = new java.util.ArrayList<>();
-            for (int i = 0; i < repeat; i++) rs.add(run.run());
-            rs.sort(java.util.Comparator.comparingLong(xensim.bench.LifecycleBench.Result::nanos));
-            return rs.get(rs.size() / 2);
         }
     }
 
@@ -105,9 +94,6 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (seeds < 10 || seeds > 100_000) throw new BadInputException("--seeds must be 10..100000");
-            if (!xensim.firmware.ebs.Strategies.NAMES.contains(strategy)) {
-                throw new BadInputException("unknown strategy '" + strategy + "' (expected one of " + String.join(", ", xensim.firmware.ebs.Strategies.NAMES) + ")");
-            }
             PrintWriter out = spec.commandLine().getOut();
             xensim.scenario.Scenario sc = RunCommand.scenario(null, strategy, null, null, null, null, List.of());
             int cores = Runtime.getRuntime().availableProcessors();
@@ -165,10 +151,10 @@ public final class BenchCommand implements Runnable {
             if (requests < 1000) throw new BadInputException("--requests must be >= 1000");
             PrintWriter out = spec.commandLine().getOut();
             double tell = RawTellBench.messagesPerSecond(Mode.DETERMINISTIC, 1, 1_000_000, 3);
-            double ringRead = median(() -> xensim.bench.XenstoredBench.ringRequestsPerSecond(xensim.abi.XsWire.XS_READ, requests, 32));
-            double ringWrite = median(() -> xensim.bench.XenstoredBench.ringRequestsPerSecond(xensim.abi.XsWire.XS_WRITE, requests, 32));
-            double sockRead = median(() -> xensim.bench.XenstoredBench.socketRequestsPerSecond(xensim.abi.XsWire.XS_READ, requests / 10));
-            double sockWrite = median(() -> xensim.bench.XenstoredBench.socketRequestsPerSecond(xensim.abi.XsWire.XS_WRITE, requests / 10));
+            double ringRead = median(3, () -> xensim.bench.XenstoredBench.ringRequestsPerSecond(xensim.abi.XsWire.XS_READ, requests, 32), x -> x);
+            double ringWrite = median(3, () -> xensim.bench.XenstoredBench.ringRequestsPerSecond(xensim.abi.XsWire.XS_WRITE, requests, 32), x -> x);
+            double sockRead = median(3, () -> xensim.bench.XenstoredBench.socketRequestsPerSecond(xensim.abi.XsWire.XS_READ, requests / 10), x -> x);
+            double sockWrite = median(3, () -> xensim.bench.XenstoredBench.socketRequestsPerSecond(xensim.abi.XsWire.XS_WRITE, requests / 10), x -> x);
             new BenchTable("path", "requests/s", "vs raw tell")
                     .row("raw Akka tell, deterministic (msg/s)", BenchTable.num(tell), "1.00")
                     .row("ring READ (deterministic, 32 in flight)", BenchTable.num(ringRead), String.format("%.3f", ringRead / tell))
@@ -179,16 +165,6 @@ public final class BenchCommand implements Runnable {
             out.printf("target: >= 200,000 ring READs/s on one core -> %s%n", ringRead >= 200_000 ? "met" : "NOT met");
             out.flush();
             return Main.EXIT_CLEAN;
-        }
-
-        private interface Measure {
-            double run() throws Exception;
-        }
-
-        private static double median(Measure m) throws Exception {
-            double[] r = {m.run(), m.run(), m.run()};
-            java.util.Arrays.sort(r);
-            return r[1];
         }
     }
 
@@ -209,10 +185,8 @@ public final class BenchCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             double tell = RawTellBench.messagesPerSecond(Mode.DETERMINISTIC, 1, 1_000_000, 3);
             double perRequest = xensim.bench.BlkbackBench.run(requests / 10, window, true).messagesPerRequest();
-            xensim.bench.BlkbackBench.Result[] r = new xensim.bench.BlkbackBench.Result[3];
-            for (int i = 0; i < 3; i++) r[i] = xensim.bench.BlkbackBench.run(requests, window, false);
-            java.util.Arrays.sort(r, java.util.Comparator.comparingDouble(xensim.bench.BlkbackBench.Result::requestsPerSecond));
-            xensim.bench.BlkbackBench.Result med = r[1];
+            xensim.bench.BlkbackBench.Result med = median(3, () -> xensim.bench.BlkbackBench.run(requests, window, false),
+                    xensim.bench.BlkbackBench.Result::requestsPerSecond);
             double bound = tell / perRequest;
             new BenchTable("measure", "value")
                     .row("raw Akka tell, deterministic (msg/s)", BenchTable.num(tell))
@@ -316,5 +290,18 @@ public final class BenchCommand implements Runnable {
             }
             return Main.EXIT_CLEAN;
         }
+    }
+
+    /** One measurement that may throw. */
+    interface Measure<T> {
+        T run() throws Exception;
+    }
+
+    /** Runs {@code m} {@code n} times and returns the run with the median {@code by}. */
+    static <T> T median(int n, Measure<T> m, java.util.function.ToDoubleFunction<T> by) throws Exception {
+        List<T> rs = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) rs.add(m.run());
+        rs.sort(java.util.Comparator.comparingDouble(by));
+        return rs.get(rs.size() / 2);
     }
 }
