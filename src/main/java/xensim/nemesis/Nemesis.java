@@ -109,7 +109,7 @@ public final class Nemesis {
                             blkbacks(f, dom, b -> b.tell(new BlkbackActor.SlowDown(factor)));
                         }
                         case RING_CORRUPT -> {
-                            BlkbackActor.Corruption what = BlkbackActor.Corruption.valueOf(f.what().toUpperCase(java.util.Locale.ROOT));
+                            xensim.dom0.blkback.RingCorruption what = xensim.dom0.blkback.RingCorruption.valueOf(f.what().toUpperCase(java.util.Locale.ROOT));
                             blkbacks(f, dom, b -> b.tell(new BlkbackActor.CorruptRing(what)));
                         }
                         case XENSTORED_RESTART -> targets.xenstored().tell(new XenstoredActor.Restart(f.nanos("duration", 5_000_000)));

@@ -51,15 +51,40 @@ public final class LatencyModel {
             double u = 1.0 - random.nextDouble(); // (0,1]
             double x = -Math.log(u) * meanNanos;
             if (tailProbability > 0 && random.nextDouble() < tailProbability) x *= tailFactor;
-            base = (long) Math.ceil(x * slowFactor);
+            double y = Math.ceil(x * slowFactor);
+            base = y < MAX_SERVICE_NANOS ? (long) y : MAX_SERVICE_NANOS;
         }
         long stall = Math.max(0, stalledUntil - now);
-        return base + stall;
+        long total = base + stall;
+        return total < 0 ? MAX_SERVICE_NANOS : Math.min(total, MAX_SERVICE_NANOS);
+    }
+
+    /**
+     * The longest service time: about 292 years of virtual time, so that adding it to any clock
+     * reading of a run stays far from overflow (a huge slow-down factor makes a backend never
+     * answer, not answer at once).
+     */
+    public static final long MAX_SERVICE_NANOS = Long.MAX_VALUE / 1024;
+
+    /** {@code nanos * factor}, rounded up and saturated at {@link #MAX_SERVICE_NANOS}. */
+    public static long scale(long nanos, double factor) {
+        double x = Math.ceil(nanos * factor);
+        if (!(x < MAX_SERVICE_NANOS)) return MAX_SERVICE_NANOS; // also NaN
+        return Math.max(0, (long) x);
+    }
+
+    public double slowFactor() {
+        return slowFactor;
+    }
+
+    /** The end of the current stall, or a time in the past. */
+    public long stalledUntil() {
+        return stalledUntil;
     }
 
     /** nemesis {@code backend-slow}: multiply latencies by {@code factor} from now on. */
     public void slowDown(double factor) {
-        if (!(factor > 0)) throw new IllegalArgumentException("slow-down factor must be > 0");
+        if (!(factor > 0) || Double.isInfinite(factor)) throw new IllegalArgumentException("slow-down factor must be > 0");
         this.slowFactor = factor;
     }
 

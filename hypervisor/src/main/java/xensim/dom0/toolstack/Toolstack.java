@@ -291,7 +291,7 @@ public final class Toolstack extends AbstractBehavior<Toolstack.Command> {
 
     private void startBackends(Guest g, int consolePort) {
         for (GuestSpec.Disk disk : g.spec.disks()) {
-            BlkbackActor.Config cfg = new BlkbackActor.Config(g.domid, disk.devid(), backendPath(g.domid, disk.devid()),
+            xensim.dom0.blkback.BlkbackConfig cfg = new xensim.dom0.blkback.BlkbackConfig(g.domid, disk.devid(), backendPath(g.domid, disk.devid()),
                     frontendPath(g.domid, disk.devid()), disk.image(), disk.readOnly(), disk.latencyMeanNanos(),
                     disk.tailProbability(), disk.tailFactor(), disk.queueDepth());
             g.blkbacks.put(disk.devid(), getContext().spawn(BlkbackActor.create(seam, cfg, hv, xenstored),

@@ -73,6 +73,11 @@ class BlkbackTest {
         long hvDelayNs;
         /** Set by a test: true for the hypercall after which blkback crashes (its answer still to come). */
         java.util.function.Predicate<HypervisorActor.Command> crashAfter = c -> false;
+        /** Set by a test: sees each of blkback's hypercalls (with a slow hypervisor) before it is forwarded. */
+        Consumer<HypervisorActor.Command> hvHook = c -> { };
+        /** Set by a test: sees each of blkback's xenstored messages before xenstored does (see {@link #rig}). */
+        Consumer<XenstoredActor.Command> xsHook = c -> { };
+        xensim.platform.Seam seam;
 
         int allocRef() { return freeRefs.isEmpty() ? nextRef++ : freeRefs.poll(); }
 
@@ -293,11 +298,19 @@ class BlkbackTest {
             ActorRef<HypervisorActor.Command> hvForBackend = hvDelayNs == 0 ? fe.hyp
                     : ctx.spawn(Behaviors.receive(HypervisorActor.Command.class).onAnyMessage(c -> {
                         seam.deliverAfter(fe.hvDelayNs, fe.hyp, c);
+                        fe.hvHook.accept(c);
                         if (fe.crashAfter.test(c)) fe.backend.tell(new BlkbackActor.Crash());
                         return Behaviors.same();
                     }).build(), "slow-hypervisor");
-            fe.backend = ctx.spawn(BlkbackActor.create(seam, new BlkbackActor.Config(fe.dom, DEVID, bePath, fePath,
-                    rig.image, false, latencyNs, 0.1, 10, depth), hvForBackend, xsd), "blkback");
+            fe.seam = seam;
+            // what blkback sees as xenstored: the real one, after the test's hook
+            ActorRef<XenstoredActor.Command> xsdForBackend = ctx.spawn(Behaviors.receive(XenstoredActor.Command.class).onAnyMessage(c -> {
+                fe.xsHook.accept(c);
+                xsd.tell(c);
+                return Behaviors.same();
+            }).build(), "xenstored-hook");
+            fe.backend = ctx.spawn(BlkbackActor.create(seam, new xensim.dom0.blkback.BlkbackConfig(fe.dom, DEVID, bePath, fePath,
+                    rig.image, false, latencyNs, 0.1, 10, depth), hvForBackend, xsdForBackend), "blkback");
             ready.complete(null);
             return Behaviors.<Do>receiveMessage(d -> {
                 d.action().accept(fe);
@@ -594,6 +607,117 @@ class BlkbackTest {
             long okMaps = rig.events.named("GRANT_MAP").stream().filter(e -> e.getLong("status") == 0).count();
             for (int i = 0; i < 2000 && rig.events.named("GRANT_UNMAP").size() < okMaps; i++) Thread.sleep(5);
             assertEquals(okMaps, rig.events.named("GRANT_UNMAP").size(), "no mapping leaked across the restart");
+        }
+    }
+
+    /**
+     * Issue 13.1: a restarted incarnation that finds the frontend already Closing must forget the
+     * ring it was serving. The journal outlived the ring: when the OS later connected a fresh
+     * ring (Linux blkfront grants it from ref 8 again), the backend resumed at the dead ring's
+     * consumer index, read zeroed slots as requests and stopped with "bogus ring requests".
+     */
+    @Test
+    void aRestartThatFindsTheFrontendClosingForgetsTheRingItServed(@TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 50_000_000, 8)) {
+            connect(rig);
+            byte[] data = new byte[4096];
+            for (int i = 0; i < 6; i++) {
+                final int k = i;
+                rig.on(fe -> fe.io(Blkif.BLKIF_OP_WRITE, 64L * k, 8, data)); // 50 ms each: still in service
+            }
+            for (int i = 0; i < 2000 && rig.events.named("RING_REQ").size() < 6; i++) Thread.sleep(5);
+            assertEquals(6, rig.events.named("RING_REQ").size(), "the backend consumed every write");
+            rig.on(fe -> {
+                fe.backend.tell(new BlkbackActor.Crash());
+                fe.setState(5); // the frontend gives up on the device while the backend restarts
+                return null;
+            });
+            rig.awaitBackend("5");
+            rig.on(fe -> {
+                fe.setState(6);
+                return null;
+            });
+            rig.awaitBackend("6");
+            rig.on(fe -> {
+                fe.setState(1);
+                fe.pending.clear(); // the next driver starts afresh: the old ring's requests are abandoned
+                return null;
+            });
+            rig.awaitBackend("2");
+            connect(rig); // a fresh ring on the same grant ref, indexes zero
+            byte[] fresh = new byte[4096];
+            new SplittableRandom(9).nextBytes(fresh);
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.call(fe -> fe.io(Blkif.BLKIF_OP_WRITE, 512, 8, fresh)));
+            byte[] back = new byte[4096];
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.call(fe -> fe.io(Blkif.BLKIF_OP_READ, 512, 8, back)));
+            assertArrayEquals(fresh, back);
+            assertEquals(List.of(), rig.events.named("BACKEND_ERROR").stream().map(Event::json).toList());
+            assertEquals("4", rig.on(Fe::backendState));
+        }
+    }
+
+    /**
+     * Issue 13.2: the frontend writes Closing while a restarted incarnation is in the middle of
+     * connect's chain of xenstore reads. The chain must stop: before, it went on to map the ring
+     * and switch to Connected (after Closing), serving a ring the frontend had given up on, and
+     * no watch ever fired again.
+     */
+    @Test
+    void aDisconnectDuringARestartedConnectStopsTheConnect(@TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 0, 4)) {
+            connect(rig);
+            int[] crashes = {0};
+            rig.on(fe -> {
+                fe.xsHook = c -> {
+                    if (crashes[0] == 1 && c instanceof XenstoredActor.Request r && r.message().type() == XS_READ
+                            && r.message().strings().get(0).endsWith("/ring-ref")) {
+                        crashes[0]++;
+                        fe.setState(5); // Closing, while the connect waits for ring-ref
+                    }
+                };
+                crashes[0] = 1;
+                fe.backend.tell(new BlkbackActor.Crash());
+                return null;
+            });
+            rig.awaitBackend("5");
+            Thread.sleep(300); // let anything still queued run (the deterministic executor is idle in microseconds)
+            assertEquals(2, crashes[0], "the frontend closed during the restarted connect");
+            assertEquals("5", rig.on(Fe::backendState), "the stale connect never switched the backend to Connected");
+            long crashSeq = rig.events.named("BACKEND_CRASH").get(0).seq();
+            List<String> after = rig.events.named("XENBUS_STATE").stream().filter(e -> e.seq() > crashSeq)
+                    .map(e -> e.getString("to")).toList();
+            assertEquals(List.of("Closing"), after);
+            long ringMaps = rig.events.named("GRANT_MAP").stream().filter(e -> e.seq() > crashSeq && e.getLong("status") == 0).count();
+            assertEquals(0, ringMaps, "the ring is not mapped again");
+            assertTrue(rig.<Boolean>on(fe -> fe.gt.endAccess(8)), "nothing maps the ring grant");
+        }
+    }
+
+    /**
+     * Issue 13.5c: a backend stall holds back the completion of everything in flight, as a stalled
+     * real backend does; before, a request already in service kept its fixed completion time.
+     */
+    @Test
+    void aStallHoldsBackRequestsAlreadyInService(@TempDir Path dir) throws Exception {
+        long stall = 500_000_000L;
+        try (Rig rig = rig(dir, 1_000_000, 4, 1_000, c -> false)) {
+            connect(rig);
+            long[] stalledAt = {-1};
+            byte[] data = new byte[4096];
+            CompletableFuture<Integer> w = rig.on(fe -> {
+                fe.hvHook = c -> {
+                    if (stalledAt[0] < 0 && c instanceof HypervisorActor.MapGrantRef m && m.ref() != 8) {
+                        // just after the data grant's map answer reaches blkback: the request is in service
+                        stalledAt[0] = fe.seam.nowNanos() + fe.hvDelayNs + 1;
+                        fe.seam.deliverAfter(fe.hvDelayNs + 1, fe.backend, new BlkbackActor.Stall(stall));
+                    }
+                };
+                return fe.io(Blkif.BLKIF_OP_WRITE, 8, 8, data);
+            });
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.get(w));
+            assertTrue(stalledAt[0] > 0);
+            long answered = rig.events.named("RING_RSP").get(0).t();
+            assertTrue(answered >= stalledAt[0] + stall, "answered " + (answered - stalledAt[0]) + " ns after a " + stall + " ns stall");
         }
     }
 }
