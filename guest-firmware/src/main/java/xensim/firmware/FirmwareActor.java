@@ -73,7 +73,7 @@ public final class FirmwareActor {
             this.cfg = cfg;
             this.os = os;
             ActorRef<GuestMsg> self = ctx.getSelf();
-            this.cpu = new Cpu((delay, token) -> seam.deliverAfter(delay, self, new GuestMsg.Alarm(token)));
+            this.cpu = new Cpu((delay, token) -> seam.deliverAfter(delay, self, new GuestMsg.Alarm(token)), seam::nowNanos);
             MemoryMap map = new MemoryMap(memory.ramPages());
             map.setType(FW_CODE_GFN, FW_CODE_PAGES, EfiMemoryType.EfiBootServicesCode);
             map.setType(RT_CODE_GFN, RT_CODE_PAGES, EfiMemoryType.EfiRuntimeServicesCode);

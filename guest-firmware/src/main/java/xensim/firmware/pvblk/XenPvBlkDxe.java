@@ -459,7 +459,7 @@ public final class XenPvBlkDxe implements DriverBinding {
         public void quiesceForHandoff(Runnable then) {
             handoff = true;
             event("PVBLK_QUIESCE", "inFlight", inflight.size());
-            drain(0, () -> io.setState(0, XenbusState.Closing, e1 -> xensim.firmware.xenbus.XenbusPoll.backendAtLeast(bs, io, XenbusState.Closing, ok1 ->
+            drain(xensim.firmware.xenbus.XenbusPoll.deadline(bs.cpu()), () -> io.setState(0, XenbusState.Closing, e1 -> xensim.firmware.xenbus.XenbusPoll.backendAtLeast(bs, io, XenbusState.Closing, ok1 ->
                 io.setState(0, XenbusState.Closed, e2 -> xensim.firmware.xenbus.XenbusPoll.backendAtLeast(bs, io, XenbusState.Closed, ok2 -> {
                     List<Integer> refs = new ArrayList<>();
                     if (ringRef >= 0) refs.add(ringRef);
@@ -474,13 +474,14 @@ public final class XenPvBlkDxe implements DriverBinding {
                 })))));
         }
 
-        private void drain(int polls, Runnable then) {
+        /** Polls the ring with Stall until nothing is in flight or the poll budget ({@code deadline}) is spent. */
+        private void drain(long deadline, Runnable then) {
             pollRing();
-            if (inflight.isEmpty() || polls >= xensim.firmware.xenbus.XenbusPoll.MAX_POLLS) {
+            if (inflight.isEmpty() || bs.cpu().now() >= deadline) {
                 then.run();
                 return;
             }
-            bs.cpu().stall(xensim.firmware.xenbus.XenbusPoll.POLL_NANOS, () -> drain(polls + 1, then));
+            bs.cpu().stall(xensim.firmware.xenbus.XenbusPoll.POLL_NANOS, () -> drain(deadline, then));
         }
 
     }

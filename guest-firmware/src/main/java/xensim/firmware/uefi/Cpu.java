@@ -28,12 +28,27 @@ public final class Cpu {
     private final ArrayDeque<Waiter> stack = new ArrayDeque<>();
     private final Set<Long> fired = new HashSet<>();
     private final Alarm alarm;
+    private final java.util.function.LongSupplier clock;
+    private long stalled;
     private long nextToken;
     private boolean polling;
     private long steps;
 
+    /** A CPU whose clock is the simulation's virtual time (what the guest's TSC would read). */
+    public Cpu(Alarm alarm, java.util.function.LongSupplier clock) {
+        this.alarm = alarm;
+        this.clock = clock;
+    }
+
+    /** A CPU without a clock of its own: {@link #now()} counts only the time spent in Stall. */
     public Cpu(Alarm alarm) {
         this.alarm = alarm;
+        this.clock = null;
+    }
+
+    /** Nanoseconds of guest time (virtual in deterministic runs); bounds the firmware's polling loops. */
+    public long now() {
+        return clock != null ? clock.getAsLong() : stalled;
     }
 
     /** Spins until {@code cond} holds, then continues with {@code then} (never inline: trampolined). */
@@ -50,6 +65,7 @@ public final class Cpu {
     /** gBS->Stall: a busy wait; virtual time passes and the host keeps running. Works after EBS. */
     public void stall(long nanos, Runnable then) {
         long token = ++nextToken;
+        stalled += Math.max(0, nanos);
         alarm.wakeAfter(Math.max(0, nanos), token);
         waitUntil("Stall", () -> fired.remove(token), then);
     }
