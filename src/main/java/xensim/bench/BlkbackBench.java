@@ -81,7 +81,8 @@ public final class BlkbackBench {
                 core.handle(t, new XsMessage(XS_WRITE, 3, 0, (kv[0] + "\0" + kv[1]).getBytes(StandardCharsets.UTF_8)));
             }
             ActorRef<BlkbackActor.Command> blk = ctx.spawn(counted(counting, BlkbackActor.Command.class, messages,
-                    BlkbackActor.create(seam, new xensim.dom0.blkback.BlkbackConfig(d, 51712, be, fe, img, false, 0, 0, 1, window), hyp, xs)), "blkback");
+                    BlkbackActor.create(seam, new xensim.dom0.blkback.BlkbackConfig(d, 51712, be, fe, img, false, 0, 0, 1, window,
+                            xensim.dom0.blkback.BlkbackProfile.LINUX), hyp, xs)), "blkback");
             // the frontend: ring at gfn 0x10 (ref 8), data pages 0x100.. (refs 9..)
             SharedRing.init(mem.page(0x10));
             SharedRing.FrontRing ring = new SharedRing.FrontRing(mem.page(0x10), Blkif.ENTRY_SIZE);

@@ -172,6 +172,8 @@ public final class BlkbackCore {
     /** The dead incarnation was Connected: a connect may resume the ring the journal names. */
     private boolean mayResume;
     private Xring ring;
+    /** The ring's worker runs: requests are consumed (Linux: ring->xenblkd is running). */
+    private boolean serving;
     private boolean connecting;
     private boolean disconnecting;
     private XenbusState afterDisconnect;
@@ -241,16 +243,32 @@ public final class BlkbackCore {
         });
     }
 
-    /** frontend_changed: the frontend's state node changed to {@code value}. */
+    /** frontend_changed: the frontend's state node changed to {@code value}; the profile decides. */
     public void onFrontendState(String value) {
         XenbusState fe = XenbusState.parse(value);
-        switch (BlkbackXenbus.onFrontendState(fe, state)) {
+        switch (cfg.profile().onFrontendState(fe, state)) {
             case CONNECT -> connect();
-            case DISCONNECT_THEN_CLOSING -> disconnect(XenbusState.Closing);
-            case CLOSED -> disconnect(XenbusState.Closed);
+            case DISCONNECT_THEN_CONNECT -> {
+                if (blkifDisconnect()) fatal("pending I/O");
+                else connect();
+            }
+            case DRAIN_THEN_CLOSING -> drainThenSwitch(XenbusState.Closing);
+            case DRAIN_THEN_CLOSED -> drainThenSwitch(XenbusState.Closed);
+            case SWITCH_CLOSING -> switchState(XenbusState.Closing);
+            case DISCONNECT_THEN_CLOSED -> {
+                blkifDisconnect();
+                switchState(XenbusState.Closed);
+            }
             case INIT_WAIT -> switchState(XenbusState.InitWait);
+            case FATAL -> fatal("saw state " + value + " at frontend");
             case NONE -> { }
         }
+    }
+
+    /** xenbus_dev_fatal: the error is reported and the backend switches to Closing. */
+    private void fatal(String why) {
+        events.event(dom, COMP, "BACKEND_ERROR").with("devid", cfg.devid()).with("detail", why).emit();
+        switchState(XenbusState.Closing);
     }
 
     private void switchState(XenbusState to) {
@@ -353,20 +371,26 @@ public final class BlkbackCore {
         io.xsWrite(cfg.backendPath() + "/info", Integer.toString(cfg.readOnly() ? Blkif.VDISK_READONLY : 0));
         io.xsWrite(cfg.backendPath() + "/sector-size", "512");
         switchState(XenbusState.Connected);
+        serving = true;
         List<Blkif.Request> redo = new ArrayList<>(journal.unanswered.values());
         journal.unanswered.clear();
         for (Blkif.Request r : redo) begin(r);
         consume();
     }
 
-    /**
-     * The frontend is Closing or Closed: stop taking requests, finish those in flight, unmap the
-     * ring and close its port, then switch to {@code then}. Cancels any connect in progress.
-     */
-    private void disconnect(XenbusState then) {
+    /** Cancels any connect in progress and forgets what a restart might have resumed. */
+    private void cancelConnect() {
         connGen++;
         connecting = false;
         mayResume = false;
+    }
+
+    /**
+     * The drain profile's disconnect: stop taking requests, finish those in flight, unmap the ring
+     * and close its port, then switch to {@code then}. Cancels any connect in progress.
+     */
+    private void drainThenSwitch(XenbusState then) {
+        cancelConnect();
         if (ring == null) {
             journal.clear(); // the ring the journal was kept for is being abandoned
             switchState(then);
@@ -375,6 +399,31 @@ public final class BlkbackCore {
         disconnecting = true;
         afterDisconnect = then;
         if (inFlight.isEmpty()) finishDisconnect();
+    }
+
+    /**
+     * Linux's xen_blkif_disconnect: the ring's thread stops (nothing more is consumed); with I/O
+     * in flight it returns -EBUSY and leaves the ring mapped and its port bound (in-flight
+     * requests still complete into the granted pages and make_response still writes the ring);
+     * otherwise it unmaps the ring and unbinds the port. Idempotent.
+     *
+     * @return true for -EBUSY
+     */
+    private boolean blkifDisconnect() {
+        cancelConnect();
+        serving = false;
+        if (ring == null) {
+            journal.clear();
+            return false;
+        }
+        if (!inFlight.isEmpty()) {
+            events.event(dom, COMP, "BACKEND_DISCONNECT_BUSY").with("devid", cfg.devid()).with("inFlight", inFlight.size())
+                    .with("rc", "EBUSY").emit();
+            return true;
+        }
+        releaseRing();
+        journal.clear();
+        return false;
     }
 
     private void finishDisconnect() {
@@ -390,6 +439,7 @@ public final class BlkbackCore {
             if (ring.localPort > 0) io.evtchnClose(ring.localPort);
         }
         ring = null;
+        serving = false;
     }
 
     private void unmap(int handle) {
@@ -446,12 +496,18 @@ public final class BlkbackCore {
 
     /** __do_block_io_op: consume requests up to req_prod while the queue has room. */
     private void consume() {
-        while (ring != null && ring.back != null && !disconnecting && inFlight.size() < latency.queueDepth()) {
+        while (serving && ring != null && ring.back != null && !disconnecting && inFlight.size() < latency.queueDepth()) {
             SharedRing.BackRing b = ring.back;
             int prod = b.sharedReqProd();
-            if (b.requestProdOverflow(prod)) { // a hostile frontend: Linux stops serving the ring
+            if (b.requestProdOverflow(prod)) { // a hostile frontend: blkback stops serving the ring
                 events.event(dom, COMP, "BACKEND_ERROR").with("devid", cfg.devid())
                         .with("detail", "frontend provided bogus ring requests (" + Integer.toUnsignedString(prod - b.rspProdPvt) + ")").emit();
+                if (cfg.profile() == BlkbackProfile.LINUX) {
+                    // __do_block_io_op returns -EACCES: xen_blkif_schedule halts ring processing and
+                    // waits for kthread_stop; the xenbus state does not change
+                    serving = false;
+                    return;
+                }
                 connGen++;
                 disconnecting = true;
                 afterDisconnect = XenbusState.Closing;
@@ -679,6 +735,7 @@ public final class BlkbackCore {
         incarnation++;
         connGen++;
         state = XenbusState.Unknown;
+        serving = false;
         mayResume = false;
         connecting = false;
         disconnecting = false;

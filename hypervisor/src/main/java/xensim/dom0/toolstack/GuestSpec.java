@@ -8,7 +8,7 @@ public record GuestSpec(String name, int ramPages, List<Disk> disks) {
 
     /** One vbd: device id (xvda = 51712), backing raw image, mode and the backend's service model. */
     public record Disk(int devid, Path image, boolean readOnly, long latencyMeanNanos, double tailProbability,
-                       double tailFactor, int queueDepth) {}
+                       double tailFactor, int queueDepth, xensim.dom0.blkback.BlkbackProfile profile) {}
 
     public GuestSpec {
         disks = List.copyOf(disks);

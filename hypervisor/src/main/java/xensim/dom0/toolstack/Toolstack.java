@@ -293,7 +293,7 @@ public final class Toolstack extends AbstractBehavior<Toolstack.Command> {
         for (GuestSpec.Disk disk : g.spec.disks()) {
             xensim.dom0.blkback.BlkbackConfig cfg = new xensim.dom0.blkback.BlkbackConfig(g.domid, disk.devid(), backendPath(g.domid, disk.devid()),
                     frontendPath(g.domid, disk.devid()), disk.image(), disk.readOnly(), disk.latencyMeanNanos(),
-                    disk.tailProbability(), disk.tailFactor(), disk.queueDepth());
+                    disk.tailProbability(), disk.tailFactor(), disk.queueDepth(), disk.profile());
             g.blkbacks.put(disk.devid(), getContext().spawn(BlkbackActor.create(seam, cfg, hv, xenstored),
                     "blkback-" + g.domid + "-" + disk.devid()));
         }

@@ -149,7 +149,7 @@ class BlkbackCoreTest {
         gt.setFrameGfn(0, cfg.firstHoleGfn());
         Path image = dir.resolve("disk.img");
         DiskImage.create(image, 4096).close();
-        BlkbackConfig bc = new BlkbackConfig(dom, DEVID, BE, FE, image, false, 1_000_000, 0, 1, 8);
+        BlkbackConfig bc = new BlkbackConfig(dom, DEVID, BE, FE, image, false, 1_000_000, 0, 1, 8, BlkbackProfile.DRAIN);
         core = new BlkbackCore(bc, log, () -> now, new LatencyModel(1_000_000, 0, 1, 8, new SplittableRandom(3)));
         newIncarnation(image);
         io.store.put(BE + "/state", "1");

@@ -255,6 +255,15 @@ class BlkbackTest {
 
     static Rig rig(Path dir, long latencyNs, int depth, long hvDelayNs, java.util.function.Predicate<HypervisorActor.Command> crashAfter)
             throws Exception {
+        return rig(dir, latencyNs, depth, hvDelayNs, crashAfter, BlkbackProfile.DRAIN);
+    }
+
+    static Rig rig(Path dir, long latencyNs, int depth, BlkbackProfile profile) throws Exception {
+        return rig(dir, latencyNs, depth, 0, c -> false, profile);
+    }
+
+    static Rig rig(Path dir, long latencyNs, int depth, long hvDelayNs, java.util.function.Predicate<HypervisorActor.Command> crashAfter,
+                   BlkbackProfile profile) throws Exception {
         Rig rig = new Rig();
         rig.image = dir.resolve("disk.img");
         DiskImage.create(rig.image, SECTORS).close();
@@ -310,7 +319,7 @@ class BlkbackTest {
                 return Behaviors.same();
             }).build(), "xenstored-hook");
             fe.backend = ctx.spawn(BlkbackActor.create(seam, new xensim.dom0.blkback.BlkbackConfig(fe.dom, DEVID, bePath, fePath,
-                    rig.image, false, latencyNs, 0.1, 10, depth), hvForBackend, xsdForBackend), "blkback");
+                    rig.image, false, latencyNs, 0.1, 10, depth, profile), hvForBackend, xsdForBackend), "blkback");
             ready.complete(null);
             return Behaviors.<Do>receiveMessage(d -> {
                 d.action().accept(fe);
@@ -718,6 +727,75 @@ class BlkbackTest {
             assertTrue(stalledAt[0] > 0);
             long answered = rig.events.named("RING_RSP").get(0).t();
             assertTrue(answered >= stalledAt[0] + stall, "answered " + (answered - stalledAt[0]) + " ns after a " + stall + " ns stall");
+        }
+    }
+
+    /** Issue 14.1: Linux's blkback only switches to Closing on the frontend's Closing and keeps serving. */
+    @Test
+    void linuxKeepsServingTheRingAfterClosing(@TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 100_000, 4, BlkbackProfile.LINUX)) {
+            connect(rig);
+            rig.on(fe -> {
+                fe.setState(5);
+                return null;
+            });
+            rig.awaitBackend("5");
+            byte[] data = new byte[4096];
+            new SplittableRandom(21).nextBytes(data);
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.call(fe -> fe.io(Blkif.BLKIF_OP_WRITE, 40, 8, data)), "served while Closing");
+            byte[] back = new byte[4096];
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.call(fe -> fe.io(Blkif.BLKIF_OP_READ, 40, 8, back)));
+            assertArrayEquals(data, back);
+            assertTrue(!rig.<Boolean>on(fe -> fe.gt.endAccess(8)), "the ring is still mapped");
+        }
+    }
+
+    /**
+     * Issue 14.1: on the frontend's Closed with a read in flight, Linux's xen_blkif_disconnect
+     * returns -EBUSY and the backend switches to Closed anyway; the read then completes: its data
+     * lands in the granted page and make_response writes the old ring, which stays mapped until
+     * the frontend connects again.
+     */
+    @Test
+    void linuxClosedWithIoInFlightAnswersIntoTheOldRingAfterClosed(@TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 30_000_000, 4, 1_000, c -> false, BlkbackProfile.LINUX)) {
+            connect(rig);
+            byte[] back = new byte[4096];
+            boolean[] closed = {false};
+            CompletableFuture<Integer> read = rig.on(fe -> {
+                fe.hvHook = c -> {
+                    if (!closed[0] && c instanceof HypervisorActor.MapGrantRef m && m.ref() != 8) {
+                        closed[0] = true;
+                        fe.setState(5);
+                        fe.setState(6); // Closing, Closed: the read is in flight (its data grant being mapped)
+                    }
+                };
+                return fe.io(Blkif.BLKIF_OP_READ, 8, 8, back);
+            });
+            rig.awaitBackend("6");
+            assertEquals(Blkif.BLKIF_RSP_OKAY, rig.get(read), "the in-flight read is answered after Closed");
+            List<Event> busy = rig.events.named("BACKEND_DISCONNECT_BUSY");
+            assertTrue(busy.size() >= 1 && busy.get(0).getLong("inFlight") == 1, "xen_blkif_disconnect returned -EBUSY");
+            long closedSeq = rig.events.named("XENBUS_STATE").stream().filter(e -> e.getString("to").equals("Closed"))
+                    .findFirst().orElseThrow().seq();
+            Event rsp = rig.events.named("RING_RSP").get(0);
+            assertTrue(rsp.seq() > closedSeq, "the response comes after Closed");
+            int dom = rig.on(fe -> fe.dom);
+            assertTrue(rig.events.named("FOREIGN_WRITE").stream().anyMatch(e -> e.dom() == dom && e.seq() > closedSeq
+                    && e.getLong("mapper") == 0 && e.getLong("ref") != 8), "the read's data landed after Closed");
+            assertEquals(1, rig.<Integer>on(fe -> fe.ring.page().getIntAcquire(SharedRing.RSP_PROD)), "make_response wrote the old ring");
+            assertTrue(!rig.<Boolean>on(fe -> fe.gt.endAccess(8)), "the ring stays mapped after Closed");
+            rig.on(fe -> {
+                fe.setState(1);
+                return null;
+            });
+            rig.awaitBackend("2");
+            connect(rig); // the next Initialised disconnects (nothing in flight now): the old ring is unmapped
+            // both watch events read Closed (the frontend wrote Closing and Closed at once), as Linux's would
+            assertEquals(List.of("InitWait", "Connected", "Closed", "InitWait", "Connected"),
+                    rig.events.named("XENBUS_STATE").stream().map(e -> e.getString("to")).toList());
+            long ringUnmaps = rig.events.named("GRANT_UNMAP").stream().filter(e -> e.getLong("ref") == 8).count();
+            assertEquals(1, ringUnmaps, "the old ring is unmapped at the next connect");
         }
     }
 }

@@ -95,7 +95,7 @@ class ToolstackTest {
     static GuestSpec spec(Path dir) throws Exception {
         Path img = dir.resolve("xvda.img");
         DiskImage.create(img, 2048).close();
-        return new GuestSpec("guest1", 1024, List.of(new GuestSpec.Disk(51712, img, false, 100_000, 0, 1, 4)));
+        return new GuestSpec("guest1", 1024, List.of(new GuestSpec.Disk(51712, img, false, 100_000, 0, 1, 4, xensim.dom0.blkback.BlkbackProfile.LINUX)));
     }
 
     static Toolstack.Created create(Rig rig, GuestSpec spec) throws Exception {
