@@ -144,7 +144,7 @@ public final class ExploreCommand implements Callable<Integer> {
             FirmwareConfig fw = base.firmware();
             HostConfig cfg = new HostConfig(base.guests(), base.staggerNanos(), base.ramPages(), base.disksPerGuest(), base.diskSectors(),
                     base.latencyMeanNanos(), base.tailProbability(), base.tailFactor(), base.backendQueueDepth(), base.xenstoredFlavour(),
-                    new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(), order), base.os(), d,
+                    new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(), order, fw.firmwareIo()), base.os(), d,
                     base.faults());
             int firstGuest = 1;
             AtomicInteger notifies = new AtomicInteger();

@@ -241,7 +241,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     /** The host this scenario describes, with disk images under {@code diskDir}. */
     public HostConfig hostConfig(Path diskDir) {
         return new HostConfig(guests, staggerNanos, memoryPages, disks, diskBytes / 512, latencyMeanNanos, tailProbability,
-                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, null),
+                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, null, xensim.firmware.pvblk.FirmwareIo.ASYNC),
                 new OsConfig(resetState, ioAfterEbs, true), diskDir, faults);
     }
 

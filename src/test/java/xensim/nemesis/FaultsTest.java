@@ -43,7 +43,7 @@ class FaultsTest {
         HostConfig d = sc.hostConfig(dir);
         HostConfig cfg = new HostConfig(guests, d.staggerNanos(), d.ramPages(), d.disksPerGuest(), 16 * 2048, d.latencyMeanNanos(),
                 d.tailProbability(), d.tailFactor(), d.backendQueueDepth(), d.xenstoredFlavour(),
-                new xensim.firmware.FirmwareConfig(strategy, 8, 4, true, null), new xensim.os.OsConfig(true, 32, true), dir,
+                new xensim.firmware.FirmwareConfig(strategy, 8, 4, true, null, d.firmware().firmwareIo()), new xensim.os.OsConfig(true, 32, true), dir,
                 d.faults());
         EventRecorder rec = new EventRecorder();
         RunResult r = Simulation.run(new RunSpec(seed, xensim.platform.Mode.DETERMINISTIC, strategy, "faults", null, 1.0, 60_000),

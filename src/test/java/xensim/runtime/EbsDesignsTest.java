@@ -39,7 +39,7 @@ class EbsDesignsTest {
         Path disks = Files.createDirectories(tmp.resolve(strategy + "-" + seed + "-" + order + "-" + flavour));
         HostConfig d = HostConfig.defaults(disks);
         HostConfig cfg = new HostConfig(1, d.staggerNanos(), d.ramPages(), 2, 16 * 2048, d.latencyMeanNanos(), d.tailProbability(),
-                d.tailFactor(), d.backendQueueDepth(), flavour, new FirmwareConfig(strategy, 8, 4, true, order),
+                d.tailFactor(), d.backendQueueDepth(), flavour, new FirmwareConfig(strategy, 8, 4, true, order, xensim.firmware.pvblk.FirmwareIo.ASYNC),
                 new xensim.os.OsConfig(true, 16, true), disks, List.of());
         EventRecorder rec = new EventRecorder();
         RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, "test", null, 1.0, 60_000),

@@ -91,7 +91,7 @@ public final class FirmwareActor {
                     ctx.getSystem().ignoreRef()));
             EbsStrategy strategy = Strategies.create(cfg.strategy());
             this.xenbus = new XenBusDxe(bs, hc, strategy);
-            this.pvblk = new XenPvBlkDxe(bs, strategy, cfg.queueDepth());
+            this.pvblk = new XenPvBlkDxe(bs, strategy, cfg.queueDepth(), cfg.firmwareIo());
             this.consoleChannel = new EventChannel(hc);
         }
 
@@ -128,7 +128,7 @@ public final class FirmwareActor {
         private void powerOn() {
             started = seam.nowNanos();
             seam.events().event(domid, BootServices.COMP, "FW_START").with("strategy", cfg.strategy())
-                    .with("queueDepth", cfg.queueDepth()).emit();
+                    .with("queueDepth", cfg.queueDepth()).with("firmwareIo", cfg.firmwareIo().cliName()).emit();
             bs.registerDriver(xenbus);
             bs.registerDriver(pvblk);
             bs.installProtocolInterface(null, "XenIoPci", Protocols.XEN_IO, new XenIo(memory.ramPages() + 16));

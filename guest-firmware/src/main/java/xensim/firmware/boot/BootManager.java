@@ -10,14 +10,17 @@ import java.util.random.RandomGenerator;
 import xensim.firmware.pvblk.BlockIo;
 import xensim.firmware.pvblk.XenPvBlkDxe;
 import xensim.firmware.uefi.BootServices;
+import xensim.firmware.uefi.EfiMemoryType;
 import xensim.firmware.uefi.EfiStatus;
 
 /**
  * The boot path (BDS + a loader): connect everything, read the GPT of the first disk through
  * BlockIo (protective MBR, header with CRC32, entries), find the EFI System Partition, read the
  * boot-loader blob and verify its checksum, write a boot record (acknowledged before EBS), leave
- * read-ahead requests in flight on every disk, then GetMemoryMap + ExitBootServices (retrying
- * with a fresh map key as loaders do).
+ * read-ahead requests in flight on every disk (only an asynchronous driver can: with OVMF's
+ * synchronous BlockIo they complete before the loader goes on), then GetMemoryMap +
+ * ExitBootServices (retrying with a fresh map key as loaders do). The loader reads into its own
+ * buffer, pages it allocated as EfiLoaderData, which OVMF grants to the backend as they are.
  */
 public final class BootManager {
     public static final String COMP = "fw.core";
@@ -32,6 +35,9 @@ public final class BootManager {
     private final boolean bootRecord;
     private final List<Integer> ebsOrder;
     private final Map<Integer, Map<Long, byte[]>> acked = new LinkedHashMap<>();
+    /** The loader's I/O buffer: one chunk (64 sectors). */
+    private BlockIo.Buffer buffer = BlockIo.Buffer.NONE;
+    private static final int BUFFER_PAGES = 8;
 
     public BootManager(BootServices bs, XenPvBlkDxe pvblk, RandomGenerator random, int readAhead, boolean bootRecord,
                        List<Integer> ebsOrder) {
@@ -50,6 +56,8 @@ public final class BootManager {
     }
 
     public void boot(Consumer<Outcome> done) {
+        long gfn = bs.allocatePages(EfiMemoryType.EfiLoaderData, BUFFER_PAGES);
+        if (gfn >= 0) buffer = new BlockIo.Buffer(gfn, BUFFER_PAGES);
         bs.connectAll(() -> {
             List<XenPvBlkDxe.Device> disks = pvblk.devices();
             event("BDS_CONNECTED", "disks", disks.size());
@@ -69,23 +77,23 @@ public final class BootManager {
     }
 
     private void loadFrom(BlockIo disk, Consumer<EfiStatus> k) {
-        disk.readBlocks(0, 1, (s0, mbr) -> {
+        disk.readBlocks(0, 1, buffer, (s0, mbr) -> {
             if (s0.isError()) {
                 k.accept(s0);
                 return;
             }
-            disk.readBlocks(1, 1, (s1, hdr) -> {
+            disk.readBlocks(1, 1, buffer, (s1, hdr) -> {
                 try {
                     Gpt.checkProtectiveMbr(mbr);
                     Gpt.Header h = Gpt.parseHeader(hdr, disk.lastBlock() + 1);
-                    disk.readBlocks(h.partitionEntryLba(), h.entryArrayLbas(), (s2, entries) -> {
+                    disk.readBlocks(h.partitionEntryLba(), h.entryArrayLbas(), buffer, (s2, entries) -> {
                         try {
                             Gpt.Partition esp = null;
                             for (Gpt.Partition p : Gpt.parseEntries(h, entries)) if (p.typeGuid().equals(Gpt.ESP_TYPE)) esp = p;
                             if (esp == null) throw new Gpt.GptException("no EFI System Partition");
                             Gpt.Partition e = esp;
                             event("GPT_READ", "partitions", Gpt.parseEntries(h, entries).size(), "espLba", e.startingLba());
-                            disk.readBlocks(e.startingLba(), 1, (s3, blobHdr) -> {
+                            disk.readBlocks(e.startingLba(), 1, buffer, (s3, blobHdr) -> {
                                 try {
                                     BootLoaderBlob.Header bh = BootLoaderBlob.parseHeader(blobHdr, e.sizeLbas() * Gpt.LBA_SIZE);
                                     readPayload(disk, e.startingLba() + BootLoaderBlob.HEADER_SECTORS, bh.payloadSectors(), new byte[0], payload -> {
@@ -124,7 +132,7 @@ public final class BootManager {
             return;
         }
         int n = (int) Math.min(CHUNK, remaining);
-        disk.readBlocks(lba, n, (st, data) -> {
+        disk.readBlocks(lba, n, buffer, (st, data) -> {
             if (st.isError() || data == null) {
                 k.accept(sofar);
                 return;
@@ -146,7 +154,7 @@ public final class BootManager {
         long lba = d.lastBlock() - 40 - random.nextInt(8);
         byte[] data = new byte[BlockIo.BLOCK_SIZE];
         random.nextBytes(data);
-        d.writeBlocks(lba, data, st -> {
+        d.writeBlocks(lba, data, buffer, st -> {
             if (!st.isError()) {
                 acked.computeIfAbsent(d.xenBusIo().deviceId(), k -> new HashMap<>()).put(lba, data);
                 event("BOOT_RECORD_WRITTEN", "devid", d.xenBusIo().deviceId(), "lba", lba);
@@ -161,7 +169,7 @@ public final class BootManager {
         for (XenPvBlkDxe.Device d : disks) {
             for (int r = 0; r < readAhead; r++) {
                 long lba = 64 + random.nextLong(Math.max(1, d.lastBlock() - 200));
-                issues.add(next -> d.submit(false, lba, 8, null, c -> { }, next));
+                issues.add(next -> d.submit(false, lba, 8, null, buffer, c -> { }, next));
             }
         }
         issueAll(issues, 0, then);

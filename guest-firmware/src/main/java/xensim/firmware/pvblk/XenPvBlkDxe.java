@@ -25,9 +25,11 @@ import xensim.firmware.xenbus.XenBusIo;
  * OvmfPkg/XenPvBlkDxe: the blkif frontend on a XENBUS_PROTOCOL child of type "vbd".
  * Start = XenPvBlockFrontInitialization (event channel, ring page granted to the backend, a
  * transaction writing ring-ref / event-channel / protocol / state=Connected, wait for the
- * backend's Connected, read info / sectors / sector-size / feature-flush-cache). I/O grants
- * bounce pages per request (AllocatePages), up to the configured queue depth in flight; a
- * periodic timer at TPL_CALLBACK polls the ring for asynchronous requests (it stops at EBS).
+ * backend's Connected, read info / sectors / sector-size / feature-flush-cache). I/O follows
+ * the {@link FirmwareIo} profile: {@link FirmwareIo#OVMF} issues one request and busy-polls it
+ * to completion (XenPvBlockIo), granting the caller's buffer pages; {@link FirmwareIo#ASYNC}
+ * grants bounce pages per request (AllocatePages), up to the configured queue depth in flight,
+ * with a periodic timer at TPL_CALLBACK polling the ring (it stops at EBS).
  * Stop = XenPvBlockFrontShutdown exactly as edk2 does it.
  */
 public final class XenPvBlkDxe implements DriverBinding {
@@ -38,12 +40,18 @@ public final class XenPvBlkDxe implements DriverBinding {
     private final BootServices bs;
     private final EbsStrategy strategy;
     private final int queueDepth;
+    private final FirmwareIo firmwareIo;
     private final Map<Handle, Device> devices = new LinkedHashMap<>();
 
-    public XenPvBlkDxe(BootServices bs, EbsStrategy strategy, int queueDepth) {
+    public XenPvBlkDxe(BootServices bs, EbsStrategy strategy, int queueDepth, FirmwareIo firmwareIo) {
         this.bs = bs;
         this.strategy = strategy;
-        this.queueDepth = Math.max(1, Math.min(queueDepth, Blkif.RING_SIZE));
+        this.firmwareIo = firmwareIo;
+        this.queueDepth = firmwareIo == FirmwareIo.OVMF ? 1 : Math.max(1, Math.min(queueDepth, Blkif.RING_SIZE));
+    }
+
+    public FirmwareIo firmwareIo() {
+        return firmwareIo;
     }
 
     @Override
@@ -98,7 +106,9 @@ public final class XenPvBlkDxe implements DriverBinding {
         }));
     }
 
-    private record Req(long id, boolean write, long lba, int blocks, long bufGfn, int pages, int[] refs, Consumer<BlockIo.Completion> k) {}
+    /** One request in flight; {@code bounce}: its pages were allocated by the driver (ASYNC), else they are the caller's. */
+    private record Req(long id, boolean write, long lba, int blocks, long bufGfn, int pages, int[] refs, boolean bounce,
+                       Consumer<BlockIo.Completion> k) {}
 
     /** XEN_BLOCK_FRONT_DEVICE: one frontend, its ring, its in-flight requests. */
     public final class Device implements BlockIo {
@@ -177,6 +187,10 @@ public final class XenPvBlkDxe implements DriverBinding {
                     SharedRing.init(page);
                     ring = new SharedRing.FrontRing(page, Blkif.ENTRY_SIZE);
                     ringRef = io.grantAccess(io.backendId(), ringGfn, false);
+                    if (firmwareIo == FirmwareIo.OVMF) { // no timer: every request is busy-polled to its end
+                        writeRingInfo(done);
+                        return;
+                    }
                     pollTimer = bs.createEvent(UefiEvent.EVT_TIMER | UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK,
                             (e, d) -> {
                                 pollRing();
@@ -263,14 +277,15 @@ public final class XenPvBlkDxe implements DriverBinding {
         // --- I/O --------------------------------------------------------------------------------
 
         @Override
-        public void submit(boolean write, long lba, int blocks, byte[] data, Consumer<Completion> k, Runnable issued) {
+        public void submit(boolean write, long lba, int blocks, byte[] data, Buffer buffer, Consumer<Completion> k, Runnable issued) {
             if (handoff || ring == null) {
                 k.accept(new Completion(EfiStatus.EFI_DEVICE_ERROR, null));
                 issued.run();
                 return;
             }
             if (blocks <= 0 || lba < 0 || lba + blocks > sectors || blocks > Blkif.BLKIF_MAX_SEGMENTS_PER_REQUEST * Blkif.SECTORS_PER_PAGE
-                    || (write && (readOnly || data == null || data.length < blocks * BLOCK_SIZE))) {
+                    || (write && (readOnly || data == null || data.length < blocks * BLOCK_SIZE))
+                    || (firmwareIo == FirmwareIo.OVMF && buffer.pages() * Blkif.SECTORS_PER_PAGE < blocks)) {
                 k.accept(new Completion(EfiStatus.EFI_INVALID_PARAMETER, null));
                 issued.run();
                 return;
@@ -279,15 +294,25 @@ public final class XenPvBlkDxe implements DriverBinding {
                 pollRing();
                 return ring == null || inflight.size() < queueDepth && !ring.full();
             }, () -> {
-                if (ring == null) k.accept(new Completion(EfiStatus.EFI_DEVICE_ERROR, null));
-                else issue(write ? Blkif.BLKIF_OP_WRITE : Blkif.BLKIF_OP_READ, lba, blocks, data, k);
-                issued.run();
+                if (ring == null) {
+                    k.accept(new Completion(EfiStatus.EFI_DEVICE_ERROR, null));
+                    issued.run();
+                    return;
+                }
+                Completion[] slot = new Completion[1];
+                issue(write ? Blkif.BLKIF_OP_WRITE : Blkif.BLKIF_OP_READ, lba, blocks, data, buffer, c -> {
+                    slot[0] = c;
+                    k.accept(c);
+                });
+                if (firmwareIo == FirmwareIo.OVMF) waitDone(slot, issued); // XenPvBlockIo: poll until it is done
+                else issued.run();
             });
         }
 
-        private void issue(int op, long lba, int blocks, byte[] data, Consumer<Completion> k) {
+        private void issue(int op, long lba, int blocks, byte[] data, Buffer buffer, Consumer<Completion> k) {
             int pages = (blocks + Blkif.SECTORS_PER_PAGE - 1) / Blkif.SECTORS_PER_PAGE;
-            long buf = pages == 0 ? -1 : bs.allocatePages(EfiMemoryType.EfiBootServicesData, pages);
+            boolean bounce = firmwareIo == FirmwareIo.ASYNC;
+            long buf = pages == 0 ? -1 : bounce ? bs.allocatePages(EfiMemoryType.EfiBootServicesData, pages) : buffer.gfn();
             if (pages > 0 && buf < 0) {
                 k.accept(new Completion(EfiStatus.EFI_OUT_OF_RESOURCES, null));
                 return;
@@ -308,7 +333,7 @@ public final class XenPvBlkDxe implements DriverBinding {
                     : Blkif.Request.readWrite(op, io.deviceId(), id, lba, segs);
             Blkif.writeRequest(ring.page(), ring.slot(ring.reqProdPvt), r);
             ring.reqProdPvt++;
-            inflight.put(id, new Req(id, write, lba, blocks, buf, pages, refs, k));
+            inflight.put(id, new Req(id, write, lba, blocks, buf, pages, refs, bounce, k));
             event("FW_IO_SUBMIT", "id", id, "op", Blkif.opName(op), "lba", lba, "blocks", blocks);
             armPoll();
             if (ring.pushRequestsAndCheckNotify()) io.eventChannelNotify(port, () -> { }); // evtchn_send does not block
@@ -351,7 +376,7 @@ public final class XenPvBlkDxe implements DriverBinding {
                     bs.memory().page(req.bufGfn() + i).getBytes(0, data, i * PageBytes.PAGE_SIZE, len);
                 }
             }
-            if (req.pages() > 0 && !handoff && !bs.exited()) bs.freePages(req.bufGfn(), req.pages());
+            if (req.bounce() && req.pages() > 0 && !handoff && !bs.exited()) bs.freePages(req.bufGfn(), req.pages());
             event("FW_IO_DONE", "id", req.id(), "status", Blkif.statusName(status));
             req.k().accept(new Completion(status == Blkif.BLKIF_RSP_OKAY ? EfiStatus.EFI_SUCCESS : EfiStatus.EFI_DEVICE_ERROR, data));
         }
@@ -364,15 +389,15 @@ public final class XenPvBlkDxe implements DriverBinding {
         }
 
         @Override
-        public void readBlocks(long lba, int blocks, BiConsumer<EfiStatus, byte[]> k) {
+        public void readBlocks(long lba, int blocks, Buffer buffer, BiConsumer<EfiStatus, byte[]> k) {
             Completion[] slot = new Completion[1];
-            submit(false, lba, blocks, null, c -> slot[0] = c, () -> waitDone(slot, () -> k.accept(slot[0].status(), slot[0].data())));
+            submit(false, lba, blocks, null, buffer, c -> slot[0] = c, () -> waitDone(slot, () -> k.accept(slot[0].status(), slot[0].data())));
         }
 
         @Override
-        public void writeBlocks(long lba, byte[] data, Consumer<EfiStatus> k) {
+        public void writeBlocks(long lba, byte[] data, Buffer buffer, Consumer<EfiStatus> k) {
             Completion[] slot = new Completion[1];
-            submit(true, lba, data.length / BLOCK_SIZE, data, c -> slot[0] = c, () -> waitDone(slot, () -> k.accept(slot[0].status())));
+            submit(true, lba, data.length / BLOCK_SIZE, data, buffer, c -> slot[0] = c, () -> waitDone(slot, () -> k.accept(slot[0].status())));
         }
 
         @Override
@@ -386,7 +411,7 @@ public final class XenPvBlkDxe implements DriverBinding {
                 pollRing();
                 return inflight.size() < queueDepth && !ring.full();
             }, () -> {
-                issue(Blkif.BLKIF_OP_FLUSH_DISKCACHE, 0, 0, null, c -> slot[0] = c);
+                issue(Blkif.BLKIF_OP_FLUSH_DISKCACHE, 0, 0, null, Buffer.NONE, c -> slot[0] = c);
                 waitDone(slot, () -> k.accept(slot[0].status()));
             });
         }
