@@ -9,11 +9,11 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "xensim",
         mixinStandardHelpOptions = true,
+        // every command and subcommand, present and future, takes -h/--help (and -V/--version)
+        scope = CommandLine.ScopeType.INHERIT,
         versionProvider = VersionProvider.class,
-        description = {
-            "Simulates a Xen host and its guests to test how UEFI firmware hands paravirtual",
-            "devices over to the OS at ExitBootServices while dom0 backends still race requests."
-        },
+        description = "Simulates a Xen host and its guests to test how UEFI firmware hands paravirtual"
+                + " devices over to the OS at ExitBootServices while dom0 backends still race requests.",
         subcommands = {
             VersionCommand.class,
             BenchCommand.class,

@@ -24,15 +24,11 @@ import xensim.timeline.VirtualTime;
  * {@code --check} 1 when the offline verdict is a violation, else 0; 2 for a missing or unreadable
  * LOG or bad options. Reader warnings (skipped lines) go to stderr.
  */
-@Command(name = "timeline", description = {
-    "Analyse an events.jsonl offline: per-guest phase timelines with durations, the events behind",
-    "each violation, an independent re-check of every invariant, a Perfetto trace, an HTML report."})
+@Command(name = "timeline", description = "Analyse an events.jsonl offline: per-guest phase timelines with durations, the events behind"
+        + " each violation, an independent re-check of every invariant, a Perfetto trace, an HTML report.")
 public final class TimelineCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
-    boolean help;
 
     @Parameters(index = "0", paramLabel = "LOG", description = "the events.jsonl of a run")
     Path log;
