@@ -249,7 +249,7 @@ public final class BenchCommand implements Runnable {
             if (log == null && (events < 10_000 || guests < 1 || guests > 1000)) {
                 throw new BadInputException("--events >= 10000 and 1 <= --guests <= 1000");
             }
-            if (log != null && !java.nio.file.Files.isRegularFile(log)) throw new BadInputException(log + ": no such file");
+            if (log != null) UserPaths.inputFile(log, "--log");
             if (!childHeap.equals("none") && !childHeap.matches("[0-9]+[kKmMgG]?")) throw new BadInputException("--child-heap: e.g. 256m or none");
             PrintWriter out = spec.commandLine().getOut();
             java.nio.file.Path file = log;

@@ -87,8 +87,7 @@ public final class ExploreCommand implements Callable<Integer> {
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
         int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
         if (parallel < 1) throw new BadInputException("--jobs must be >= 1");
-        Path dir = out != null ? out : Path.of("runs", "explore-" + LocalDate.now());
-        Files.createDirectories(dir);
+        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), "--out");
         Path disks = Files.createTempDirectory("xensim-explore");
 
         List<Callable<Outcome>> work = new ArrayList<>();

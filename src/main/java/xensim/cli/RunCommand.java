@@ -69,6 +69,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, flavour, faults);
+        if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path dir = outDir(out, sc.seed());
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
         String replay = replay(scenario, sc, faults);
@@ -128,7 +129,7 @@ public final class RunCommand implements Callable<Integer> {
 
     static Path outDir(Path out, long seed) throws java.io.IOException {
         Path dir = out != null ? out : Path.of("runs", LocalDate.now() + "-" + seed);
-        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new BadInputException(dir + " exists and is not a directory");
+        UserPaths.outputDir(dir, "--out");
         Files.createDirectories(dir.resolve("disks"));
         return dir;
     }

@@ -56,16 +56,18 @@ public final class TimelineCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Filter filter = filter();
-        if (!Files.isRegularFile(log)) throw new BadInputException(log + ": no such file");
-        if (!Files.isReadable(log)) throw new BadInputException(log + ": not readable");
-        checkWritable(perfetto, "--perfetto");
-        checkWritable(html, "--html");
+        UserPaths.inputFile(log, "LOG");
+        UserPaths.outputFile(perfetto, "--perfetto");
+        UserPaths.outputFile(html, "--html");
 
         TimelineAnalysis.Result r;
         try {
             r = TimelineAnalysis.analyse(log, new TimelineAnalysis.Options(filter, !check, !check, perfetto, html));
+        } catch (TimelineAnalysis.OutputException e) {
+            String option = e.path().equals(html) ? "--html" : "--perfetto";
+            throw new BadInputException(option + " " + e.path() + ": cannot write it (" + UserPaths.reason(e.path(), e.cause()) + ")", e);
         } catch (IOException e) {
-            throw new BadInputException("cannot read " + log + ": " + e.getMessage(), e);
+            throw new BadInputException("cannot read " + log + ": " + UserPaths.reason(log, e), e);
         }
         for (LogReader.Warning w : r.warnings()) err.println("xensim: warning: " + log.getFileName() + ": " + w);
         if (r.warningCount() > r.warnings().size()) {
@@ -108,13 +110,6 @@ public final class TimelineCommand implements Callable<Integer> {
         if (guest != null && guest < 0) throw new BadInputException("--guest must be a domain id >= 0");
         if (f > t) throw new BadInputException("--from " + from + " is after --to " + to);
         return new Filter(guest, f, t);
-    }
-
-    private static void checkWritable(Path p, String option) {
-        if (p == null) return;
-        if (Files.isDirectory(p)) throw new BadInputException(option + " " + p + " is a directory");
-        Path dir = p.toAbsolutePath().getParent();
-        if (dir != null && !Files.isDirectory(dir)) throw new BadInputException(option + " " + p + ": no such directory " + dir);
     }
 
     private void header(PrintWriter out, TimelineAnalysis.Result r) {

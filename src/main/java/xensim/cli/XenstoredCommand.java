@@ -50,10 +50,10 @@ public final class XenstoredCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new BadInputException(e.getMessage());
         }
-        if (Files.isDirectory(socket)) throw new BadInputException(socket + " is a directory");
+        UserPaths.socketPath(socket, "--socket");
         EventLog log = new EventLog();
         if (out != null) {
-            Files.createDirectories(out);
+            UserPaths.outputDir(out, "--out");
             log.addSink(new JsonLinesFileSink(out.resolve("events.jsonl")));
         }
         CompletableFuture<ActorRef<XenstoredActor.Command>> ref = new CompletableFuture<>();

@@ -61,6 +61,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
 
     private static Config parseFile(Path file) throws ScenarioException {
         String shown = file.toString();
+        if (Files.isDirectory(file)) throw new ScenarioException("scenario " + shown + " is a directory, not a file");
         if (!Files.isRegularFile(file)) throw new ScenarioException("scenario " + shown + ": no such file");
         Config parsed;
         try {

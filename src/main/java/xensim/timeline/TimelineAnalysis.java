@@ -43,6 +43,78 @@ public final class TimelineAnalysis {
         }
     }
 
+    /** Writing an output (the trace or the report) failed: not a problem of the log being read. */
+    public static final class OutputException extends IOException {
+        private final Path path;
+
+        OutputException(Path path, IOException cause) {
+            super("cannot write " + path + ": " + cause.getMessage(), cause);
+            this.path = path;
+        }
+
+        public Path path() {
+            return path;
+        }
+
+        public IOException cause() {
+            return (IOException) getCause();
+        }
+    }
+
+    /** An output stream whose every failure is an {@link OutputException} for {@code path}. */
+    private static final class Output extends java.io.FilterOutputStream {
+        private final Path path;
+
+        Output(Path path) throws OutputException {
+            super(open(path));
+            this.path = path;
+        }
+
+        private static OutputStream open(Path p) throws OutputException {
+            try {
+                return Files.newOutputStream(p);
+            } catch (IOException e) {
+                throw new OutputException(p, e);
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw new OutputException(path, e);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw new OutputException(path, e);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw new OutputException(path, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw new OutputException(path, e);
+            }
+        }
+    }
+
     /** An event named as evidence, with its line as written in the log. */
     public record Evidence(LogEvent event, String raw) {}
 
@@ -67,7 +139,7 @@ public final class TimelineAnalysis {
         long bytes;
         long traceEvents = 0;
         long traceFlows = 0;
-        OutputStream traceOut = o.perfetto() == null ? null : new BufferedOutputStream(Files.newOutputStream(o.perfetto()), 1 << 16);
+        OutputStream traceOut = o.perfetto() == null ? null : new BufferedOutputStream(new Output(o.perfetto()), 1 << 16);
         try (LogReader r = LogReader.open(log); PerfettoWriter trace = traceOut == null ? null : new PerfettoWriter(traceOut, o.filter())) {
             LogEvent e;
             while ((e = r.next()) != null) {
@@ -106,7 +178,7 @@ public final class TimelineAnalysis {
                 }
             }
             if (html != null) {
-                try (Writer w = Files.newBufferedWriter(o.html(), StandardCharsets.UTF_8)) {
+                try (Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(new Output(o.html()), StandardCharsets.UTF_8))) {
                     html.write(w, new HtmlReport.Content(log.getFileName().toString(), run, checker, timeline, evidence, warnings,
                             warningCount));
                 }
