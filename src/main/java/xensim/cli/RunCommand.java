@@ -63,6 +63,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--fault", description = "a fault to inject, kind@trigger[:key=value,...], e.g. 'backend-stall@ebs-begin:duration=5ms' (repeatable)")
     List<String> faults = new ArrayList<>();
 
+    @Option(names = "--force", description = "run even when the estimated output (events, trace, report, disk images) exceeds the free space of --out's file system")
+    boolean force;
+
     @Option(names = "--ebs-order", split = ",", description = "the EBS notify order, as indices (explore prints it for a failing order)")
     List<Integer> ebsOrder;
 
@@ -70,6 +73,9 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, flavour, faults);
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
+        Path planned = out != null ? out : defaultOut(sc.seed());
+        long free = SizeEstimate.freeSpace(planned);
+        if (free >= 0) SizeEstimate.check(sc, planned, free, force);
         Path dir = outDir(out, sc.seed());
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
         String replay = replay(scenario, sc, faults);
@@ -103,11 +109,15 @@ public final class RunCommand implements Callable<Integer> {
         }
         List<Fault> extra = new ArrayList<>();
         for (String f : faults == null ? List.<String>of() : faults) {
+            Fault parsed;
             try {
-                extra.add(Fault.parse(f));
+                parsed = Fault.parse(f);
             } catch (IllegalArgumentException e) {
                 throw new BadInputException("--fault: " + e.getMessage());
             }
+            String why = sc.misfit(parsed);
+            if (why != null) throw new BadInputException("--fault: " + why);
+            extra.add(parsed);
         }
         return extra.isEmpty() ? sc : sc.withMoreFaults(extra);
     }
@@ -128,10 +138,14 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     static Path outDir(Path out, long seed) throws java.io.IOException {
-        Path dir = out != null ? out : Path.of("runs", LocalDate.now() + "-" + seed);
+        Path dir = out != null ? out : defaultOut(seed);
         UserPaths.outputDir(dir, "--out");
         Files.createDirectories(dir.resolve("disks"));
         return dir;
+    }
+
+    static Path defaultOut(long seed) {
+        return Path.of("runs", LocalDate.now() + "-" + seed);
     }
 
     static RunSpec runSpec(Scenario sc, Path dir) {

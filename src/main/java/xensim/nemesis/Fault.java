@@ -85,6 +85,13 @@ public record Fault(Kind kind, Trigger trigger, int guest, int disk, Map<String,
     public static final int ALL = -1;
 
     /**
+     * The longest virtual time one fault's duration or delay, or one backend request, may take:
+     * 1 h. The clock is a long of ns (292 years), so even a million requests of this length in a
+     * row, plus every stall, cannot wrap it; a longer value is refused where the user gives it.
+     */
+    public static final long LONGEST_NANOS = 3_600_000_000_000L;
+
+    /**
      * Parses {@code kind@trigger[:k=v,...]}.
      *
      * @throws IllegalArgumentException with a message that says what was expected
@@ -165,15 +172,20 @@ public record Fault(Kind kind, Trigger trigger, int guest, int disk, Map<String,
         }
     }
 
-    /** A duration parameter in ns. */
+    /** A duration parameter in ns, at most {@link #LONGEST_NANOS}. */
     public long nanos(String key, long dflt) {
         String v = params.get(key);
         if (v == null) return dflt;
+        long ns;
         try {
-            return VirtualTime.parse(v);
+            ns = VirtualTime.parse(v);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("fault '" + text + "': " + key + "=" + v + " is not a duration (use e.g. 5ms, 200us)");
         }
+        if (ns > LONGEST_NANOS) {
+            throw new IllegalArgumentException("fault '" + text + "': " + key + "=" + v + " is longer than 1h of virtual time (the most one fault may last)");
+        }
+        return ns;
     }
 
     public double number(String key, double dflt) {
@@ -207,6 +219,14 @@ public record Fault(Kind kind, Trigger trigger, int guest, int disk, Map<String,
             throw new IllegalArgumentException("fault '" + text + "': what=" + v + " (expected request, response or data)");
         }
         return v;
+    }
+
+    /** Whether the fault hits a disk's backend (so {@code disk=} means something). */
+    public boolean hitsDisks() {
+        return switch (kind) {
+            case BACKEND_CRASH, BACKEND_STALL, BACKEND_SLOW, RING_CORRUPT -> true;
+            default -> false;
+        };
     }
 
     /** The guest index this fault hits: {@link #ALL} or one index. */

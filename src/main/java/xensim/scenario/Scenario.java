@@ -17,6 +17,7 @@ import xensim.nemesis.Fault;
 import xensim.os.OsConfig;
 import xensim.platform.Mode;
 import xensim.runtime.HostConfig;
+import xensim.timeline.VirtualTime;
 
 /**
  * A scenario: everything a run needs besides its output folder, read from a HOCON file over the
@@ -124,6 +125,11 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         if (tailP < 0 || tailP > 1) throw r.bad("backend.tail-probability", "a probability in [0, 1]");
         double tailF = r.number("backend.tail-factor");
         if (tailF < 1) throw r.bad("backend.tail-factor", "a factor >= 1");
+        long latencyMean = r.nanos("backend.latency-mean");
+        if (LONGEST_DRAW * latencyMean * tailF > Fault.LONGEST_NANOS) {
+            throw r.bad("backend.tail-factor", "latency-mean x tail-factor x " + LONGEST_DRAW_TEXT
+                    + " (the longest draw) of at most 1h of virtual time, got " + VirtualTime.format(latencyMean) + " x " + tailF);
+        }
         List<Fault> faults = new ArrayList<>();
         List<String> texts;
         try {
@@ -138,12 +144,50 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + e.getMessage());
             }
         }
-        return new Scenario(r.string("name"), r.longValue("seed", Long.MIN_VALUE), mode, strategy, flavour,
+        Scenario sc = new Scenario(r.string("name"), r.longValue("seed", Long.MIN_VALUE), mode, strategy, flavour,
                 r.integer("guests.count", 1, 100_000), r.nanos("guests.stagger"), r.integer("guests.memory-pages", 256, 1 << 20),
                 r.integer("guests.disks", 1, 8), diskBytes, r.integer("guests.firmware-queue-depth", 1, 32),
                 r.integer("guests.io-before-ebs", 0, 32), r.bool("guests.boot-record-write"),
-                r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), r.nanos("backend.latency-mean"),
+                r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), latencyMean,
                 tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults));
+        for (Fault f : faults) {
+            String why = sc.misfit(f);
+            if (why != null) throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + why);
+        }
+        return sc;
+    }
+
+    /** -ln(2^-53): the longest exponential draw of the latency model, in means ({@code 1 - nextDouble()} is at least 2^-53). */
+    static final double LONGEST_DRAW = 53 * Math.log(2);
+    static final String LONGEST_DRAW_TEXT = "36.7";
+
+    /**
+     * Why {@code f} cannot run on this scenario's host, or null: it names a guest or a disk the
+     * host does not have (it would be skipped without a word), {@code disk=} on a fault that hits
+     * no disk, or a {@code backend-slow} factor that would let one request's service time pass
+     * {@link Fault#LONGEST_NANOS} (1e308 overflowed it into an instant backend).
+     */
+    public String misfit(Fault f) {
+        String what = "fault '" + f.text() + "': ";
+        if (f.guest() != Fault.ALL && f.guest() >= guests) {
+            return what + "guest=" + f.guest() + ", but the host has " + guests + (guests == 1 ? " guest (guest 0)" : " guests (guest 0.." + (guests - 1) + ")");
+        }
+        if (f.disk() != Fault.ALL && !f.hitsDisks()) {
+            return what + "disk= applies to backend-crash, backend-stall, backend-slow and ring-corrupt only";
+        }
+        if (f.disk() != Fault.ALL && f.disk() >= disks) {
+            return what + "disk=" + f.disk() + ", but each guest has " + disks + (disks == 1 ? " disk (disk 0)" : " disks (disk 0.." + (disks - 1) + ")");
+        }
+        if (f.kind() == Fault.Kind.BACKEND_SLOW) {
+            double factor = f.number("factor", 10);
+            double longest = LONGEST_DRAW * latencyMeanNanos * tailFactor;
+            if (longest * factor > Fault.LONGEST_NANOS) {
+                return what + "factor=" + f.params().get("factor") + " would let one request take longer than 1h of virtual time (at most "
+                        + (long) Math.floor(Fault.LONGEST_NANOS / longest) + " with latency-mean " + VirtualTime.format(latencyMeanNanos)
+                        + " and tail-factor " + tailFactor + ")";
+            }
+        }
+        return null;
     }
 
     static String at(String shown, ConfigOrigin o, String key) {
@@ -192,11 +236,14 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         }
 
         double number(String key) throws ScenarioException {
+            double v;
             try {
-                return c.getDouble(key);
+                v = c.getDouble(key);
             } catch (ConfigException e) {
                 throw bad(key, "a number");
             }
+            if (!Double.isFinite(v)) throw bad(key, "a finite number, got " + v);
+            return v;
         }
 
         long longValue(String key, long min) throws ScenarioException {
@@ -221,13 +268,15 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         }
 
         long nanos(String key) throws ScenarioException {
+            long v;
             try {
-                long v = c.getDuration(key).toNanos();
-                if (v < 0) throw bad(key, "a duration >= 0");
-                return v;
+                v = c.getDuration(key).toNanos();
             } catch (ConfigException e) {
                 throw bad(key, "a duration like 2ms or 400us");
             }
+            if (v < 0) throw bad(key, "a duration >= 0");
+            if (v > Fault.LONGEST_NANOS) throw bad(key, "a duration of at most 1h of virtual time");
+            return v;
         }
 
         long bytes(String key) throws ScenarioException {

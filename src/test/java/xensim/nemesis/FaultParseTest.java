@@ -39,6 +39,19 @@ class FaultParseTest {
         assertError("ring-corrupt@1ms:what=everything", "what=everything (expected request, response or data)");
         assertError("evtchn-drop@1ms:count=0", "count=0 (expected a whole number >= 1)");
         assertError("backend-slow@1ms:factor=-2", "factor=-2 (expected a positive number)");
+        assertError("backend-slow@1ms:factor=NaN", "factor=NaN (expected a positive number)");
+        assertError("backend-slow@1ms:factor=Infinity", "factor=Infinity (expected a positive number)");
+        assertError("backend-slow@1ms:factor=1e400", "factor=1e400 (expected a positive number)");
+    }
+
+    /** A duration past what one fault may take (1 h of virtual time) would wrap the clock when added to it. */
+    @Test
+    void durationsLongerThanAnHourOfVirtualTimeAreRefused() {
+        assertError("backend-stall@1ms:duration=9223372036854775807ns", "duration=9223372036854775807ns is longer than 1h");
+        assertError("xenstored-restart@1ms:duration=2h", "duration=2h is not a duration");
+        assertError("xenstored-restart@1ms:duration=3601s", "duration=3601s is longer than 1h");
+        assertError("evtchn-delay@p=0.1:delay=100000s", "delay=100000s is longer than 1h");
+        assertEquals(3_600_000_000_000L, Fault.parse("backend-stall@1ms:duration=3600s").nanos("duration", 0));
     }
 
     static void assertError(String text, String expected) {

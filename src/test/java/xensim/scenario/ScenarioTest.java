@@ -96,6 +96,45 @@ class ScenarioTest {
         assertTrue(e.getMessage().startsWith("command line, xensim.strategy: expected one of"), e.getMessage());
     }
 
+    /** Numbers that would overflow virtual time, or mean nothing (NaN, infinite), are refused with the key and the bound. */
+    @Test
+    void numbersThatOverflowOrMeanNothingAreRefused() throws Exception {
+        assertError(file("n1.conf", "xensim.backend.tail-factor = NaN\n"), "n1.conf, line 1, key xensim.backend.tail-factor: expected a finite number");
+        assertError(file("n2.conf", "xensim.backend.tail-factor = 1e400\n"), "key xensim.backend.tail-factor: expected a finite number");
+        assertError(file("n3.conf", "xensim.backend.tail-probability = NaN\n"), "key xensim.backend.tail-probability: expected a finite number");
+        assertError(file("n4.conf", "xensim.backend.latency-mean = 100000000000d\n"),
+                "n4.conf, line 1, key xensim.backend.latency-mean: expected a duration of at most 1h");
+        assertError(file("n5.conf", "xensim.guests.stagger = 300000d\n"), "key xensim.guests.stagger: expected a duration of at most 1h");
+        // each alone is fine; together one request's service time (up to 36.7 x mean x tail factor) passes 1 h
+        assertError(file("n6.conf", "xensim.backend { latency-mean = 10s, tail-factor = 100 }\n"),
+                "n6.conf, line 1, key xensim.backend.tail-factor: expected latency-mean x tail-factor x 36.7 (the longest draw) of at most 1h");
+        Scenario.load(file("n7.conf", "xensim.backend { latency-mean = 10s, tail-factor = 9 }\n"), Map.of());
+        // backend-slow's factor multiplies that again: 1e308 overflowed to an instant backend
+        assertError(file("n8.conf", "xensim.faults = [\"backend-slow@os-handoff:factor=1e308\"]\n"),
+                "n8.conf, line 1, key xensim.faults: fault 'backend-slow@os-handoff:factor=1e308': factor=1e308 would let one request take"
+                        + " longer than 1h of virtual time (at most 12249 with latency-mean 400.000 µs and tail-factor 20.0)");
+        Scenario.load(file("n9.conf", "xensim.faults = [\"backend-slow@os-handoff:factor=12000\"]\n"), Map.of());
+    }
+
+    /** A fault aimed at a guest or disk the host does not have is an error, not a silent skip at run time. */
+    @Test
+    void aFaultTargetingAGuestOrDiskThatDoesNotExistIsRefused() throws Exception {
+        assertError(file("t1.conf", "xensim.faults = [\"backend-crash@requests=5:guest=7\"]\n"),
+                "t1.conf, line 1, key xensim.faults: fault 'backend-crash@requests=5:guest=7': guest=7, but the host has 1 guest (guest 0)");
+        assertError(file("t2.conf", "xensim { guests { count = 3, disks = 2 }, faults = [\"backend-stall@1ms:disk=3\"] }\n"),
+                "fault 'backend-stall@1ms:disk=3': disk=3, but each guest has 2 disks (disk 0..1)");
+        assertError(file("t3.conf", "xensim { guests.count = 3, faults = [\"evtchn-drop@p=0.1:guest=3\"] }\n"),
+                "guest=3, but the host has 3 guests (guest 0..2)");
+        Scenario ok = Scenario.load(file("t4.conf", "xensim { guests { count = 3, disks = 2 }, faults = [\"backend-stall@1ms:guest=2,disk=1\"] }\n"), Map.of());
+        assertEquals(1, ok.faults().size());
+        // the command line's guest count decides: the file's fault on guest 2 needs --guests 3
+        Path f = file("t5.conf", "xensim.faults = [\"backend-crash@requests=5:guest=2\"]\n");
+        assertEquals(3, Scenario.load(f, Map.of("guests.count", 3)).guests());
+        assertThrows(Scenario.ScenarioException.class, () -> Scenario.load(f, Map.of("guests.count", 2)));
+        assertNull(Scenario.defaults().misfit(Fault.parse("backend-crash@requests=5:guest=0,disk=0")));
+        assertNotNull(Scenario.defaults().misfit(Fault.parse("backend-crash@requests=5:guest=1")));
+    }
+
     static void assertError(Path p, String expected) {
         Scenario.ScenarioException e = assertThrows(Scenario.ScenarioException.class, () -> Scenario.load(p, Map.of()));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
