@@ -71,8 +71,20 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar (for logs)")
     boolean noProgress;
 
-    /** One run's identity and outcome. */
-    record Outcome(String strategy, long seed, List<Integer> order, RunResult result, int notifies) {}
+    /**
+     * One run's identity and outcome, and what its ExitBootServices showed. {@code order} is the
+     * explicit notify order it ran, or null when it ran the seeded one — or never reached EBS, where
+     * no order plays a part (its replay needs none).
+     */
+    record Outcome(String strategy, long seed, List<Integer> order, RunResult result, EbsOrderWatch.Seen ebs) {
+        /** The EBS notify functions of the first guest that reached EBS (-1: none did). */
+        int notifies() {
+            return ebs.first();
+        }
+    }
+
+    /** One run to do. */
+    record Plan(String strategy, long seed, List<Integer> order) {}
 
     @Override
     public Integer call() throws Exception {
@@ -90,35 +102,55 @@ public final class ExploreCommand implements Callable<Integer> {
         Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), "--out");
         Path disks = Files.createTempDirectory("xensim-explore");
 
-        List<Callable<Outcome>> work = new ArrayList<>();
+        long wallStart = System.nanoTime();
+        List<Plan> plans = new ArrayList<>();
         for (String s : strategies) {
-            // each design registers its own EBS notify functions: learn how many from one run
-            List<List<Integer>> orderList = orders == null ? java.util.Collections.singletonList(null)
-                    : permutations(runOne(sc, s, 1, null, disks).notifies());
+            // each design registers its own EBS notify functions: seed 1's EBS_BEGIN says how many (counted
+            // before any notify runs, so a run that hangs in EBS counts right); a seed whose firmware has
+            // another number (a fault stopped a device) is run again with orders of its own length
+            int n = orders == null ? 0 : Math.max(0, runOne(sc, s, 1, null, disks).notifies());
             for (long seed = 1; seed <= seeds; seed++) {
-                for (List<Integer> order : orderList) {
-                    long sd = seed;
-                    work.add(() -> runOne(sc, s, sd, order, disks));
-                }
+                if (orders == null) plans.add(new Plan(s, seed, null));
+                else for (List<Integer> order : permutations(n)) plans.add(new Plan(s, seed, order));
             }
         }
         PrintWriter pw = spec.commandLine().getOut();
         AtomicInteger violating = new AtomicInteger();
         List<Outcome> outcomes = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(parallel);
-        long wallStart = System.nanoTime();
-        try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(work.size())
+        try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(plans.size())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
-            List<Future<Outcome>> futures = pool.invokeAll(work.stream().map(c -> (Callable<Outcome>) () -> {
-                Outcome o = c.call();
-                if (!o.result().clean()) violating.incrementAndGet();
-                if (pb != null) {
-                    pb.step();
-                    pb.setExtraMessage("violations: " + violating.get());
+            java.util.Set<String> redone = new java.util.HashSet<>();
+            while (!plans.isEmpty()) {
+                List<Future<Outcome>> futures = pool.invokeAll(plans.stream().map(p -> (Callable<Outcome>) () -> {
+                    Outcome o = runOne(sc, p.strategy(), p.seed(), p.order(), disks);
+                    if (!o.result().clean() && o.ebs().mismatch() == null) violating.incrementAndGet();
+                    if (pb != null) {
+                        pb.step();
+                        pb.setExtraMessage("violations: " + violating.get());
+                    }
+                    return o;
+                }).toList());
+                List<Plan> again = new ArrayList<>();
+                java.util.Set<String> scheduled = new java.util.HashSet<>();
+                for (Future<Outcome> f : futures) {
+                    Outcome o = f.get();
+                    EbsOrderWatch.Mismatch m = o.ebs().mismatch();
+                    if (m == null) {
+                        outcomes.add(o);
+                        continue;
+                    }
+                    String key = o.strategy() + " seed " + o.seed();
+                    if (redone.contains(key)) {
+                        throw new BadInputException("--orders all: " + key + ": the guests' firmware have different numbers of EBS notify"
+                                + " functions (" + o.ebs().notifies() + " by domain); one order cannot fit them all");
+                    }
+                    if (scheduled.add(key)) for (List<Integer> order : permutations(m.notifies())) again.add(new Plan(o.strategy(), o.seed(), order));
                 }
-                return o;
-            }).toList());
-            for (Future<Outcome> f : futures) outcomes.add(f.get());
+                redone.addAll(scheduled);
+                plans = again;
+                if (pb != null && !again.isEmpty()) pb.maxHint(pb.getMax() + again.size());
+            }
         } finally {
             pool.shutdownNow();
             deleteTree(disks);
@@ -145,13 +177,11 @@ public final class ExploreCommand implements Callable<Integer> {
                     base.latencyMeanNanos(), base.tailProbability(), base.tailFactor(), base.backendQueueDepth(), base.xenstoredFlavour(),
                     new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(), order, fw.firmwareIo()), base.os(), d,
                     base.faults());
-            int firstGuest = 1;
-            AtomicInteger notifies = new AtomicInteger();
+            EbsOrderWatch ebs = new EbsOrderWatch();
             RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000),
-                    (seam, done) -> Host.create(seam, cfg, done), e -> {
-                        if (e.dom() == firstGuest && e.ev().equals("EBS_NOTIFY_BEGIN")) notifies.incrementAndGet();
-                    });
-            return new Outcome(strategy, seed, order, r, notifies.get());
+                    (seam, done) -> Host.create(seam, cfg, done), ebs);
+            EbsOrderWatch.Seen seen = ebs.seen();
+            return new Outcome(strategy, seed, seen.reachedEbs() ? order : null, r, seen);
         } finally {
             deleteTree(d);
         }

@@ -155,6 +155,7 @@ public final class RunCommand implements Callable<Integer> {
     static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay) throws Exception {
         List<XenstoredSocketServer> servers = new ArrayList<>();
         CountDownLatch forever = new CountDownLatch(1);
+        EbsOrderWatch ebs = new EbsOrderWatch();
         RunResult r = Simulation.run(rs, (seam, done) -> {
             CompletableFuture<Object> hostDone = new CompletableFuture<>();
             if (hold) hostDone.thenAccept(rep -> {
@@ -175,8 +176,11 @@ public final class RunCommand implements Callable<Integer> {
                     }
                 }
             });
-        });
+        }, ebs);
         for (XenstoredSocketServer sv : servers) sv.close();
+        // an explicit order that did not fit a guest's notify functions parked it: not the run asked for
+        EbsOrderWatch.Mismatch misfit = ebs.seen().mismatch();
+        if (misfit != null) throw new BadInputException(EbsOrderWatch.message(cfg.firmware().ebsOrder(), misfit));
         if (hold) forever.await();
         printSummary(out, rs, r, replay);
         if (rs.mode() == xensim.platform.Mode.THREADED) {

@@ -556,11 +556,15 @@ public final class BootServices {
      * ExitBootServices(MapKey) in edk2's order: a stale key → EFI_INVALID_PARAMETER and nothing
      * else; then the timer stops, the EBS notify functions run one at a time at their TPL in an
      * order drawn from the seed ({@code explicitOrder} null) or given as a permutation of
-     * {@link #exitBootServicesEvents()}'s indexes; then boot services are gone.
+     * {@link #exitBootServicesEvents()}'s indexes; then boot services are gone. EBS_BEGIN says how
+     * many notify functions there are (what an explicit order must permute). An explicit order that
+     * is not a permutation of them is the harness's mistake, not the guest's: EBS_ORDER_MISMATCH,
+     * and the firmware parks (the caller reports the order as bad input).
      */
     public void exitBootServices(long mapKey, List<Integer> explicitOrder, Consumer<EfiStatus> done) {
         requireBootServices("ExitBootServices");
-        log.event(dom, COMP, "EBS_BEGIN").with("mapKey", mapKey).emit();
+        List<UefiEvent> list = exitBootServicesEvents();
+        log.event(dom, COMP, "EBS_BEGIN").with("mapKey", mapKey).with("notifies", list.size()).emit();
         if (mapKey != map.mapKey()) {
             log.event(dom, COMP, "EBS_END").with("status", EfiStatus.EFI_INVALID_PARAMETER.name())
                     .with("expectedMapKey", map.mapKey()).emit();
@@ -568,10 +572,13 @@ public final class BootServices {
             return;
         }
         timerRunning = false;
-        List<UefiEvent> list = exitBootServicesEvents();
         List<UefiEvent> ordered = new ArrayList<>();
         if (explicitOrder != null) {
-            if (explicitOrder.size() != list.size()) throw new IllegalArgumentException("order " + explicitOrder + " for " + list.size() + " notifies");
+            if (!isPermutation(explicitOrder, list.size())) {
+                log.event(dom, COMP, "EBS_ORDER_MISMATCH").with("order", join(explicitOrder)).with("notifies", list.size()).emit();
+                park("the explicit EBS notify order " + join(explicitOrder) + " does not permute the " + list.size() + " notify functions");
+                return;
+            }
             for (int i : explicitOrder) ordered.add(list.get(i));
         } else {
             ordered.addAll(list);
@@ -589,6 +596,23 @@ public final class BootServices {
             log.event(dom, COMP, "EBS_END").with("status", EfiStatus.EFI_SUCCESS.name()).emit();
             done.accept(EfiStatus.EFI_SUCCESS);
         });
+    }
+
+    /** Whether {@code order} holds each of 0..n-1 exactly once. */
+    static boolean isPermutation(List<Integer> order, int n) {
+        if (order.size() != n) return false;
+        boolean[] seen = new boolean[n];
+        for (Integer i : order) {
+            if (i == null || i < 0 || i >= n || seen[i]) return false;
+            seen[i] = true;
+        }
+        return true;
+    }
+
+    private static String join(List<Integer> order) {
+        StringBuilder sb = new StringBuilder();
+        for (Integer i : order) sb.append(sb.length() == 0 ? "" : ",").append(i);
+        return sb.toString();
     }
 
     private void runEbsNotify(List<UefiEvent> ordered, int i, Runnable then) {

@@ -164,6 +164,26 @@ class BootServicesTest {
         assertEquals(List.of("d2", "d0", "d1"), drivers);
     }
 
+    /** An explicit order that does not permute the notify functions is the harness's mistake: said so, no notify runs, no throw. */
+    @Test
+    void anExplicitOrderOfTheWrongLengthIsReportedAndParksInsteadOfThrowing() {
+        for (List<Integer> bad : List.of(List.of(1, 0), List.of(0, 1, 2, 3), List.of(0, 0, 1), List.of(0, 1, 3))) {
+            setUp();
+            for (int n = 0; n < 3; n++) bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, (e, d) -> d.run(), "d" + n);
+            EfiStatus[] st = {null};
+            bs.exitBootServices(bs.getMemoryMap().mapKey(), bad, s -> st[0] = s);
+            cpu.poll();
+            assertEquals(3, rec.named("EBS_BEGIN").get(0).getLong("notifies"), "EBS_BEGIN says how many an order must permute");
+            Event m = rec.named("EBS_ORDER_MISMATCH").get(0);
+            assertEquals(3, m.getLong("notifies"));
+            assertEquals(String.join(",", bad.stream().map(String::valueOf).toList()), m.getString("order"));
+            assertEquals(1, rec.named("FW_PARKED").size(), bad.toString());
+            assertEquals(List.of(), rec.named("EBS_NOTIFY_BEGIN"), "no notify runs in an order nobody asked for");
+            assertNull(st[0], "ExitBootServices does not return");
+            assertFalse(bs.exited());
+        }
+    }
+
     @Test
     void memoryMapKeyChangesOnEveryAllocationAndFreePagesChecksOwnership() {
         long k0 = bs.getMemoryMap().mapKey();
