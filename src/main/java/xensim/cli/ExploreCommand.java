@@ -99,7 +99,8 @@ public final class ExploreCommand implements Callable<Integer> {
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
         int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
         if (parallel < 1) throw new BadInputException("--jobs must be >= 1");
-        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), "--out");
+        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()),
+                out != null ? "--out" : "the default --out");
         Path disks = Files.createTempDirectory("xensim-explore");
 
         long wallStart = System.nanoTime();

@@ -139,7 +139,7 @@ public final class RunCommand implements Callable<Integer> {
 
     static Path outDir(Path out, long seed) throws java.io.IOException {
         Path dir = out != null ? out : defaultOut(seed);
-        UserPaths.outputDir(dir, "--out");
+        UserPaths.outputDir(dir, out != null ? "--out" : "the default --out");
         Files.createDirectories(dir.resolve("disks"));
         return dir;
     }
