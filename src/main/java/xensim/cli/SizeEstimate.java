@@ -21,10 +21,11 @@ import xensim.scenario.Scenario;
  *   1      640           9,044            143                 221               10          1,974 k
  *   2       64           3,034            145                 218               16            523 k
  *   4       64           5,802            146                 219               13          1,051 k
- *   4      640          21,884            145                 223                6          4,810 k
+ *   8       64          11,327            146                 219                9          2,139 k
+ *   2      320           9,604            143                 221               10          2,062 k
  * </pre>
  *
- * The model rounds each figure up: {@link #EVENTS_PER_GUEST} + disks × ({@link #EVENTS_PER_DISK} +
+ * The model rounds each figure up (it is 2–9 % over every row): {@link #EVENTS_PER_GUEST} + disks × ({@link #EVENTS_PER_DISK} +
  * {@link #EVENTS_PER_IO} × I/Os) events per guest, and {@link #DISK_BASE} + {@link #DISK_PER_IO} ×
  * I/Os allocated per disk image; faults add a little, a fault that stops guests early less.
  */
