@@ -74,9 +74,15 @@ public final class RunCommand implements Callable<Integer> {
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, flavour, faults);
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
-        long free = SizeEstimate.freeSpace(planned);
-        if (free >= 0) SizeEstimate.check(sc, planned, free, force);
+        Path existed = UserPaths.nearestExisting(planned);
         Path dir = outDir(out, sc.seed());
+        try {
+            long free = SizeEstimate.freeSpace(dir);
+            if (free >= 0) SizeEstimate.check(sc, dir, free, force);
+        } catch (BadInputException e) {
+            UserPaths.removeCreated(dir, existed); // refused: leave nothing behind
+            throw e;
+        }
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
         String replay = replay(scenario, sc, faults);
         if (ebsOrder != null) {

@@ -87,6 +87,24 @@ final class UserPaths {
         }
     }
 
+    /** {@code p} or its nearest ancestor that exists (null: none does). */
+    static Path nearestExisting(Path p) {
+        for (Path a = p.toAbsolutePath(); a != null; a = a.getParent()) if (Files.exists(a)) return a;
+        return null;
+    }
+
+    /** Removes the empty folders made under {@code existed} on the way to {@code dir} (and {@code dir}'s empty children). */
+    static void removeCreated(Path dir, Path existed) {
+        Path abs = dir.toAbsolutePath();
+        if (existed == null || abs.equals(existed) || !abs.startsWith(existed)) return;
+        try (var s = Files.walk(abs)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) if (Files.isDirectory(p)) Files.deleteIfExists(p);
+            for (Path a = abs.getParent(); a != null && !a.equals(existed) && a.startsWith(existed); a = a.getParent()) Files.deleteIfExists(a);
+        } catch (IOException e) {
+            // a folder that is not empty (something else wrote there) stays
+        }
+    }
+
     /** " (X is not a directory)" when the nearest existing ancestor of {@code dir} is a file. */
     private static String notADirectory(Path dir) {
         for (Path a = dir; a != null; a = a.getParent()) {
