@@ -57,8 +57,8 @@ public final class LifecycleBench {
     public static Result run(int guests, long seed, Path eventsDir) throws IOException {
         Path disks = Files.createTempDirectory("xensim-lifecycle");
         try {
-            HostConfig cfg = new HostConfig(guests, 2_000_000, 1024, 1, 64 * 2048, 400_000, 0.05, 20.0, 16, "c",
-                    FirmwareConfig.defaults("refcount").withReadAhead(READ_AHEAD), new OsConfig(true, 64, true), disks, List.of());
+            HostConfig cfg = HostConfig.defaults(disks).withGuests(guests, 64 * 2048, new OsConfig(true, 64, true), disks)
+                    .withFirmware(FirmwareConfig.defaults("refcount").withReadAhead(READ_AHEAD));
             AtomicLong requests = new AtomicLong();
             EventSink counter = e -> {
                 if (e.ev().equals("RING_REQ")) requests.incrementAndGet();

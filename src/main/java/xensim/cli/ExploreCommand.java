@@ -47,6 +47,9 @@ public final class ExploreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Mixin
+    ProfileOptions profiles = new ProfileOptions();
+
     @Option(names = "--strategy", description = "an EBS design or 'all' (default all)")
     String strategy = "all";
 
@@ -94,7 +97,7 @@ public final class ExploreCommand implements Callable<Integer> {
         else if (Strategies.NAMES.contains(strategy)) strategies = List.of(strategy);
         else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", Strategies.NAMES) + ")");
         if (orders != null && !orders.equals("all")) throw new BadInputException("--orders takes 'all' (got '" + orders + "')");
-        Scenario sc = RunCommand.scenario(scenario, null, null, null, null, null, faults);
+        Scenario sc = RunCommand.scenario(scenario, null, null, null, null, null, faults, profiles.overrides());
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
         int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
@@ -174,12 +177,10 @@ public final class ExploreCommand implements Callable<Integer> {
         try {
             HostConfig base = sc.hostConfig(d);
             FirmwareConfig fw = base.firmware();
-            HostConfig cfg = new HostConfig(base.guests(), base.staggerNanos(), base.ramPages(), base.disksPerGuest(), base.diskSectors(),
-                    base.latencyMeanNanos(), base.tailProbability(), base.tailFactor(), base.backendQueueDepth(), base.xenstoredFlavour(),
-                    new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(), order, fw.firmwareIo()), base.os(), d,
-                    base.faults());
+            HostConfig cfg = base.withFirmware(new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(),
+                    order, fw.firmwareIo()));
             EbsOrderWatch ebs = new EbsOrderWatch();
-            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000),
+            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(sc.profiles()),
                     (seam, done) -> Host.create(seam, cfg, done), ebs);
             EbsOrderWatch.Seen seen = ebs.seen();
             return new Outcome(strategy, seed, seen.reachedEbs() ? order : null, r, seen);

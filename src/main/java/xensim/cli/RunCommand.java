@@ -66,12 +66,15 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--force", description = "run even when the estimated output (events, trace, report, disk images) exceeds the free space of --out's file system")
     boolean force;
 
+    @picocli.CommandLine.Mixin
+    ProfileOptions profiles = new ProfileOptions();
+
     @Option(names = "--ebs-order", split = ",", description = "the EBS notify order, as indices (explore prints it for a failing order)")
     List<Integer> ebsOrder;
 
     @Override
     public Integer call() throws Exception {
-        Scenario sc = scenario(scenario, strategy, seed, mode, guests, flavour, faults);
+        Scenario sc = scenario(scenario, strategy, seed, mode, guests, flavour, faults, profiles.overrides());
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
         Path existed = UserPaths.nearestExisting(planned);
@@ -90,9 +93,7 @@ public final class RunCommand implements Callable<Integer> {
                     java.util.stream.IntStream.range(0, ebsOrder.size()).boxed().collect(java.util.stream.Collectors.toSet()))) {
                 throw new BadInputException("--ebs-order must be a permutation of 0..n-1 (one index per EBS notify function)");
             }
-            cfg = new HostConfig(cfg.guests(), cfg.staggerNanos(), cfg.ramPages(), cfg.disksPerGuest(), cfg.diskSectors(),
-                    cfg.latencyMeanNanos(), cfg.tailProbability(), cfg.tailFactor(), cfg.backendQueueDepth(), cfg.xenstoredFlavour(),
-                    cfg.firmware().withEbsOrder(ebsOrder), cfg.os(), cfg.diskDir(), cfg.faults());
+            cfg = cfg.withFirmware(cfg.firmware().withEbsOrder(ebsOrder));
             replay += " --ebs-order " + ebsOrder.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
         }
         RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay);
@@ -101,7 +102,13 @@ public final class RunCommand implements Callable<Integer> {
 
     /** The scenario file (or the defaults) with the command line's flags and faults over it; bad input → exit 2. */
     static Scenario scenario(Path file, String strategy, Long seed, String mode, Integer guests, String flavour, List<String> faults) {
-        Map<String, Object> flags = new LinkedHashMap<>();
+        return scenario(file, strategy, seed, mode, guests, flavour, faults, Map.of());
+    }
+
+    /** As above, with more scenario keys from the command line (the profile flags). */
+    static Scenario scenario(Path file, String strategy, Long seed, String mode, Integer guests, String flavour, List<String> faults,
+                             Map<String, Object> more) {
+        Map<String, Object> flags = new LinkedHashMap<>(more);
         if (strategy != null) flags.put("strategy", strategy);
         if (seed != null) flags.put("seed", seed);
         if (mode != null) flags.put("mode", mode);
@@ -133,8 +140,10 @@ public final class RunCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder("./xensim run");
         if (file != null) sb.append(" --scenario ").append(shellQuote(file.toString()));
         sb.append(" --strategy ").append(sc.strategy()).append(" --seed ").append(sc.seed()).append(" --mode ").append(sc.mode().cliName());
+        // every profile, defaults too: a replay must not change meaning when a default does
+        sb.append(" --profile ").append(sc.backendProfile().cliName()).append(" --firmware-io ").append(sc.firmwareIo().cliName())
+                .append(" --xenstored ").append(sc.flavour());
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
-        if (!sc.flavour().equals("c") || file != null) sb.append(" --xenstored ").append(sc.flavour());
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();
     }
@@ -155,7 +164,7 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     static RunSpec runSpec(Scenario sc, Path dir) {
-        return new RunSpec(sc.seed(), sc.mode(), sc.strategy(), sc.name(), dir, 1.0, 600_000);
+        return new RunSpec(sc.seed(), sc.mode(), sc.strategy(), sc.name(), dir, 1.0, 600_000).withProfiles(sc.profiles());
     }
 
     static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay) throws Exception {

@@ -98,7 +98,7 @@ public final class Host {
                             Path img = cfg.diskDir().resolve("guest" + m.index() + "-xvd" + (char) ('a' + d) + ".img");
                             BootDisk.create(img, cfg.diskSectors(), Seam.deriveSeed(seam.seed(), "disk/" + m.index() + "/" + d));
                             disks.add(new GuestSpec.Disk(51712 + 16 * d, img, false, cfg.latencyMeanNanos(), cfg.tailProbability(),
-                                    cfg.tailFactor(), cfg.backendQueueDepth(), xensim.dom0.blkback.BlkbackProfile.DRAIN));
+                                    cfg.tailFactor(), cfg.backendQueueDepth(), cfg.backendProfile()));
                         }
                         ts.tell(new Toolstack.Create(new GuestSpec("guest" + m.index(), cfg.ramPages(), disks), createdAdapter));
                         return Behaviors.same();

@@ -1,6 +1,7 @@
 package xensim.runtime;
 
 import java.nio.file.Path;
+import java.util.Map;
 import xensim.platform.Mode;
 
 /**
@@ -11,12 +12,24 @@ import xensim.platform.Mode;
  * @param timeScale    threaded mode: real ns per simulated ns
  * @param wallLimitMs  harness guard: a run still busy after this much wall time is stopped and
  *                     judged as it stands (its guests will show HANG)
+ * @param profiles     which real components the run models (scenario key → value), in RUN_BEGIN
  */
 public record RunSpec(long seed, Mode mode, String strategy, String scenario, Path outDir,
-                      double timeScale, long wallLimitMs) {
+                      double timeScale, long wallLimitMs, Map<String, String> profiles) {
     public RunSpec {
         if (strategy == null || strategy.isBlank()) throw new IllegalArgumentException("strategy required");
         if (!(timeScale > 0)) throw new IllegalArgumentException("time scale must be > 0");
         if (wallLimitMs <= 0) throw new IllegalArgumentException("wall limit must be > 0");
+        profiles = profiles == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(profiles));
+    }
+
+    /** A run that names no profiles in RUN_BEGIN (tests of the harness itself). */
+    public RunSpec(long seed, Mode mode, String strategy, String scenario, Path outDir, double timeScale, long wallLimitMs) {
+        this(seed, mode, strategy, scenario, outDir, timeScale, wallLimitMs, Map.of());
+    }
+
+    /** The same run, naming in RUN_BEGIN which real components it models (scenario key → value). */
+    public RunSpec withProfiles(Map<String, String> p) {
+        return new RunSpec(seed, mode, strategy, scenario, outDir, timeScale, wallLimitMs, p);
     }
 }

@@ -56,9 +56,11 @@ public final class Simulation {
         @SuppressWarnings({"unchecked", "rawtypes"})
         SimSystem<?> sim = SimSystem.start("xensim-" + spec.seed(), spec.mode(), spec.seed(), log, spec.timeScale(),
                 seam -> {
-                    seam.events().event(0, "runtime", "RUN_BEGIN").with("seed", spec.seed())
+                    var begin = seam.events().event(0, "runtime", "RUN_BEGIN").with("seed", spec.seed())
                             .with("mode", spec.mode().cliName()).with("strategy", spec.strategy())
-                            .with("scenario", spec.scenario()).with("version", Version.get()).emit();
+                            .with("scenario", spec.scenario()).with("version", Version.get());
+                    spec.profiles().forEach(begin::with);
+                    begin.emit();
                     return (Behavior) host.create(seam, done);
                 });
         boolean closed = false;

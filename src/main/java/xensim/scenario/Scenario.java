@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import xensim.dom0.blkback.BlkbackProfile;
 import xensim.firmware.FirmwareConfig;
+import xensim.firmware.pvblk.FirmwareIo;
 import xensim.firmware.ebs.Strategies;
 import xensim.nemesis.Fault;
 import xensim.os.OsConfig;
@@ -28,7 +30,20 @@ import xensim.timeline.VirtualTime;
 public record Scenario(String name, long seed, Mode mode, String strategy, String flavour, int guests, long staggerNanos,
                        int memoryPages, int disks, long diskBytes, int firmwareQueueDepth, int ioBeforeEbs,
                        boolean bootRecordWrite, int ioAfterEbs, boolean resetState, long latencyMeanNanos,
-                       double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults) {
+                       double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults,
+                       BlkbackProfile backendProfile, FirmwareIo firmwareIo) {
+
+    /**
+     * The behaviours that differ between real versions, as (scenario key, value): written to
+     * RUN_BEGIN and to every replay line.
+     */
+    public Map<String, String> profiles() {
+        Map<String, String> p = new java.util.LinkedHashMap<>();
+        p.put("backend.profile", backendProfile.cliName());
+        p.put("guests.firmware-io", firmwareIo.cliName());
+        p.put("xenstored.flavour", flavour);
+        return p;
+    }
 
     /** A bad scenario: the message names the file, the line, the key and what was expected. */
     public static final class ScenarioException extends Exception {
@@ -119,6 +134,18 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         if (mode == null) throw r.bad("mode", "deterministic or threaded, got '" + modeText + "'");
         String flavour = r.string("xenstored.flavour");
         if (!flavour.equals("c") && !flavour.equals("ocaml")) throw r.bad("xenstored.flavour", "c or ocaml, got '" + flavour + "'");
+        BlkbackProfile backendProfile;
+        try {
+            backendProfile = BlkbackProfile.named(r.string("backend.profile"));
+        } catch (IllegalArgumentException e) {
+            throw r.bad("backend.profile", "linux or drain, got '" + r.string("backend.profile") + "'");
+        }
+        FirmwareIo firmwareIo;
+        try {
+            firmwareIo = FirmwareIo.named(r.string("guests.firmware-io"));
+        } catch (IllegalArgumentException e) {
+            throw r.bad("guests.firmware-io", "ovmf or async, got '" + r.string("guests.firmware-io") + "'");
+        }
         long diskBytes = r.bytes("guests.disk-size");
         if (diskBytes < 1 << 20 || diskBytes % 512 != 0) throw r.bad("guests.disk-size", "at least 1MiB, a multiple of 512 bytes");
         double tailP = r.number("backend.tail-probability");
@@ -149,7 +176,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 r.integer("guests.disks", 1, 8), diskBytes, r.integer("guests.firmware-queue-depth", 1, 32),
                 r.integer("guests.io-before-ebs", 0, 32), r.bool("guests.boot-record-write"),
                 r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), latencyMean,
-                tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults));
+                tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults), backendProfile, firmwareIo);
         for (Fault f : faults) {
             String why = sc.misfit(f);
             if (why != null) throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + why);
@@ -291,8 +318,8 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     /** The host this scenario describes, with disk images under {@code diskDir}. */
     public HostConfig hostConfig(Path diskDir) {
         return new HostConfig(guests, staggerNanos, memoryPages, disks, diskBytes / 512, latencyMeanNanos, tailProbability,
-                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, null, xensim.firmware.pvblk.FirmwareIo.ASYNC),
-                new OsConfig(resetState, ioAfterEbs, true), diskDir, faults);
+                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, null, firmwareIo),
+                new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile);
     }
 
     /** The same scenario with more faults (the command line's come after the file's). */
@@ -301,6 +328,6 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         all.addAll(more);
         return new Scenario(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
                 ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
-                List.copyOf(all));
+                List.copyOf(all), backendProfile, firmwareIo);
     }
 }

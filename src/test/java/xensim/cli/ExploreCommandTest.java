@@ -29,8 +29,10 @@ class ExploreCommandTest {
         assertTrue(o.out().contains("No violations."));
         Cli.Result bad = run("explore", "--strategy", "naive-reset", "--seeds", "3", "--no-progress", "--out", tmp.resolve("n").toString());
         assertEquals(1, bad.code(), bad.out());
-        assertTrue(bad.out().contains("| naive-reset | 0 | 3 | 3 | 3 | 0 | 0 | 0 | 0 |"), bad.out());
-        assertTrue(bad.out().contains("naive-reset × STALE_MAPPING: seed 1 — `./xensim run --strategy naive-reset --seed 1 --mode deterministic`"), bad.out());
+        // OVMF's synchronous driver leaves nothing in flight at EBS, so no DMA lands after the handoff;
+        // the bus still resets under a backend that maps the ring (STALE_MAPPING, RESET_ORDER)
+        assertTrue(bad.out().contains("| naive-reset | 0 | 3 | 0 | 3 | 0 | 0 | 0 | 0 |"), bad.out());
+        assertTrue(bad.out().contains("naive-reset × STALE_MAPPING: seed 1 — `./xensim run --strategy naive-reset --seed 1 --mode deterministic --profile linux --firmware-io ovmf --xenstored c`"), bad.out());
         String json = Files.readString(tmp.resolve("n").resolve("matrix.json"));
         assertTrue(json.contains("\"STALE_MAPPING\" : {") && json.contains("\"failing\" : 3") && json.contains("\"smallestSeed\" : 1"), json);
         assertTrue(Files.readString(tmp.resolve("n").resolve("matrix.md")).contains("| strategy |"));

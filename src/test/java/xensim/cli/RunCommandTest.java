@@ -64,4 +64,31 @@ class RunCommandTest {
         assertTrue(o.out().contains("replay: ./xensim run --scenario " + sc + " --strategy refcount --seed 4 --mode deterministic"), o.out());
         assertTrue(java.nio.file.Files.exists(tmp.resolve("h").resolve("report.html")));
     }
+
+    /** Issue 14: every profile is a flag and a scenario key, written to RUN_BEGIN and the replay line. */
+    @Test
+    void theProfilesAreFlagsAndKeysInRunBeginAndTheReplayLine() throws Exception {
+        Cli.Result o = run("run", "--strategy", "naive-reset", "--seed", "2", "--profile", "drain", "--firmware-io", "async",
+                "--out", tmp.resolve("p").toString());
+        assertEquals(1, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("replay: ./xensim run --strategy naive-reset --seed 2 --mode deterministic --profile drain --firmware-io async --xenstored c"), o.out());
+        String begin = Files.readAllLines(tmp.resolve("p/events.jsonl")).get(0);
+        assertTrue(begin.contains("\"backend.profile\":\"drain\"") && begin.contains("\"guests.firmware-io\":\"async\"")
+                && begin.contains("\"xenstored.flavour\":\"c\""), begin);
+        assertTrue(Files.readString(tmp.resolve("p/events.jsonl")).contains("\"firmwareIo\":\"async\""), "the firmware ran async");
+
+        Path sc = tmp.resolve("linux.conf");
+        Files.writeString(sc, "xensim { backend.profile = linux, guests.firmware-io = ovmf }\n");
+        Cli.Result d = run("run", "--scenario", sc.toString(), "--out", tmp.resolve("q").toString());
+        assertEquals(0, d.code(), d.out() + d.err());
+        String begin2 = Files.readAllLines(tmp.resolve("q/events.jsonl")).get(0);
+        assertTrue(begin2.contains("\"backend.profile\":\"linux\"") && begin2.contains("\"guests.firmware-io\":\"ovmf\""), begin2);
+
+        Cli.Result bad = run("run", "--profile", "bsd", "--out", tmp.resolve("r").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("xensim.backend.profile: expected linux or drain, got 'bsd'"), bad.err());
+        Cli.Result badIo = run("run", "--firmware-io", "dma", "--out", tmp.resolve("s").toString());
+        assertEquals(2, badIo.code());
+        assertTrue(badIo.err().contains("xensim.guests.firmware-io: expected ovmf or async, got 'dma'"), badIo.err());
+    }
 }

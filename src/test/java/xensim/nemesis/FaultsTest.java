@@ -41,10 +41,8 @@ class FaultsTest {
         Path dir = Files.createTempDirectory(tmp, "run");
         Scenario sc = Scenario.defaults().withMoreFaults(Nemesis.parseAll(List.of(faults)));
         HostConfig d = sc.hostConfig(dir);
-        HostConfig cfg = new HostConfig(guests, d.staggerNanos(), d.ramPages(), d.disksPerGuest(), 16 * 2048, d.latencyMeanNanos(),
-                d.tailProbability(), d.tailFactor(), d.backendQueueDepth(), d.xenstoredFlavour(),
-                new xensim.firmware.FirmwareConfig(strategy, 8, 4, true, null, d.firmware().firmwareIo()), new xensim.os.OsConfig(true, 32, true), dir,
-                d.faults());
+        HostConfig cfg = d.withGuests(guests, 16 * 2048, new xensim.os.OsConfig(true, 32, true), dir)
+                .withFirmware(new xensim.firmware.FirmwareConfig(strategy, 8, 4, true, null, d.firmware().firmwareIo()));
         EventRecorder rec = new EventRecorder();
         RunResult r = Simulation.run(new RunSpec(seed, xensim.platform.Mode.DETERMINISTIC, strategy, "faults", null, 1.0, 60_000),
                 (seam, done) -> Host.create(seam, cfg, done), rec);

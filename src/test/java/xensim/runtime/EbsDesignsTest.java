@@ -38,9 +38,10 @@ class EbsDesignsTest {
     Run run(String strategy, long seed, List<Integer> order, String flavour) throws Exception {
         Path disks = Files.createDirectories(tmp.resolve(strategy + "-" + seed + "-" + order + "-" + flavour));
         HostConfig d = HostConfig.defaults(disks);
+        // the model before the fidelity profiles: an asynchronous firmware driver and a draining blkback
         HostConfig cfg = new HostConfig(1, d.staggerNanos(), d.ramPages(), 2, 16 * 2048, d.latencyMeanNanos(), d.tailProbability(),
                 d.tailFactor(), d.backendQueueDepth(), flavour, new FirmwareConfig(strategy, 8, 4, true, order, xensim.firmware.pvblk.FirmwareIo.ASYNC),
-                new xensim.os.OsConfig(true, 16, true), disks, List.of());
+                new xensim.os.OsConfig(true, 16, true), disks, List.of(), xensim.dom0.blkback.BlkbackProfile.DRAIN);
         EventRecorder rec = new EventRecorder();
         RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, "test", null, 1.0, 60_000),
                 (seam, done) -> Host.create(seam, cfg, done), rec);

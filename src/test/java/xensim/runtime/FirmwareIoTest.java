@@ -46,9 +46,7 @@ class FirmwareIoTest {
 
     static Boot boot(Path dir, FirmwareIo io, String strategy) {
         HostConfig d = Scenario.defaults().hostConfig(dir);
-        HostConfig cfg = new HostConfig(1, d.staggerNanos(), d.ramPages(), d.disksPerGuest(), d.diskSectors(), d.latencyMeanNanos(),
-                d.tailProbability(), d.tailFactor(), d.backendQueueDepth(), d.xenstoredFlavour(),
-                new xensim.firmware.FirmwareConfig(strategy, 8, 4, true, null, io), d.os(), dir, List.of());
+        HostConfig cfg = d.withFirmware(new xensim.firmware.FirmwareConfig(strategy, 8, 4, true, null, io));
         EventRecorder rec = new EventRecorder();
         RunResult r = Simulation.run(new RunSpec(1, Mode.DETERMINISTIC, strategy, "firmware-io", null, 1.0, 60_000),
                 (seam, done) -> Host.create(seam, cfg, done), rec);

@@ -44,9 +44,8 @@ class RealRunAgreementTest {
             Path dir = Files.createTempDirectory(tmp, "s" + seed);
             Scenario sc = Scenario.defaults().withMoreFaults(Nemesis.parseAll(faults));
             HostConfig d = sc.hostConfig(dir);
-            HostConfig cfg = new HostConfig(1, d.staggerNanos(), d.ramPages(), 1, 8 * 2048, d.latencyMeanNanos(), d.tailProbability(),
-                    d.tailFactor(), d.backendQueueDepth(), "c", new xensim.firmware.FirmwareConfig(strategy, 8, 4, true, null, d.firmware().firmwareIo()),
-                    new xensim.os.OsConfig(true, 16, true), dir, d.faults());
+            HostConfig cfg = d.withGuests(1, 8 * 2048, new xensim.os.OsConfig(true, 16, true), dir)
+                    .withFirmware(new xensim.firmware.FirmwareConfig(strategy, 8, 4, true, null, d.firmware().firmwareIo()));
             RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, "agreement", dir, 1.0, 60_000),
                     (seam, done) -> Host.create(seam, cfg, done));
             TimelineAnalysis.Result off = TimelineAnalysis.analyse(r.eventsFile(), TimelineAnalysis.Options.checkOnly());

@@ -17,7 +17,7 @@ public record FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs
     }
 
     public static FirmwareConfig defaults(String strategy) {
-        return new FirmwareConfig(strategy, 8, 4, true, null, FirmwareIo.ASYNC);
+        return new FirmwareConfig(strategy, 8, 4, true, null, FirmwareIo.OVMF);
     }
 
     public FirmwareConfig withEbsOrder(List<Integer> order) {

@@ -252,11 +252,20 @@ public final class BlkbackCore {
                 if (blkifDisconnect()) fatal("pending I/O");
                 else connect();
             }
+            case SWITCH_CLOSING -> {
+                if (ring == null) { // a restarted incarnation: the frontend gives up the ring it served
+                    cancelConnect();
+                    journal.clear();
+                }
+                switchState(XenbusState.Closing);
+            }
             case DRAIN_THEN_CLOSING -> drainThenSwitch(XenbusState.Closing);
             case DRAIN_THEN_CLOSED -> drainThenSwitch(XenbusState.Closed);
-            case SWITCH_CLOSING -> switchState(XenbusState.Closing);
             case DISCONNECT_THEN_CLOSED -> {
-                blkifDisconnect();
+                if (!blkifDisconnect()) {
+                    mayResume = false; // the frontend closed: nothing to resume
+                    journal.clear();
+                }
                 switchState(XenbusState.Closed);
             }
             case INIT_WAIT -> switchState(XenbusState.InitWait);
@@ -405,17 +414,17 @@ public final class BlkbackCore {
      * Linux's xen_blkif_disconnect: the ring's thread stops (nothing more is consumed); with I/O
      * in flight it returns -EBUSY and leaves the ring mapped and its port bound (in-flight
      * requests still complete into the granted pages and make_response still writes the ring);
-     * otherwise it unmaps the ring and unbinds the port. Idempotent.
+     * otherwise it unmaps the ring and unbinds the port. Idempotent; with no ring it does nothing
+     * but stop a connect in progress (a restarted incarnation keeps what it may resume).
      *
      * @return true for -EBUSY
      */
     private boolean blkifDisconnect() {
-        cancelConnect();
+        connGen++;
+        connecting = false;
         serving = false;
-        if (ring == null) {
-            journal.clear();
-            return false;
-        }
+        if (ring == null) return false;
+        mayResume = false;
         if (!inFlight.isEmpty()) {
             events.event(dom, COMP, "BACKEND_DISCONNECT_BUSY").with("devid", cfg.devid()).with("inFlight", inFlight.size())
                     .with("rc", "EBUSY").emit();

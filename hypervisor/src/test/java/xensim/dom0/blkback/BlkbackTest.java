@@ -546,9 +546,10 @@ class BlkbackTest {
         }
     }
 
-    @Test
-    void crashMidIoThenRestartLosesNoAcknowledgedWrite(@TempDir Path dir) throws Exception {
-        try (Rig rig = rig(dir, 5_000_000, 4)) {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(BlkbackProfile.class)
+    void crashMidIoThenRestartLosesNoAcknowledgedWrite(BlkbackProfile profile, @TempDir Path dir) throws Exception {
+        try (Rig rig = rig(dir, 5_000_000, 4, profile)) {
             connect(rig);
             byte[][] data = new byte[6][4096];
             List<CompletableFuture<Integer>> writes = new ArrayList<>();
