@@ -86,8 +86,17 @@ public final class ExploreCommand implements Callable<Integer> {
         }
     }
 
-    /** One run to do. */
-    record Plan(String strategy, long seed, List<Integer> order) {}
+    /** One run to do: a design under one profile combination ({@code combo}, an index into the scenarios). */
+    record Plan(String strategy, int combo, long seed, List<Integer> order) {}
+
+    /** A matrix row: a design under one profile combination. */
+    record Row(String strategy, int combo) {}
+
+    /** A finished run and the plan it came from. */
+    record Ran(Plan plan, Outcome outcome) {}
+
+    /** The scenario of each profile combination (one when no profile flag lists several values). */
+    private List<Scenario> scenarios;
 
     @Override
     public Integer call() throws Exception {
@@ -97,7 +106,9 @@ public final class ExploreCommand implements Callable<Integer> {
         else if (Strategies.NAMES.contains(strategy)) strategies = List.of(strategy);
         else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", Strategies.NAMES) + ")");
         if (orders != null && !orders.equals("all")) throw new BadInputException("--orders takes 'all' (got '" + orders + "')");
-        Scenario sc = RunCommand.scenario(scenario, null, null, null, null, null, faults, profiles.overrides());
+        scenarios = new ArrayList<>();
+        for (Map<String, Object> combo : profiles.combinations()) scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, combo));
+        Scenario sc = scenarios.get(0);
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
         int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
@@ -109,47 +120,52 @@ public final class ExploreCommand implements Callable<Integer> {
         long wallStart = System.nanoTime();
         List<Plan> plans = new ArrayList<>();
         for (String s : strategies) {
-            // each design registers its own EBS notify functions: seed 1's EBS_BEGIN says how many (counted
-            // before any notify runs, so a run that hangs in EBS counts right); a seed whose firmware has
-            // another number (a fault stopped a device) is run again with orders of its own length
-            int n = orders == null ? 0 : Math.max(0, runOne(sc, s, 1, null, disks).notifies());
-            for (long seed = 1; seed <= seeds; seed++) {
-                if (orders == null) plans.add(new Plan(s, seed, null));
-                else for (List<Integer> order : permutations(n)) plans.add(new Plan(s, seed, order));
+            for (int combo = 0; combo < scenarios.size(); combo++) {
+                // each design registers its own EBS notify functions: seed 1's EBS_BEGIN says how many (counted
+                // before any notify runs, so a run that hangs in EBS counts right); a seed whose firmware has
+                // another number (a fault stopped a device) is run again with orders of its own length
+                int n = orders == null ? 0 : Math.max(0, runOne(scenarios.get(combo), s, 1, null, disks).notifies());
+                for (long seed = 1; seed <= seeds; seed++) {
+                    if (orders == null) plans.add(new Plan(s, combo, seed, null));
+                    else for (List<Integer> order : permutations(n)) plans.add(new Plan(s, combo, seed, order));
+                }
             }
         }
         PrintWriter pw = spec.commandLine().getOut();
         AtomicInteger violating = new AtomicInteger();
-        List<Outcome> outcomes = new ArrayList<>();
+        List<Ran> outcomes = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(parallel);
         try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(plans.size())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
             java.util.Set<String> redone = new java.util.HashSet<>();
             while (!plans.isEmpty()) {
-                List<Future<Outcome>> futures = pool.invokeAll(plans.stream().map(p -> (Callable<Outcome>) () -> {
-                    Outcome o = runOne(sc, p.strategy(), p.seed(), p.order(), disks);
+                List<Future<Ran>> futures = pool.invokeAll(plans.stream().map(p -> (Callable<Ran>) () -> {
+                    Outcome o = runOne(scenarios.get(p.combo()), p.strategy(), p.seed(), p.order(), disks);
                     if (!o.result().clean() && o.ebs().mismatch() == null) violating.incrementAndGet();
                     if (pb != null) {
                         pb.step();
                         pb.setExtraMessage("violations: " + violating.get());
                     }
-                    return o;
+                    return new Ran(p, o);
                 }).toList());
                 List<Plan> again = new ArrayList<>();
                 java.util.Set<String> scheduled = new java.util.HashSet<>();
-                for (Future<Outcome> f : futures) {
-                    Outcome o = f.get();
+                for (Future<Ran> f : futures) {
+                    Ran ran = f.get();
+                    Outcome o = ran.outcome();
                     EbsOrderWatch.Mismatch m = o.ebs().mismatch();
                     if (m == null) {
-                        outcomes.add(o);
+                        outcomes.add(ran);
                         continue;
                     }
-                    String key = o.strategy() + " seed " + o.seed();
+                    String key = rowName(new Row(o.strategy(), ran.plan().combo())) + " seed " + o.seed();
                     if (redone.contains(key)) {
                         throw new BadInputException("--orders all: " + key + ": the guests' firmware have different numbers of EBS notify"
                                 + " functions (" + o.ebs().notifies() + " by domain); one order cannot fit them all");
                     }
-                    if (scheduled.add(key)) for (List<Integer> order : permutations(m.notifies())) again.add(new Plan(o.strategy(), o.seed(), order));
+                    if (scheduled.add(key)) {
+                        for (List<Integer> order : permutations(m.notifies())) again.add(new Plan(o.strategy(), ran.plan().combo(), o.seed(), order));
+                    }
                 }
                 redone.addAll(scheduled);
                 plans = again;
@@ -160,7 +176,7 @@ public final class ExploreCommand implements Callable<Integer> {
             deleteTree(disks);
         }
         double seconds = (System.nanoTime() - wallStart) / 1e9;
-        Map<String, Map<Invariant, Cell>> matrix = matrix(strategies, outcomes);
+        Map<Row, Map<Invariant, Cell>> matrix = matrix(strategies, scenarios.size(), outcomes);
         String md = markdown(matrix, sc, scenario, faults, outcomes.size(), orders != null);
         pw.print(md);
         pw.printf("%d runs in %.1f s (%.0f runs/min on %d jobs); %d with a violation%n", outcomes.size(), seconds,
@@ -196,16 +212,19 @@ public final class ExploreCommand implements Callable<Integer> {
         List<Integer> order;
     }
 
-    static Map<String, Map<Invariant, Cell>> matrix(List<String> strategies, List<Outcome> outcomes) {
-        Map<String, Map<Invariant, Cell>> m = new LinkedHashMap<>();
+    static Map<Row, Map<Invariant, Cell>> matrix(List<String> strategies, int combos, List<Ran> outcomes) {
+        Map<Row, Map<Invariant, Cell>> m = new LinkedHashMap<>();
         for (String s : strategies) {
-            Map<Invariant, Cell> row = new EnumMap<>(Invariant.class);
-            for (Invariant i : Invariant.values()) row.put(i, new Cell());
-            m.put(s, row);
+            for (int k = 0; k < combos; k++) {
+                Map<Invariant, Cell> row = new EnumMap<>(Invariant.class);
+                for (Invariant i : Invariant.values()) row.put(i, new Cell());
+                m.put(new Row(s, k), row);
+            }
         }
-        for (Outcome o : outcomes) {
+        for (Ran ran : outcomes) {
+            Outcome o = ran.outcome();
             for (Invariant i : o.result().verdict()) {
-                Cell c = m.get(o.strategy()).get(i);
+                Cell c = m.get(new Row(o.strategy(), ran.plan().combo())).get(i);
                 c.count++;
                 if (o.seed() < c.seed) {
                     c.seed = o.seed();
@@ -216,6 +235,12 @@ public final class ExploreCommand implements Callable<Integer> {
         return m;
     }
 
+    /** A row's name: the design, with its profile combination when the run explores several. */
+    String rowName(Row r) {
+        if (scenarios.size() == 1) return r.strategy();
+        return r.strategy() + " · " + String.join(" ", scenarios.get(r.combo()).profiles().values());
+    }
+
     static String replay(String strategy, Cell c, Scenario sc, Path file, List<String> faults) {
         String cmd = RunCommand.replay(file, sc, faults).replaceFirst("--strategy \\S+", "--strategy " + strategy)
                 .replaceFirst("--seed \\S+", "--seed " + c.seed);
@@ -223,37 +248,44 @@ public final class ExploreCommand implements Callable<Integer> {
         return cmd;
     }
 
-    String markdown(Map<String, Map<Invariant, Cell>> m, Scenario sc, Path file, List<String> faults, int runs, boolean allOrders) {
+    String markdown(Map<Row, Map<Invariant, Cell>> m, Scenario sc, Path file, List<String> faults, int runs, boolean allOrders) {
         StringBuilder sb = new StringBuilder();
         sb.append("# xensim explore: ").append(runs).append(" runs, seeds 1..").append(seeds)
                 .append(allOrders ? ", every EBS notify order" : ", seeded notify orders").append(", scenario ").append(sc.name());
         if (!sc.faults().isEmpty()) sb.append(", faults ").append(sc.faults().stream().map(f -> f.text()).collect(Collectors.joining(" ")));
+        if (scenarios.size() == 1) {
+            sb.append(", profiles ").append(sc.profiles().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")));
+        } else {
+            sb.append(", rows: design · ").append(String.join(" ", sc.profiles().keySet()));
+        }
         sb.append("\n\nFailing runs per strategy and invariant:\n\n| strategy |");
         for (Invariant i : Invariant.values()) sb.append(' ').append(i.name()).append(" |");
         sb.append("\n|---|");
         for (int k = 0; k < Invariant.values().length; k++) sb.append("---:|");
         sb.append('\n');
-        for (Map.Entry<String, Map<Invariant, Cell>> row : m.entrySet()) {
-            sb.append("| ").append(row.getKey()).append(" |");
+        for (Map.Entry<Row, Map<Invariant, Cell>> row : m.entrySet()) {
+            sb.append("| ").append(rowName(row.getKey())).append(" |");
             for (Invariant i : Invariant.values()) sb.append(' ').append(row.getValue().get(i).count).append(" |");
             sb.append('\n');
         }
         boolean any = false;
-        for (Map.Entry<String, Map<Invariant, Cell>> row : m.entrySet()) {
+        for (Map.Entry<Row, Map<Invariant, Cell>> row : m.entrySet()) {
             for (Invariant i : Invariant.values()) {
                 Cell c = row.getValue().get(i);
                 if (c.count == 0) continue;
                 if (!any) sb.append("\nSmallest failing seed per cell:\n\n");
                 any = true;
-                sb.append("- ").append(row.getKey()).append(" × ").append(i.name()).append(": seed ").append(c.seed)
-                        .append(c.order != null ? " order " + c.order : "").append(" — `").append(replay(row.getKey(), c, sc, file, faults)).append("`\n");
+                Row r = row.getKey();
+                sb.append("- ").append(rowName(r)).append(" × ").append(i.name()).append(": seed ").append(c.seed)
+                        .append(c.order != null ? " order " + c.order : "").append(" — `")
+                        .append(replay(r.strategy(), c, scenarios.get(r.combo()), file, faults)).append("`\n");
             }
         }
         if (!any) sb.append("\nNo violations.\n");
         return sb.toString();
     }
 
-    void writeJson(Path p, Map<String, Map<Invariant, Cell>> m, Scenario sc, int runs) throws java.io.IOException {
+    void writeJson(Path p, Map<Row, Map<Invariant, Cell>> m, Scenario sc, int runs) throws java.io.IOException {
         try (JsonGenerator g = new JsonFactory().createGenerator(Files.newOutputStream(p), JsonEncoding.UTF8)) {
             g.useDefaultPrettyPrinter();
             g.writeStartObject();
@@ -265,8 +297,13 @@ public final class ExploreCommand implements Callable<Integer> {
             for (var f : sc.faults()) g.writeString(f.text());
             g.writeEndArray();
             g.writeObjectFieldStart("matrix");
-            for (Map.Entry<String, Map<Invariant, Cell>> row : m.entrySet()) {
-                g.writeObjectFieldStart(row.getKey());
+            for (Map.Entry<Row, Map<Invariant, Cell>> row : m.entrySet()) {
+                Row r = row.getKey();
+                g.writeObjectFieldStart(rowName(r));
+                g.writeStringField("strategy", r.strategy());
+                g.writeObjectFieldStart("profiles");
+                for (var e : scenarios.get(r.combo()).profiles().entrySet()) g.writeStringField(e.getKey(), e.getValue());
+                g.writeEndObject();
                 for (Invariant i : Invariant.values()) {
                     Cell c = row.getValue().get(i);
                     g.writeObjectFieldStart(i.name());
@@ -278,7 +315,7 @@ public final class ExploreCommand implements Callable<Integer> {
                             for (int k : c.order) g.writeNumber(k);
                             g.writeEndArray();
                         }
-                        g.writeStringField("replay", replay(row.getKey(), c, sc, scenario, faults));
+                        g.writeStringField("replay", replay(r.strategy(), c, scenarios.get(r.combo()), scenario, faults));
                     }
                     g.writeEndObject();
                 }

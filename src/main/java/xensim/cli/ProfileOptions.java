@@ -1,26 +1,56 @@
 package xensim.cli;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
  * The flags that pick which real component is modelled, one per scenario key (see
  * reference.conf): they override the scenario file, and every run writes them to RUN_BEGIN and
- * its replay line.
+ * its replay line. {@code run} takes one value of each; {@code explore} takes comma lists and
+ * runs every combination.
  */
 final class ProfileOptions {
-    @Option(names = "--profile", paramLabel = "P", description = "blkback: linux (today's xen-blkback, default) or drain (drains and unmaps before Closing/Closed)")
-    String backendProfile;
+    @Option(names = "--profile", paramLabel = "P", split = ",",
+            description = "blkback: linux (today's xen-blkback, default) or drain (drains and unmaps before Closing/Closed)")
+    List<String> backendProfile;
 
-    @Option(names = "--firmware-io", paramLabel = "IO", description = "XenPvBlkDxe I/O: ovmf (synchronous, as OVMF ships; default) or async (the what-if driver with requests in flight at EBS)")
-    String firmwareIo;
+    @Option(names = "--firmware-io", paramLabel = "IO", split = ",",
+            description = "XenPvBlkDxe I/O: ovmf (synchronous, as OVMF ships; default) or async (the what-if driver with requests in flight at EBS)")
+    List<String> firmwareIo;
 
-    /** The scenario keys these flags set. */
+    @Option(names = "--xenstored", paramLabel = "F", split = ",", description = "xenstored flavour: c (default) or ocaml")
+    List<String> xenstored;
+
+    /** The scenario keys these flags set, for a command that runs one combination; several values are bad input. */
     Map<String, Object> overrides() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (backendProfile != null) m.put("backend.profile", backendProfile);
-        if (firmwareIo != null) m.put("guests.firmware-io", firmwareIo);
-        return m;
+        List<Map<String, Object>> all = combinations();
+        if (all.size() > 1) throw new BadInputException("--profile, --firmware-io and --xenstored take one value here (explore takes lists)");
+        return all.get(0);
+    }
+
+    /** Every combination of the values given, in the order given (one empty map when no flag is given). */
+    List<Map<String, Object>> combinations() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        out.add(new LinkedHashMap<>());
+        out = cross(out, "backend.profile", backendProfile);
+        out = cross(out, "guests.firmware-io", firmwareIo);
+        out = cross(out, "xenstored.flavour", xenstored);
+        return out;
+    }
+
+    private static List<Map<String, Object>> cross(List<Map<String, Object>> sofar, String key, List<String> values) {
+        if (values == null || values.isEmpty()) return sofar;
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Map<String, Object> m : sofar) {
+            for (String v : new java.util.LinkedHashSet<>(values)) {
+                Map<String, Object> n = new LinkedHashMap<>(m);
+                n.put(key, v.trim());
+                out.add(n);
+            }
+        }
+        return out;
     }
 }

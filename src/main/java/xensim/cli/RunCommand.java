@@ -54,8 +54,6 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--hold", description = "keep the host up after the guests finish, until Ctrl-C")
     boolean hold;
 
-    @Option(names = "--xenstored", description = "xenstored flavour: c (default) or ocaml")
-    String flavour;
 
     @Option(names = "--scenario", description = "a HOCON scenario file (defaults: reference.conf); flags override it")
     Path scenario;
@@ -74,7 +72,7 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Scenario sc = scenario(scenario, strategy, seed, mode, guests, flavour, faults, profiles.overrides());
+        Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, profiles.overrides());
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
         Path existed = UserPaths.nearestExisting(planned);
