@@ -1,42 +1,26 @@
 package xensim.cli;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The CLI in a JVM of its own (this test JVM's classpath), for what only a real process shows:
- * signals, shutdown hooks, the exit status. Its stdout lines are collected as they come.
+ * signals, shutdown hooks, the exit status. Its stdout and stderr go to files in the work folder.
  */
 final class CliProcess implements AutoCloseable {
     private final Process process;
-    private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final StringBuilder stdout = new StringBuilder();
-    private final Thread pump;
+    private final Path stdout;
+    private final Path stderr;
 
-    private CliProcess(Process p) {
+    private CliProcess(Process p, Path stdout, Path stderr) {
         this.process = p;
-        pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String l;
-                while ((l = r.readLine()) != null) {
-                    synchronized (stdout) {
-                        stdout.append(l).append('\n');
-                    }
-                    lines.add(l);
-                }
-            } catch (IOException e) {
-                // the process went away
-            }
-        }, "cli-process-stdout");
-        pump.setDaemon(true);
-        pump.start();
+        this.stdout = stdout;
+        this.stderr = stderr;
     }
 
     static CliProcess start(Path workDir, String... args) throws IOException {
@@ -47,18 +31,22 @@ final class CliProcess implements AutoCloseable {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
+        Path out = workDir.resolve("stdout.txt");
+        Path err = workDir.resolve("stderr.txt");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
-        pb.redirectError(workDir.resolve("stderr.txt").toFile());
-        return new CliProcess(pb.start());
+        pb.redirectOutput(out.toFile());
+        pb.redirectError(err.toFile());
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return new CliProcess(pb.start(), out, err);
     }
 
-    /** Waits (wall-time guard) for a stdout line containing {@code text}; the line, or null. */
-    String awaitLine(String text, long seconds) throws InterruptedException {
+    /** Waits (a wall-time guard) for a stdout line containing {@code text}; the line, or null. */
+    String awaitLine(String text, long seconds) throws InterruptedException, IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
-            String l = lines.poll(100, TimeUnit.MILLISECONDS);
-            if (l != null && l.contains(text)) return l;
-            if (l == null && !process.isAlive() && lines.isEmpty()) return null;
+            for (String l : stdout().split("\n", -1)) if (l.contains(text)) return l;
+            if (!process.isAlive()) return null;
+            Thread.sleep(50);
         }
         return null;
     }
@@ -71,14 +59,15 @@ final class CliProcess implements AutoCloseable {
     /** The exit status, or -1 if the process is still running after {@code seconds}. */
     int awaitExit(long seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) return -1;
-        pump.join(10_000);
         return process.exitValue();
     }
 
-    String stdout() {
-        synchronized (stdout) {
-            return stdout.toString();
-        }
+    String stdout() throws IOException {
+        return Files.exists(stdout) ? Files.readString(stdout, StandardCharsets.UTF_8) : "";
+    }
+
+    String stderr() throws IOException {
+        return Files.exists(stderr) ? Files.readString(stderr, StandardCharsets.UTF_8) : "";
     }
 
     @Override

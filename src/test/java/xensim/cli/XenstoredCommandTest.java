@@ -115,7 +115,7 @@ class XenstoredCommandTest {
             assertEquals("listening on " + sock, p.awaitLine("listening on", 60), p.stdout());
             assertTrue(Files.exists(sock));
             p.terminate();
-            assertEquals(0, p.awaitExit(60), "exit status after SIGTERM; stderr: " + Files.readString(dir.resolve("stderr.txt")));
+            assertEquals(0, p.awaitExit(60), "exit status after SIGTERM; stderr: " + p.stderr());
             assertFalse(Files.exists(sock), "the shutdown hook removed the socket");
         }
     }
