@@ -7,7 +7,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import xensim.nemesis.Fault;
 import xensim.scenario.Scenario;
+import xensim.runtime.Hold;
 import xensim.runtime.Host;
 import xensim.runtime.HostConfig;
 import xensim.runtime.RunResult;
@@ -51,9 +51,11 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--xenstore-socket", description = "serve this host's xenstored to real tools on this unix socket during the run")
     Path xenstoreSocket;
 
-    @Option(names = "--hold", description = "keep the host up after the guests finish, until Ctrl-C")
+    @Option(names = "--hold", description = "keep the host and its guests up after the workloads end (xenstored keeps serving --xenstore-socket) until SIGTERM or Ctrl-C, then end the run as usual")
     boolean hold;
 
+    /** Set by tests to end a --hold; null from the command line (SIGTERM/Ctrl-C end it). */
+    CountDownLatch holdRelease;
 
     @Option(names = "--scenario", description = "a HOCON scenario file (defaults: reference.conf); flags override it")
     Path scenario;
@@ -94,7 +96,7 @@ public final class RunCommand implements Callable<Integer> {
             cfg = cfg.withFirmware(cfg.firmware().withEbsOrder(ebsOrder));
             replay += " --ebs-order " + ebsOrder.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
         }
-        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay);
+        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease);
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
@@ -166,41 +168,77 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay) throws Exception {
-        List<XenstoredSocketServer> servers = new ArrayList<>();
-        CountDownLatch forever = new CountDownLatch(1);
-        EbsOrderWatch ebs = new EbsOrderWatch();
-        RunResult r = Simulation.run(rs, (seam, done) -> {
-            CompletableFuture<Object> hostDone = new CompletableFuture<>();
-            if (hold) hostDone.thenAccept(rep -> {
-                out.println("guests finished; holding the host up (Ctrl-C to stop)");
-                out.flush();
-            });
-            else hostDone.whenComplete((v, t) -> {
-                if (t != null) done.completeExceptionally(t); else done.complete(v);
-            });
-            return Host.create(seam, cfg, hostDone, (parts, ctx) -> {
-                if (socket != null) {
-                    try {
-                        servers.add(new XenstoredSocketServer(socket, parts.xenstored()));
-                        out.println("xenstored listening on " + socket);
+        return runAndReport(out, rs, cfg, socket, hold, replay, null);
+    }
+
+    /**
+     * The socket is bound before the run (a bad path is bad input) and served from the moment
+     * xenstored exists until the run is over — with {@code --hold}, until the hold is released
+     * ({@code release}, or SIGTERM/Ctrl-C when null) and the guests are destroyed.
+     */
+    static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay,
+                                  CountDownLatch release) throws Exception {
+        XenstoredSocketServer server = null;
+        if (socket != null) {
+            try {
+                server = XenstoredSocketServer.bind(socket);
+            } catch (XenstoredSocketServer.PathInUseException e) {
+                throw new BadInputException("--xenstore-socket " + e.getMessage());
+            } catch (java.io.IOException e) {
+                throw new BadInputException("--xenstore-socket " + socket + ": cannot listen there (" + UserPaths.reason(socket, e) + ")");
+            }
+        }
+        Hold held = hold ? new Hold() : null;
+        CountDownLatch released = release != null ? release : new CountDownLatch(1);
+        SignalStop signals = hold && release == null ? SignalStop.install(released) : null;
+        try {
+            EbsOrderWatch ebs = new EbsOrderWatch();
+            RunResult r;
+            try {
+                if (held != null) {
+                    held.reached().thenRun(() -> {
+                        out.println("guests finished; holding the host up (SIGTERM or Ctrl-C ends the run)");
                         out.flush();
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException("cannot listen on " + socket, e);
-                    }
+                    });
+                    Thread releaser = new Thread(() -> {
+                        try {
+                            released.await();
+                            held.release();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }, "xensim-hold-release");
+                    releaser.setDaemon(true);
+                    releaser.start();
                 }
-            });
-        }, ebs);
-        for (XenstoredSocketServer sv : servers) sv.close();
-        // an explicit order that did not fit a guest's notify functions parked it: not the run asked for
-        EbsOrderWatch.Mismatch misfit = ebs.seen().mismatch();
-        if (misfit != null) throw new BadInputException(EbsOrderWatch.message(cfg.firmware().ebsOrder(), misfit));
-        if (hold) forever.await();
+                XenstoredSocketServer sv = server;
+                r = Simulation.run(rs, (seam, done) -> Host.create(seam, cfg, done, (parts, ctx) -> {
+                    if (sv != null) {
+                        sv.serve(parts.xenstored());
+                        out.println("xenstored listening on " + sv.path());
+                        out.flush();
+                    }
+                }, held), held, ebs);
+            } finally {
+                if (server != null) server.close();
+            }
+            // an explicit order that did not fit a guest's notify functions parked it: not the run asked for
+            EbsOrderWatch.Mismatch misfit = ebs.seen().mismatch();
+            if (misfit != null) throw new BadInputException(EbsOrderWatch.message(cfg.firmware().ebsOrder(), misfit));
+            report(out, rs, r, replay);
+            if (signals != null) signals.finished(r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION);
+            return r;
+        } finally {
+            if (signals != null) signals.close();
+        }
+    }
+
+    private static void report(PrintWriter out, RunSpec rs, RunResult r, String replay) {
         printSummary(out, rs, r, replay);
         if (rs.mode() == xensim.platform.Mode.THREADED) {
             out.println("note: threaded mode runs on real threads with real time; the same seed may give a different run");
         }
         writeTimeline(out, r);
-        return r;
     }
 
     /** OUT/trace.json (Perfetto) and OUT/report.html, from the log just written, as {@code timeline} makes them. */

@@ -27,7 +27,9 @@ import xensim.xen.HypervisorActor;
  * The root of one simulation: a Xen host (hypervisor, xenstored, toolstack with its backends)
  * and its guests, each a vCPU actor that runs the firmware and then the OS. Guests start
  * staggered; when a guest's OS is done the toolstack destroys it; when every guest is gone the
- * host completes {@code done} with the per-guest summaries.
+ * host completes {@code done} with the per-guest summaries. With a {@link Hold}, guests whose OS
+ * is done stay up (idle, their xenstore connections and watches alive) until the hold is
+ * released; then they are destroyed as above.
  */
 public final class Host {
     private Host() {}
@@ -44,6 +46,9 @@ public final class Host {
 
     /** The nemesis's domain-destroy: the guest's vCPU stops and the toolstack destroys the domain. */
     record DestroyGuest(int domid) implements Msg {}
+
+    /** {@link Hold#release}: destroy the guests kept up since their OS finished. */
+    record Release() implements Msg {}
 
     /** A guest's line in the run summary. */
     public record GuestSummary(int index, int domid, String name, long createdAt, long handoffAt, long doneAt, int devices,
@@ -63,6 +68,12 @@ public final class Host {
     /** @param onParts called once the host's actors exist (the nemesis attaches here); may be null */
     public static Behavior<Msg> create(Seam seam, HostConfig cfg, CompletableFuture<Object> done,
                                        java.util.function.BiConsumer<Parts, ActorContext<Msg>> onParts) {
+        return create(seam, cfg, done, onParts, null);
+    }
+
+    /** @param hold keeps finished guests up until released (run --hold); null: destroy them at once */
+    public static Behavior<Msg> create(Seam seam, HostConfig cfg, CompletableFuture<Object> done,
+                                       java.util.function.BiConsumer<Parts, ActorContext<Msg>> onParts, Hold hold) {
         return Behaviors.setup(ctx -> {
             Hypervisor core = new Hypervisor(seam.events());
             ActorRef<HypervisorActor.Command> hv = ctx.spawn(HypervisorActor.create(seam, core, 0), "hypervisor");
@@ -86,7 +97,21 @@ public final class Host {
             Map<Integer, OsDone> osDone = new TreeMap<>();
             List<GuestSummary> summaries = new ArrayList<>();
             int[] remaining = {cfg.guests()};
-            if (cfg.guests() == 0) done.complete(new Report(List.of()));
+            // workloads over (OS done, creation failed, or destroyed by the nemesis): the hold begins at all
+            int[] ended = {0};
+            boolean[] holding = {hold != null};
+            java.util.Set<Integer> kept = new java.util.TreeSet<>();
+            Runnable workloadEnded = () -> {
+                if (++ended[0] == cfg.guests() && holding[0]) hold.reach();
+            };
+            if (hold != null) {
+                ActorRef<Msg> self = ctx.getSelf();
+                hold.onRelease(() -> self.tell(new Release()));
+            }
+            if (cfg.guests() == 0) {
+                if (hold != null) hold.reach();
+                else done.complete(new Report(List.of()));
+            }
             for (int i = 0; i < cfg.guests(); i++) {
                 if (i == 0) ctx.getSelf().tell(new StartGuest(0));
                 else seam.deliverAfter(i * cfg.staggerNanos(), ctx.getSelf(), new StartGuest(i));
@@ -107,7 +132,8 @@ public final class Host {
                         Toolstack.Created c = m.c();
                         if (c.error() != null) {
                             seam.events().event(0, "runtime", "GUEST_CREATE_FAILED").with("error", c.error()).emit();
-                            if (--remaining[0] == 0) done.complete(new Report(summaries));
+                            workloadEnded.run();
+                            if (--remaining[0] == 0 && !holding[0]) done.complete(new Report(summaries));
                             return Behaviors.same();
                         }
                         int index = Integer.parseInt(c.spec().name().substring("guest".length()));
@@ -127,7 +153,20 @@ public final class Host {
                     .onMessage(Done.class, m -> {
                         if (killed.contains(m.d().domid())) return Behaviors.same();
                         osDone.put(m.d().domid(), m.d());
-                        ts.tell(new Toolstack.Destroy(m.d().domid(), destroyedAdapter));
+                        if (holding[0]) kept.add(m.d().domid()); // the OS idles until the hold is released
+                        else ts.tell(new Toolstack.Destroy(m.d().domid(), destroyedAdapter));
+                        workloadEnded.run();
+                        return Behaviors.same();
+                    })
+                    .onMessage(Release.class, m -> {
+                        if (!holding[0]) return Behaviors.same();
+                        holding[0] = false;
+                        for (int dom : kept) ts.tell(new Toolstack.Destroy(dom, destroyedAdapter));
+                        kept.clear();
+                        if (remaining[0] == 0) { // nobody was kept: every guest is gone already
+                            summaries.sort(java.util.Comparator.comparingInt(GuestSummary::index));
+                            done.complete(new Report(List.copyOf(summaries)));
+                        }
                         return Behaviors.same();
                     })
                     .onMessage(Destroyed.class, m -> {
@@ -136,6 +175,7 @@ public final class Host {
                         long[] c = created.get(dom);
                         if (c == null) return Behaviors.same();
                         if (d == null) { // destroyed by the nemesis before its OS finished
+                            workloadEnded.run();
                             summaries.add(new GuestSummary((int) c[0], dom, "guest" + c[0], c[1], -1, seam.nowNanos(), cfg.disksPerGuest(),
                                     0, 0, 0, "destroyed", 0, 0, m.d().leakedGrants()));
                         } else {
@@ -144,7 +184,7 @@ public final class Host {
                                     d.poisonCorrupted(), m.d().leakedGrants()));
                         }
                         ctx.getChild("dom" + dom).ifPresent(ctx::stop);
-                        if (--remaining[0] == 0) {
+                        if (--remaining[0] == 0 && !holding[0]) {
                             summaries.sort(java.util.Comparator.comparingInt(GuestSummary::index));
                             done.complete(new Report(List.copyOf(summaries)));
                         }

@@ -34,6 +34,14 @@ public final class Simulation {
     private Simulation() {}
 
     public static RunResult run(RunSpec spec, HostFactory host, EventSink... extraSinks) {
+        return run(spec, host, null, extraSinks);
+    }
+
+    /**
+     * @param hold the host's {@link Hold} (run --hold), or null: while it holds, the run is not
+     *             judged over by quiescence, quiet or the wall-time limit
+     */
+    public static RunResult run(RunSpec spec, HostFactory host, Hold hold, EventSink... extraSinks) {
         Path eventsFile = null;
         EventLog log = new EventLog();
         if (spec.outDir() != null) {
@@ -65,7 +73,7 @@ public final class Simulation {
                 });
         boolean closed = false;
         try {
-            ending = await(sim, done, spec, log);
+            ending = await(sim, done, spec, log, hold);
             if (done.isDone() && !done.isCompletedExceptionally()) report = done.getNow(null);
             virtualNanos = sim.seam().nowNanos();
             // RUN_END is the log's last line: judge on the simulation's own thread when there is one
@@ -113,8 +121,8 @@ public final class Simulation {
     /** Threaded mode: no event for this long and no delayed delivery pending means nothing more will happen. */
     static final long THREADED_QUIET_MS = 2_000;
 
-    private static RunResult.Ending await(SimSystem<?> sim, CompletableFuture<Object> done, RunSpec spec, EventLog log)
-            throws InterruptedException {
+    private static RunResult.Ending await(SimSystem<?> sim, CompletableFuture<Object> done, RunSpec spec, EventLog log,
+                                          Hold hold) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.wallLimitMs());
         long lastCount = -1;
         long quietSince = System.nanoTime();
@@ -130,9 +138,17 @@ public final class Simulation {
             if (sim.system().getWhenTerminated().toCompletableFuture().isDone() && !done.isDone()) {
                 throw new IllegalStateException("the host stopped without finishing (its actor system terminated)");
             }
+            if (hold != null && hold.holding()) {
+                // held: idle is not the end (the socket may bring requests); limits start again at release
+                deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.wallLimitMs());
+                quietSince = System.nanoTime();
+                continue;
+            }
             if (sim.executor() != null && sim.executor().awaitQuiescence(1) && !done.isDone()) {
                 // nothing runnable and nothing scheduled: confirm once more (a completion may race)
-                if (sim.executor().awaitQuiescence(1) && !done.isDone()) return RunResult.Ending.QUIESCED;
+                if (sim.executor().awaitQuiescence(1) && !done.isDone() && !(hold != null && hold.holding())) {
+                    return RunResult.Ending.QUIESCED;
+                }
             }
             if (sim.seam() instanceof ThreadedSeam ts) {
                 // real threads: quiet (no event) for a while with no delayed delivery pending is the
@@ -141,7 +157,8 @@ public final class Simulation {
                 if (count != lastCount || ts.pendingDeliveries() > 0) {
                     lastCount = count;
                     quietSince = System.nanoTime();
-                } else if (System.nanoTime() - quietSince > TimeUnit.MILLISECONDS.toNanos(THREADED_QUIET_MS) && !done.isDone()) {
+                } else if (System.nanoTime() - quietSince > TimeUnit.MILLISECONDS.toNanos(THREADED_QUIET_MS) && !done.isDone()
+                        && !(hold != null && hold.holding())) {
                     return RunResult.Ending.QUIESCED;
                 }
             }

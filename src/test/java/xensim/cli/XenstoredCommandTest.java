@@ -1,6 +1,7 @@
 package xensim.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -54,5 +55,68 @@ class XenstoredCommandTest {
         CommandLine cl = Main.commandLine();
         cl.setErr(new PrintWriter(new ByteArrayOutputStream(), true));
         assertEquals(Main.EXIT_BAD_INPUT, cl.execute("xenstored", "--socket", dir.resolve("s").toString(), "--flavour", "rust"));
+    }
+    private static Cli.Result execWithin(long seconds, String... args) throws Exception {
+        // a guard: a command that serves instead of refusing would never return
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> Cli.exec(args)).get(seconds, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aFileAtTheSocketPathIsRefusedNotReplaced(@TempDir Path dir) throws Exception {
+        Path precious = dir.resolve("notes.txt");
+        Files.writeString(precious, "precious");
+        Cli.Result r = execWithin(30, "xenstored", "--socket", precious.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.code());
+        assertEquals("xensim: --socket " + precious + " exists and is a file (not replacing it)\n", r.err());
+        assertEquals("precious", Files.readString(precious), "the file is untouched");
+        Cli.Result d = execWithin(30, "xenstored", "--socket", dir.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, d.code());
+        assertEquals(1, d.err().lines().count(), d.err());
+    }
+
+    @Test
+    void aLiveSocketIsRefusedAStaleOneIsReplaced(@TempDir Path dir) throws Exception {
+        Path live = dir.resolve("live.sock");
+        try (java.nio.channels.ServerSocketChannel other = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            other.bind(java.net.UnixDomainSocketAddress.of(live));
+            Cli.Result r = execWithin(30, "xenstored", "--socket", live.toString());
+            assertEquals(Main.EXIT_BAD_INPUT, r.code());
+            assertEquals("xensim: --socket " + live + " is a socket a running server answers on\n", r.err());
+        }
+        // closed without unlinking: the socket file stays behind, stale, as after a crash
+        Path stale = dir.resolve("stale.sock");
+        java.nio.channels.ServerSocketChannel dead = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        dead.bind(java.net.UnixDomainSocketAddress.of(stale));
+        dead.close();
+        assertTrue(Files.exists(stale));
+        XenstoredCommand cmd = new XenstoredCommand();
+        cmd.stop = new CountDownLatch(1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CommandLine cl = new CommandLine(cmd);
+        cl.setOut(new PrintWriter(out, true));
+        int[] code = {-1};
+        Thread t = new Thread(() -> code[0] = cl.execute("--socket", stale.toString()));
+        t.start();
+        for (int i = 0; i < 500 && !out.toString().contains("listening on"); i++) Thread.sleep(20);
+        assertEquals("listening on " + stale + "\n", out.toString());
+        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(stale))) {
+            assertTrue(c.isConnected(), "a live xenstored answers there now");
+        }
+        cmd.stop.countDown();
+        t.join(30_000);
+        assertEquals(0, code[0]);
+        assertFalse(Files.exists(stale), "the socket is removed on exit");
+    }
+
+    @Test
+    void sigtermRemovesTheSocketAndExitsClean(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("xs.sock");
+        try (CliProcess p = CliProcess.start(dir, "xenstored", "--socket", sock.toString())) {
+            assertEquals("listening on " + sock, p.awaitLine("listening on", 60), p.stdout());
+            assertTrue(Files.exists(sock));
+            p.terminate();
+            assertEquals(0, p.awaitExit(60), "exit status after SIGTERM; stderr: " + p.stderr());
+            assertFalse(Files.exists(sock), "the shutdown hook removed the socket");
+        }
     }
 }

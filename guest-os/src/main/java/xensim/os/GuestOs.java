@@ -43,6 +43,8 @@ public final class GuestOs {
     public static final long STATE_TIMEOUT_NANOS = 5_000_000_000L;
     /** The OS hands out grant refs from here (the firmware's refs below stay as they were left). */
     public static final int FIRST_OS_REF = 512;
+    /** The token of the OS's control/shutdown watch (Linux: its struct xenbus_watch shutdown_watch). */
+    public static final String SHUTDOWN_WATCH_TOKEN = "shutdown_watch";
 
     private GuestOs() {}
 
@@ -218,7 +220,18 @@ public final class GuestOs {
             new Blkfront(this, devid).probe(() -> cpu.run(() -> probeEach(ids, i + 1)));
         }
 
+        /**
+         * The workload is over: the OS idles as a Linux guest does, with the watch on its
+         * control/shutdown node that drivers/xen/manage.c (setup_shutdown_watcher) keeps all its
+         * life, then reports done. Linux registers the watch at boot; the model does it here so
+         * the workload's timing — and every seed's run up to OS_DONE — is what it was without it.
+         * The model does not act on a shutdown request (the watch is what a held host's tools see).
+         */
         void finish() {
+            xs.watch("control/shutdown", SHUTDOWN_WATCH_TOKEN, err -> reportDone());
+        }
+
+        void reportDone() {
             retryDeferred();
             if (!deferredRefs.isEmpty()) event("OS_GRANT_STILL_DEFERRED", "refs", deferredRefs.toString());
             int corrupted = 0;

@@ -1,46 +1,75 @@
 package xensim.dom0.xenstored;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Registered watches (xenstored_watch): a watch on P fires for changes at P, below P, and for the
- * removal of an ancestor of P; relative watches report paths relative to the watcher's domain
- * path. Special watches (@introduceDomain, @releaseDomain) fire on domain events.
+ * Registered watches (xenstored_watch, tools/xenstored/watch.c): a watch on P fires for changes
+ * at P, below P, and for the removal of an ancestor of P; relative watches report paths relative
+ * to the watcher's domain path. Special watches (@introduceDomain, @releaseDomain) fire on domain
+ * events.
+ *
+ * <p>Each connection's watches are kept by (path, token), as C keeps them on the connection's own
+ * list: do_watch's duplicate check, the per-domain watch count and do_unwatch cost O(1) however
+ * many watches other connections hold. Firing walks every watch in registration order, as C's
+ * fire_watches walks every connection's list.
  */
 final class Watches {
 
     record Watch(Connection conn, String path, String token, boolean relative) {}
 
-    private final List<Watch> watches = new ArrayList<>();
+    private record Key(String path, String token) {}
+
+    /** Every watch, in registration order (the order events fire in). */
+    private final LinkedHashSet<Watch> all = new LinkedHashSet<>();
+    private final Map<Connection, Map<Key, Watch>> byConn = new HashMap<>();
+    /** Watch entries examined by registration, lookup and removal (tests: the work per watch). */
+    long probes;
 
     void add(Watch w) {
-        watches.add(w);
+        probes++;
+        byConn.computeIfAbsent(w.conn(), c -> new LinkedHashMap<>()).put(new Key(w.path(), w.token()), w);
+        all.add(w);
     }
 
     boolean exists(Connection c, String path, String token) {
-        for (Watch w : watches) if (w.conn() == c && w.path().equals(path) && w.token().equals(token)) return true;
-        return false;
+        probes++;
+        Map<Key, Watch> mine = byConn.get(c);
+        return mine != null && mine.containsKey(new Key(path, token));
     }
 
     boolean remove(Connection c, String path, String token) {
-        return watches.removeIf(w -> w.conn() == c && w.path().equals(path) && w.token().equals(token));
+        probes++;
+        Map<Key, Watch> mine = byConn.get(c);
+        Watch w = mine == null ? null : mine.remove(new Key(path, token));
+        if (w == null) return false;
+        all.remove(w);
+        if (mine.isEmpty()) byConn.remove(c);
+        return true;
     }
 
     int count(Connection c) {
-        int n = 0;
-        for (Watch w : watches) if (w.conn() == c) n++;
-        return n;
+        probes++;
+        Map<Key, Watch> mine = byConn.get(c);
+        return mine == null ? 0 : mine.size();
     }
 
+    /** conn_delete_all_watches: the connection's own watches only. */
     void removeAll(Connection c) {
-        watches.removeIf(w -> w.conn() == c);
+        Map<Key, Watch> mine = byConn.remove(c);
+        if (mine == null) return;
+        probes += mine.size();
+        for (Watch w : mine.values()) all.remove(w); // not removeAll: it may scan values() per element
     }
 
     /** Watches to fire for a change at {@code path}; {@code removed}: the subtree went away. */
     List<Watch> matching(String path, boolean removed) {
         List<Watch> out = new ArrayList<>();
-        for (Watch w : watches) {
+        for (Watch w : all) {
             if (path.startsWith("@")) {
                 if (w.path().equals(path)) out.add(w);
             } else if (!w.path().startsWith("@")

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import xensim.platform.Seam;
 import xensim.xen.HypervisorActor;
 
@@ -44,14 +43,17 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
 
     public record Close(int connId) implements Command {}
 
-    /** A dom0 tool connected on the unix socket; {@code writer} sends bytes back to it. */
-    public record SocketOpened(int sockId, Consumer<byte[]> writer, Runnable closer) implements Command {}
+    /**
+     * A dom0 tool connected on the unix socket. Replies and watch events go to {@code out}, which
+     * the transport drains at the client's pace; {@code closer} hangs up on the client.
+     */
+    public record SocketOpened(int sockId, OutputQueue out, Runnable closer) implements Command {}
 
     public record SocketBytes(int sockId, byte[] data) implements Command {}
 
     public record SocketClosed(int sockId) implements Command {}
 
-    private record SocketConn(Connection conn, XsFramer framer, Runnable closer) {}
+    private record SocketConn(Connection conn, XsFramer framer, OutputQueue out, Runnable closer) {}
 
     private final Seam seam;
     private final XenstoredCore core;
@@ -62,6 +64,8 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
     private long downUntil = Long.MIN_VALUE;
     /** What arrived while it was down, in arrival order. */
     private final List<Command> deferred = new ArrayList<>();
+    /** Socket clients whose output queue refused a message, to drop once the current message is handled. */
+    private final java.util.Set<Integer> overQuota = new java.util.LinkedHashSet<>();
 
     record RestartDone(long until) implements Command {}
 
@@ -116,6 +120,7 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
                 .onMessage(Request.class, m -> {
                     Connection c = local.get(m.connId());
                     if (c != null) core.handle(c, m.message());
+                    dropOverQuota();
                     return this;
                 })
                 .onMessage(Close.class, m -> {
@@ -124,15 +129,24 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
                     return this;
                 })
                 .onMessage(SocketOpened.class, m -> {
-                    Consumer<byte[]> w = m.writer();
-                    Connection c = core.connect(0, "socket", msg -> w.accept(msg.encode()));
-                    sockets.put(m.sockId(), new SocketConn(c, new XsFramer(), m.closer()));
+                    OutputQueue out = m.out();
+                    int id = m.sockId();
+                    // queue without blocking; past the queue's limit the client is dropped
+                    Connection c = core.connect(0, "socket", msg -> {
+                        if (!out.offer(msg.encode())) overQuota.add(id);
+                    });
+                    sockets.put(id, new SocketConn(c, new XsFramer(), out, m.closer()));
                     return this;
                 })
                 .onMessage(SocketBytes.class, m -> {
                     SocketConn s = sockets.get(m.sockId());
                     if (s == null) return this;
-                    for (XsMessage msg : s.framer().feed(m.data(), 0, m.data().length)) core.handle(s.conn(), msg);
+                    for (XsMessage msg : s.framer().feed(m.data(), 0, m.data().length)) {
+                        if (s.out().overflowed()) break; // being dropped: no more work for it
+                        core.handle(s.conn(), msg);
+                    }
+                    dropOverQuota();
+                    if (!sockets.containsKey(m.sockId())) return this;
                     if (s.framer().broken()) { // payload over XENSTORE_PAYLOAD_MAX: drop the client
                         seam.events().event(0, "xenstored", "XS_RESET").with("reason", "payload-too-long").with("conn", "socket").emit();
                         core.disconnect(s.conn());
@@ -143,14 +157,36 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
                 })
                 .onMessage(SocketClosed.class, m -> {
                     SocketConn s = sockets.remove(m.sockId());
-                    if (s != null) core.disconnect(s.conn());
+                    if (s != null) {
+                        core.disconnect(s.conn());
+                        s.out().close();
+                    }
                     return this;
                 })
                 .onMessage(GuestRing.RingCommand.class, m -> {
                     rings.onCommand(m);
+                    dropOverQuota();
                     return this;
                 })
                 .build();
         return built;
+    }
+
+    /**
+     * Drops each socket client whose output passed its queue's limit (C's ignore_connection: its
+     * watches, transactions and queued output go; the client is hung up on).
+     */
+    private void dropOverQuota() {
+        if (overQuota.isEmpty()) return;
+        for (int id : List.copyOf(overQuota)) {
+            SocketConn s = sockets.remove(id);
+            if (s == null) continue;
+            seam.events().event(0, "xenstored", "XS_RESET").with("reason", "output-quota").with("conn", "socket")
+                    .with("limit", s.out().limit()).emit();
+            core.disconnect(s.conn());
+            s.out().close();
+            s.closer().run();
+        }
+        overQuota.clear();
     }
 }

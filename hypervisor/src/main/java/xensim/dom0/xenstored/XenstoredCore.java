@@ -19,7 +19,9 @@ import xensim.platform.EventLog;
  * complete {@link XsMessage}; replies and watch events leave through each connection's sink.
  * Semantics follow C xenstored (tools/xenstored/core.c and friends): errors as XS_ERROR with the
  * errno name, EACCES for missing permission (also when creating under an unwritable ancestor),
- * ENOENT for missing nodes, ENOSPC for quotas, EAGAIN for conflicting transactions.
+ * ENOENT for missing nodes, ENOSPC for quotas, EAGAIN for conflicting transactions, EINVAL for
+ * string arguments without their terminating NUL (get_strings/onearg), ENOSYS for a message type
+ * with no handler (process_message), E2BIG for a reply over XENSTORE_PAYLOAD_MAX (send_reply).
  */
 public final class XenstoredCore {
 
@@ -113,6 +115,10 @@ public final class XenstoredCore {
         return quotas;
     }
 
+    long watchProbes() {
+        return watches.probes;
+    }
+
     public int nodeCount() {
         return tree.size();
     }
@@ -188,9 +194,12 @@ public final class XenstoredCore {
         String err = null;
         try {
             r = dispatch(c, m, after);
+            // send_reply: a reply that would not fit a message (a long child list) is E2BIG
+            if (r.payload().length > XENSTORE_PAYLOAD_MAX) throw new XsError("E2BIG");
         } catch (XsError e) {
             err = e.errno;
             r = new Reply(XS_ERROR, (e.errno + "\0").getBytes(StandardCharsets.UTF_8), null);
+            after.clear();
         }
         if (log != null) {
             String path = r.path() != null ? r.path() : XsPaths.canonical(c.domid, firstArg);
@@ -206,33 +215,33 @@ public final class XenstoredCore {
     }
 
     private Reply dispatch(Connection c, XsMessage m, List<Runnable> after) throws XsError {
-        List<String> a = m.strings();
+        List<String> a = terminatedStrings(m);
         return switch (m.type()) {
             case XS_READ -> {
-                String p = path(c, arg(a, 0));
+                String p = path(c, onearg(m));
                 Node n = readable(c, view(c, m), p);
                 yield new Reply(XS_READ, n.value, p);
             }
             case XS_DIRECTORY -> {
-                String p = path(c, arg(a, 0));
+                String p = path(c, onearg(m));
                 Node n = readable(c, view(c, m), p);
                 yield new Reply(XS_DIRECTORY, joinNul(n.children, false), p);
             }
             case XS_DIRECTORY_PART -> directoryPart(c, m, a);
             case XS_GET_PERMS -> {
-                String p = path(c, arg(a, 0));
+                String p = path(c, onearg(m));
                 Node n = readable(c, view(c, m), p);
                 yield new Reply(XS_GET_PERMS, joinNul(n.perms.wire(), false), p);
             }
             case XS_WRITE -> write(c, m);
             case XS_MKDIR -> {
-                String p = path(c, arg(a, 0));
+                String p = path(c, onearg(m));
                 TreeView v = view(c, m);
                 if (v.get(p) == null) create(c, v, p, new byte[0], m.txId());
                 else writable(c, v, p);
                 yield ok(XS_MKDIR, p);
             }
-            case XS_RM -> rm(c, m, path(c, arg(a, 0)));
+            case XS_RM -> rm(c, m, path(c, onearg(m)));
             case XS_SET_PERMS -> setPerms(c, m, a);
             case XS_WATCH -> watch(c, m, a, after);
             case XS_UNWATCH -> {
@@ -251,15 +260,15 @@ public final class XenstoredCore {
                 c.transactions.put(id, new Tree.Transaction(id, tree));
                 yield new Reply(XS_TRANSACTION_START, (Integer.toUnsignedString(id) + "\0").getBytes(StandardCharsets.UTF_8), null);
             }
-            case XS_TRANSACTION_END -> transactionEnd(c, m, a);
+            case XS_TRANSACTION_END -> transactionEnd(c, m);
             case XS_INTRODUCE -> introduce(c, a);
-            case XS_RELEASE -> release(c, a);
+            case XS_RELEASE -> release(c, m);
             case XS_GET_DOMAIN_PATH -> {
-                int d = domid(arg(a, 0));
+                int d = domid(onearg(m));
                 yield new Reply(XS_GET_DOMAIN_PATH, (XsPaths.domainPath(d) + "\0").getBytes(StandardCharsets.UTF_8), null);
             }
             case XS_IS_DOMAIN_INTRODUCED -> {
-                int d = domid(arg(a, 0));
+                int d = domid(onearg(m));
                 yield new Reply(XS_IS_DOMAIN_INTRODUCED, ((d == 0 || introduced.containsKey(d)) ? "T\0" : "F\0")
                         .getBytes(StandardCharsets.UTF_8), null);
             }
@@ -273,7 +282,7 @@ public final class XenstoredCore {
             }
             case XS_RESUME -> {
                 privileged(c);
-                if (!introduced.containsKey(domid(arg(a, 0)))) throw new XsError("ENOENT");
+                if (!introduced.containsKey(domid(onearg(m)))) throw new XsError("ENOENT");
                 yield ok(XS_RESUME, null);
             }
             case XS_RESET_WATCHES -> {
@@ -302,11 +311,42 @@ public final class XenstoredCore {
                 if (a.isEmpty() || !(a.get(0).equals("print") || a.get(0).equals("log"))) throw new XsError("EINVAL");
                 yield ok(XS_CONTROL, null);
             }
-            default -> throw new XsError("EINVAL");
+            // process_message: no wire_funcs entry (WATCH_EVENT, ERROR, the retired 20, >= XS_TYPE_COUNT)
+            default -> throw new XsError("ENOSYS");
         };
     }
 
     // --- helpers --------------------------------------------------------------------------------
+
+    /**
+     * get_strings(): the payload's NUL-terminated strings; bytes after the last NUL are not a
+     * string (an argument that lacks its NUL is missing, hence EINVAL where it is required).
+     */
+    private static List<String> terminatedStrings(XsMessage m) {
+        byte[] pl = m.payload();
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < pl.length; i++) {
+            if (pl[i] == 0) {
+                out.add(new String(pl, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        return out;
+    }
+
+    /** onearg(): the payload is one string whose NUL is its last byte; anything else is EINVAL. */
+    private static String onearg(XsMessage m) throws XsError {
+        byte[] pl = m.payload();
+        if (pl.length == 0) throw new XsError("EINVAL");
+        for (int i = 0; i < pl.length; i++) {
+            if (pl[i] == 0) {
+                if (i != pl.length - 1) throw new XsError("EINVAL");
+                return new String(pl, 0, i, StandardCharsets.UTF_8);
+            }
+        }
+        throw new XsError("EINVAL");
+    }
 
     private static String arg(List<String> a, int i) throws XsError {
         if (a.size() <= i) throw new XsError("EINVAL");
@@ -523,10 +563,10 @@ public final class XenstoredCore {
         return ok(XS_WATCH, wp);
     }
 
-    private Reply transactionEnd(Connection c, XsMessage m, List<String> a) throws XsError {
+    private Reply transactionEnd(Connection c, XsMessage m) throws XsError {
         Tree.Transaction t = c.transactions.get(m.txId());
         if (m.txId() == 0 || t == null) throw new XsError("ENOENT");
-        String arg = arg(a, 0);
+        String arg = onearg(m);
         if (!arg.equals("T") && !arg.equals("F")) throw new XsError("EINVAL");
         c.transactions.remove(m.txId());
         if (arg.equals("F")) return ok(XS_TRANSACTION_END, null);
@@ -557,9 +597,9 @@ public final class XenstoredCore {
         return ok(XS_INTRODUCE, null);
     }
 
-    private Reply release(Connection c, List<String> a) throws XsError {
+    private Reply release(Connection c, XsMessage m) throws XsError {
         privileged(c);
-        int d = domid(arg(a, 0));
+        int d = domid(onearg(m));
         if (introduced.remove(d) == null) throw new XsError("ENOENT");
         for (Connection x : new ArrayList<>(connections.values())) {
             if (x.domid == d && !x.transport.equals("local")) disconnect(x);
@@ -612,9 +652,12 @@ public final class XenstoredCore {
         }
     }
 
+    /** send_event: an event that would not fit a message (long path + long token) is not sent. */
     private void sendWatchEvent(Watches.Watch w, String p) {
         if (w.conn().closed) return;
         String reported = w.relative() ? XsPaths.relativeTo(w.conn().domid, p) : p;
+        int len = reported.getBytes(StandardCharsets.UTF_8).length + 1 + w.token().getBytes(StandardCharsets.UTF_8).length + 1;
+        if (len > XENSTORE_PAYLOAD_MAX) return;
         if (log != null) {
             log.event(w.conn().domid, COMP, "XS_WATCH_EVENT").with("path", reported).with("token", w.token()).emit();
         }

@@ -135,4 +135,23 @@ class RealXenstoreClientsTest {
                 "Event(path=b'/local/domain/0/py', token=b'tok')",
                 "Event(path=b'/local/domain/0/py/c', token=b'tok')"), out.stdout().lines().toList());
     }
+    @Test
+    void aDirectoryOverThePayloadLimitIsListedInParts() throws Exception {
+        // 2,000 children: an 18,000-byte child list. xenstored answers DIRECTORY with E2BIG and
+        // libxenstore's xs_directory falls back to DIRECTORY_PART, as against C xenstored
+        List<String> args = new java.util.ArrayList<>(List.of("xenstore-write"));
+        for (int i = 0; i < 2000; i++) {
+            args.add(String.format("/local/domain/0/big/c%07d", i));
+            args.add("v");
+        }
+        assertEquals(0, run(args.toArray(String[]::new)).code());
+        Out ls = run("xenstore-ls", "/local/domain/0/big");
+        assertEquals(0, ls.code(), ls.stderr());
+        List<String> lines = ls.stdout().lines().toList();
+        assertEquals(2000, lines.size());
+        assertEquals("c0001999 = \"v\"", lines.get(1999));
+        Out list = run("xenstore-list", "/local/domain/0/big");
+        assertEquals(0, list.code(), list.stderr());
+        assertEquals(2000, list.stdout().lines().count());
+    }
 }

@@ -65,8 +65,13 @@ class XenstoredCoreTest {
     }
 
     private static String err(XsMessage r) {
-        assertEquals(XS_ERROR, r.type(), () -> "expected an error, got " + r);
+        assertEquals(XS_ERROR, r.type(), () -> "expected an error, got " + abbreviated(r));
         return r.strings().get(0);
+    }
+
+    private static String abbreviated(XsMessage r) {
+        String s = r.toString();
+        return s.length() > 200 ? s.substring(0, 200) + "... (" + r.payload().length + " bytes)" : s;
     }
 
     @Test
@@ -81,7 +86,6 @@ class XenstoredCoreTest {
         assertEquals("EINVAL", err(send(guest, XS_READ, "/trailing/")));
         assertEquals("EINVAL", err(send(guest, XS_READ, "/a//b")));
         assertEquals("EINVAL", err(send(guest, XS_READ, "/" + "x".repeat(XENSTORE_ABS_PATH_MAX))));
-        assertEquals("EINVAL", err(send(guest, 999)));
         assertEquals(List.of("/local/domain/7"), send(guest, XS_GET_DOMAIN_PATH, "7").strings());
     }
 
@@ -282,5 +286,79 @@ class XenstoredCoreTest {
         assertEquals("EACCES", last.get("error"));
         assertEquals(2, last.dom());
         assertFalse(rec.named("XS_REQ").isEmpty());
+    }
+    private XsMessage raw(Connection c, int type, int tx, String payload) {
+        List<XsMessage> out = c == dom0 ? dom0Out : c == guest ? guestOut : otherOut;
+        out.clear();
+        core.handle(c, new XsMessage(type, ++reqId, tx, payload.getBytes(StandardCharsets.UTF_8)));
+        return out.stream().filter(m -> m.reqId() == reqId && m.type() != XS_WATCH_EVENT).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aReplyOverThePayloadLimitIsE2big() {
+        // 2,000 children of 9 bytes: the child list is ~20,000 bytes, five times XENSTORE_PAYLOAD_MAX
+        for (int i = 0; i < 2000; i++) write(dom0, 0, String.format("/big/c%07d", i), "");
+        assertEquals("E2BIG", err(send(dom0, XS_DIRECTORY, "/big")), "C send_reply: len > XENSTORE_PAYLOAD_MAX");
+        assertTrue(send(dom0, XS_DIRECTORY_PART, "/big", "0").payload().length <= XENSTORE_PAYLOAD_MAX, "the paged form still works");
+        assertEquals("E2BIG", rec.named("XS_RSP").get(rec.named("XS_RSP").size() - 2).get("error"), "the log shows the error");
+        for (XsMessage m : dom0Out) assertTrue(m.payload().length <= XENSTORE_PAYLOAD_MAX);
+    }
+
+    @Test
+    void aWatchEventOverThePayloadLimitIsNotSent() {
+        String token = "t".repeat(XENSTORE_PAYLOAD_MAX - 10);
+        ok(dom0, XS_WATCH, "/", token); // the request fits: "/\0" + token + "\0"
+        dom0Out.clear();
+        write(dom0, 0, "/local/domain/0/a-path-long-enough", "1"); // path + token no longer fit
+        assertTrue(dom0Out.stream().noneMatch(m -> m.type() == XS_WATCH_EVENT), "C send_event drops over-long events");
+    }
+
+    @Test
+    void stringArgumentsMustBeNulTerminated() {
+        // onearg(): the payload holds exactly one NUL, at its end
+        assertEquals("EINVAL", err(raw(dom0, XS_READ, 0, "/local/domain/0/domid")));
+        assertEquals("EINVAL", err(raw(dom0, XS_READ, 0, "/local/domain/0/domid\0extra\0")));
+        assertEquals("EINVAL", err(raw(dom0, XS_DIRECTORY, 0, "/local/domain/0")));
+        assertEquals("EINVAL", err(raw(dom0, XS_GET_PERMS, 0, "/local/domain/0")));
+        assertEquals("EINVAL", err(raw(guest, XS_MKDIR, 0, "made")));
+        assertEquals("ENOENT", err(send(guest, XS_READ, "made")), "nothing was created");
+        write(guest, 0, "keep", "1");
+        assertEquals("EINVAL", err(raw(guest, XS_RM, 0, "keep")));
+        assertEquals("1", new String(send(guest, XS_READ, "keep").payload(), StandardCharsets.UTF_8), "nothing was removed");
+        assertEquals("EINVAL", err(raw(dom0, XS_GET_DOMAIN_PATH, 0, "1")));
+        int tx = Integer.parseInt(send(guest, XS_TRANSACTION_START, "").strings().get(0));
+        assertEquals("EINVAL", err(raw(guest, XS_TRANSACTION_END, tx, "T")));
+        // get_strings(): only NUL-terminated strings count
+        assertEquals("EINVAL", err(raw(guest, XS_WATCH, 0, "keep\0tok")));
+        assertEquals("EINVAL", err(raw(dom0, XS_SET_PERMS, 0, "/local/domain/1/keep")));
+        assertEquals("EINVAL", err(raw(dom0, XS_INTRODUCE, 0, "5\0" + "100\0" + "7")));
+        assertEquals(XS_READ, raw(dom0, XS_READ, 0, "/local/domain/0/domid\0").type(), "the terminated form is fine");
+    }
+
+    @Test
+    void unknownMessageTypesAreEnosys() {
+        for (int type : new int[] {999, XS_WATCH_EVENT, XS_ERROR, 20, XS_TYPE_COUNT, XS_INVALID}) {
+            assertEquals("ENOSYS", err(send(guest, type)), "C process_message: no wire_funcs entry for " + type);
+        }
+    }
+
+    @Test
+    void watchRegistrationIsConstantWorkPerWatch() {
+        XenstoredCore quiet = new XenstoredCore(XenstoredCore.Flavour.C, null);
+        int[] replies = {0};
+        XsMessage[] last = {null};
+        Connection c = quiet.connect(0, "local", m -> {
+            replies[0]++;
+            last[0] = m;
+        });
+        int n = 30_000;
+        long before = quiet.watchProbes();
+        for (int i = 0; i < n; i++) quiet.handle(c, XsMessage.of(XS_WATCH, i, 0, "/w/" + i, "tok" + i));
+        long probes = quiet.watchProbes() - before;
+        assertEquals(2L * n, replies[0], "every watch answered, and fired once");
+        // a list scanned per registration examines n(n-1)/2 = 450 million entries for 30k watches
+        assertTrue(probes <= 4L * n, "watch entries examined to register " + n + " watches: " + probes);
+        quiet.handle(c, XsMessage.of(XS_WATCH, 1, 0, "/w/7", "tok7"));
+        assertEquals("EEXIST", err(last[0]), "still one watch per path and token");
     }
 }

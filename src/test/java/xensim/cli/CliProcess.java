@@ -1,0 +1,77 @@
+package xensim.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The CLI in a JVM of its own (this test JVM's classpath), for what only a real process shows:
+ * signals, shutdown hooks, the exit status. Its stdout and stderr go to files in the work folder.
+ */
+final class CliProcess implements AutoCloseable {
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+
+    private CliProcess(Process p, Path stdout, Path stderr) {
+        this.process = p;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    static CliProcess start(Path workDir, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.add("-Xmx512m");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(List.of(args));
+        Path out = workDir.resolve("stdout.txt");
+        Path err = workDir.resolve("stderr.txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
+        pb.redirectOutput(out.toFile());
+        pb.redirectError(err.toFile());
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return new CliProcess(pb.start(), out, err);
+    }
+
+    /** Waits (a wall-time guard) for a stdout line containing {@code text}; the line, or null. */
+    String awaitLine(String text, long seconds) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            for (String l : stdout().split("\n", -1)) if (l.contains(text)) return l;
+            if (!process.isAlive()) return null;
+            Thread.sleep(50);
+        }
+        return null;
+    }
+
+    /** SIGTERM, as {@code kill PID} or a service manager sends it. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** The exit status, or -1 if the process is still running after {@code seconds}. */
+    int awaitExit(long seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) return -1;
+        return process.exitValue();
+    }
+
+    String stdout() throws IOException {
+        return Files.exists(stdout) ? Files.readString(stdout, StandardCharsets.UTF_8) : "";
+    }
+
+    String stderr() throws IOException {
+        return Files.exists(stderr) ? Files.readString(stderr, StandardCharsets.UTF_8) : "";
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}
