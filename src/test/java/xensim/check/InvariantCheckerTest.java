@@ -142,6 +142,88 @@ class InvariantCheckerTest {
         assertEquals(Set.of(Invariant.HANG), end());
     }
 
+    /** Boots the guest with one vbd to its OS, which asks {@code ioOps} verified I/Os of each disk. */
+    private void bootToOs(int ioOps) {
+        bootToHandoff(true);
+        ev(G, "fw.core", "EBS_BEGIN").emit();
+        ev(G, "fw.core", "EBS_END").with("status", "EFI_SUCCESS").emit();
+        ev(G, "os", "OS_HANDOFF").with("memoryMapEntries", 6).with("ioOps", ioOps).emit();
+    }
+
+    /** The OS finished and the toolstack destroyed the guest, as the host does after OS_DONE; then the run ends. */
+    private Event osDoneAndDestroyed(int connected, long ios) {
+        Event done = ev(G, "os", "OS_DONE").with("devices", 1).with("connected", connected).with("ios", ios)
+                .with("verifyFailures", 0).emit();
+        ev(G, "toolstack", "DOMAIN_DESTROYED").emit();
+        ev(0, "runtime", "RUN_END").with("ending", "COMPLETED").emit();
+        return done;
+    }
+
+    private void workloadEnd(long ios, long unverified) {
+        ev(G, "os", "OS_WORKLOAD_END").with("devid", 51712).with("ios", ios).with("errors", 0).with("readBack", 3)
+                .with("readBackSectors", 17).with("unverified", unverified).emit();
+    }
+
+    /**
+     * Issue 13 item 4: the disk never connected (OS_DEVICE_FAILED, 0 of 1 devices, 0 I/Os), the OS
+     * gave up and finished, the host destroyed the guest — HANG skips destroyed guests, yet this
+     * guest did none of its work. Not clean.
+     */
+    @Test
+    void aGuestWhoseDiskNeverConnectedDidNotFinishItsWorkload() {
+        bootToOs(64);
+        Event failed = ev(G, "os", "OS_DEVICE_FAILED").with("devid", 51712).with("backend", "Closing").emit();
+        Event done = osDoneAndDestroyed(0, 0);
+        assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", checker.verdictLine());
+        List<Event> v = rec.named("VIOLATION");
+        assertEquals(1, v.size());
+        assertEquals("WORKLOAD_INCOMPLETE", v.get(0).get("invariant"));
+        assertTrue(((List<?>) v.get(0).get("evidence")).containsAll(List.of(failed.seq(), done.seq())), v.get(0).json());
+        assertEquals(done.seq() + 1, v.get(0).seq(), "judged when the OS says it is done");
+    }
+
+    /** Fewer verified I/Os than the OS was asked for, or a read-back that could not verify a sector: not clean. */
+    @Test
+    void aShortWorkloadOrAnUnverifiedReadBackIsIncomplete() {
+        bootToOs(64);
+        ev(G, "os", "OS_DEVICE_CONNECTED").with("devid", 51712).emit();
+        workloadEnd(63, 0);
+        osDoneAndDestroyed(1, 63);
+        assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", checker.verdictLine());
+
+        setUp();
+        bootToOs(64);
+        ev(G, "os", "OS_DEVICE_CONNECTED").with("devid", 51712).emit();
+        workloadEnd(64, 1);
+        osDoneAndDestroyed(1, 67);
+        assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", checker.verdictLine());
+
+        // the OS connected the disk but its workload never ended (no OS_WORKLOAD_END) before it said done
+        setUp();
+        bootToOs(64);
+        ev(G, "os", "OS_DEVICE_CONNECTED").with("devid", 51712).emit();
+        osDoneAndDestroyed(1, 0);
+        assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", checker.verdictLine());
+    }
+
+    @Test
+    void aWholeWorkloadIsCleanAndADestroyedUnfinishedGuestIsNotJudged() {
+        bootToOs(64);
+        ev(G, "os", "OS_DEVICE_CONNECTED").with("devid", 51712).emit();
+        workloadEnd(64, 0);
+        osDoneAndDestroyed(1, 67);
+        assertEquals("verdict: clean", checker.verdictLine());
+        assertEquals(1, rec.named("OS_WORKLOAD_END").size(), "the work was done");
+
+        // destroyed from outside (domain-destroy) before its OS finished: not stuck, and not judged on its work
+        setUp();
+        bootToOs(64);
+        ev(G, "os", "OS_DEVICE_CONNECTED").with("devid", 51712).emit();
+        ev(G, "toolstack", "DOMAIN_DESTROYED").emit();
+        ev(0, "runtime", "RUN_END").with("ending", "COMPLETED").emit();
+        assertEquals("verdict: clean", checker.verdictLine());
+    }
+
     @Test
     void badReadIsADataIntegrityViolation() {
         ev(G, "os", "IO_VERIFY").with("sector", 8).with("ok", true).emit();

@@ -230,6 +230,70 @@ class OfflineCheckerTest {
         assertEquals(List.of(mapped, destroyed), c.findings().get(0).evidence());
     }
 
+    /** A guest with one vbd booted to its OS, which asks 64 verified I/Os of each disk. */
+    private static TestLog atOs() {
+        TestLog log = booted();
+        log.ev(G, "toolstack", "DEVICE_CREATED", "kind", "vbd", "devid", 51712);
+        log.ev(G, "fw.core", "EBS_BEGIN", "mapKey", 1);
+        log.ev(G, "fw.core", "EBS_END", "status", "EFI_SUCCESS");
+        log.ev(G, "os", "OS_HANDOFF", "memoryMapEntries", 3, "ioOps", 64);
+        return log;
+    }
+
+    private static long doneAndDestroyed(TestLog log, int connected) {
+        long done = log.ev(G, "os", "OS_DONE", "devices", 1, "connected", connected, "ios", 0, "verifyFailures", 0);
+        log.ev(G, "toolstack", "DOMAIN_DESTROYED", "leakedGrants", 0);
+        return done;
+    }
+
+    private static long workloadEnd(TestLog log, long ios, long unverified) {
+        return log.ev(G, "os", "OS_WORKLOAD_END", "devid", 51712, "ios", ios, "errors", 0, "readBack", 3, "readBackSectors", 17,
+                "unverified", unverified);
+    }
+
+    /** Issue 13 item 4: a disk that never connected (OS_DEVICE_FAILED), the OS done, the guest destroyed: not clean. */
+    @Test
+    void aGuestWhoseDiskNeverConnectedDidNotFinishItsWorkload() {
+        TestLog log = atOs();
+        long failed = log.ev(G, "os", "OS_DEVICE_FAILED", "devid", 51712, "backend", "Closing");
+        long done = doneAndDestroyed(log, 0);
+        OfflineChecker c = log.end("VIOLATION WORKLOAD_INCOMPLETE").check();
+        assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", c.verdictLine(), c.findings().toString());
+        assertTrue(c.findings().get(0).evidence().containsAll(List.of(failed, done)), c.findings().toString());
+    }
+
+    @Test
+    void aShortWorkloadOrAnUnverifiedReadBackIsIncomplete() {
+        TestLog a = atOs();
+        a.ev(G, "os", "OS_DEVICE_CONNECTED", "devid", 51712);
+        workloadEnd(a, 63, 0);
+        doneAndDestroyed(a, 1);
+        assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", a.end("x").check().verdictLine());
+        TestLog b = atOs();
+        b.ev(G, "os", "OS_DEVICE_CONNECTED", "devid", 51712);
+        workloadEnd(b, 64, 2);
+        doneAndDestroyed(b, 1);
+        assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", b.end("x").check().verdictLine());
+        TestLog c = atOs(); // connected, but its workload never ended before the OS said done
+        c.ev(G, "os", "OS_DEVICE_CONNECTED", "devid", 51712);
+        doneAndDestroyed(c, 1);
+        assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", c.end("x").check().verdictLine());
+    }
+
+    @Test
+    void aWholeWorkloadIsCleanAndADestroyedUnfinishedGuestIsNotJudged() {
+        TestLog a = atOs();
+        a.ev(G, "os", "OS_DEVICE_CONNECTED", "devid", 51712);
+        long end = workloadEnd(a, 64, 0);
+        doneAndDestroyed(a, 1);
+        assertEquals("verdict: clean", a.end("clean").check().verdictLine());
+        assertTrue(a.text().contains("\"seq\":" + end + ",") && a.text().contains("OS_WORKLOAD_END"), "the work was done");
+        TestLog b = atOs(); // destroyed from outside before its OS finished
+        b.ev(G, "os", "OS_DEVICE_CONNECTED", "devid", 51712);
+        b.ev(G, "toolstack", "DOMAIN_DESTROYED", "leakedGrants", 0);
+        assertEquals("verdict: clean", b.end("clean").check().verdictLine());
+    }
+
     @Test
     void verdictLineFollowsTheDesignOrder() {
         assertEquals("verdict: VIOLATION STALE_MAPPING HANG GRANT_LEAK",
