@@ -10,12 +10,17 @@ public enum Invariant {
     DMA_AFTER_HANDOFF,
     /** The bus-level reset happens only after every endpoint's backend is Closed and unmapped. */
     RESET_ORDER,
-    /** Every guest makes progress: EBS returns, the OS connects every device. */
+    /** Every guest makes progress: EBS returns, the OS connects every device (a stuck guest). */
     HANG,
     /** Every read returns the last acknowledged write, across backend restarts. */
     DATA_INTEGRITY,
     /** No domain reads or writes another domain's xenstore nodes without permission. */
     XS_ISOLATION,
     /** When a domain is destroyed, no backend still maps its pages. */
-    GRANT_LEAK
+    GRANT_LEAK,
+    /**
+     * Every guest whose OS finished did its work: each device connected, the verified I/Os asked of
+     * it done, and every acknowledged write read back.
+     */
+    WORKLOAD_INCOMPLETE
 }

@@ -50,6 +50,14 @@ public final class InvariantChecker implements EventSink {
         final Set<Long> devices = new HashSet<>();
         final Set<Long> connected = new HashSet<>();
         long createdSeq = -1;
+        /** Verified I/Os the OS asks of each device (OS_HANDOFF's ioOps). */
+        long ioOps;
+        /** devid → seq of the device's DEVICE_CREATED. */
+        final Map<Long, Long> deviceSeq = new LinkedHashMap<>();
+        /** devid → seq of its last OS_DEVICE_FAILED. */
+        final Map<Long, Long> failed = new HashMap<>();
+        /** devid → its last OS_WORKLOAD_END: {ios, unverified, seq}. */
+        final Map<Long, long[]> workloadEnd = new HashMap<>();
     }
 
     private final EventLog log;
@@ -71,7 +79,11 @@ public final class InvariantChecker implements EventSink {
     public void accept(Event e) {
         switch (e.ev()) {
             case "DOMAIN_CREATED" -> dom(e.dom()).createdSeq = e.seq();
-            case "DEVICE_CREATED" -> dom(e.dom()).devices.add(e.getLong("devid"));
+            case "DEVICE_CREATED" -> {
+                Dom d = dom(e.dom());
+                d.devices.add(e.getLong("devid"));
+                d.deviceSeq.putIfAbsent(e.getLong("devid"), e.seq());
+            }
             case "EBS_BEGIN" -> dom(e.dom()).ebsBeginSeq = e.seq();
             case "EBS_NOTIFY_BEGIN" -> {
                 Dom d = dom(e.dom());
@@ -102,8 +114,19 @@ public final class InvariantChecker implements EventSink {
                 if ("os".equals(e.comp()) && !Boolean.FALSE.equals(e.get("ok"))) dom(e.dom()).osGrants.remove(e.getLong("ref"));
             }
             case "PAGE_RECLAIMED" -> onReclaim(e);
-            case "OS_HANDOFF" -> dom(e.dom()).handoffSeq = e.seq();
-            case "OS_DONE" -> dom(e.dom()).osDoneSeq = e.seq();
+            case "OS_HANDOFF" -> {
+                Dom d = dom(e.dom());
+                d.handoffSeq = e.seq();
+                d.ioOps = e.get("ioOps") instanceof Number n ? n.longValue() : 0;
+            }
+            case "OS_DEVICE_FAILED" -> {
+                if (e.get("devid") instanceof Number n) dom(e.dom()).failed.put(n.longValue(), e.seq());
+            }
+            case "OS_WORKLOAD_END" -> {
+                if (e.get("devid") instanceof Number n) dom(e.dom()).workloadEnd.put(n.longValue(),
+                        new long[] {number(e.get("ios")), number(e.get("unverified")), e.seq()});
+            }
+            case "OS_DONE" -> onOsDone(e);
             case "FOREIGN_WRITE" -> onForeignWrite(e);
             case "XENBUS_STATE" -> {
                 String path = e.getString("path");
@@ -125,6 +148,44 @@ public final class InvariantChecker implements EventSink {
             case "RUN_END" -> finish();
             default -> { }
         }
+    }
+
+    /**
+     * WORKLOAD_INCOMPLETE, judged when the OS says it is done: every device the toolstack created
+     * for the guest ended its workload (OS_WORKLOAD_END) with at least the verified I/Os OS_HANDOFF
+     * asked for and no acknowledged sector left unverified by the read-back.
+     */
+    private void onOsDone(Event e) {
+        Dom d = dom(e.dom());
+        d.osDoneSeq = e.seq();
+        if (d.handoffSeq < 0) return; // no OS took over: HANG's business
+        for (Map.Entry<Long, Long> dev : d.deviceSeq.entrySet()) {
+            long devid = dev.getKey();
+            long[] end = d.workloadEnd.get(devid);
+            Long failedSeq = d.failed.get(devid);
+            long ios = end == null ? 0 : end[0];
+            long unverified = end == null ? 0 : end[1];
+            String why;
+            if (end == null) {
+                why = failedSeq != null ? "device " + devid + " failed to connect: none of its " + d.ioOps + " I/Os done"
+                        : "device " + devid + " never ended its workload";
+            } else if (ios < d.ioOps) {
+                why = "device " + devid + " did " + ios + " of " + d.ioOps + " verified I/Os";
+            } else if (unverified > 0) {
+                why = "device " + devid + ": " + unverified + " acknowledged sectors not verified by the read-back";
+            } else {
+                continue;
+            }
+            List<Long> ev = new ArrayList<>(List.of(dev.getValue(), d.handoffSeq));
+            if (failedSeq != null) ev.add(failedSeq);
+            if (end != null) ev.add(end[2]);
+            ev.add(e.seq());
+            violation(Invariant.WORKLOAD_INCOMPLETE, e.dom(), ev, why + " before the OS finished");
+        }
+    }
+
+    private static long number(Object v) {
+        return v instanceof Number n ? n.longValue() : 0;
     }
 
     private void onGrantMap(Event e) {
@@ -252,7 +313,7 @@ public final class InvariantChecker implements EventSink {
                 violation(Invariant.HANG, id, List.of(d.ebsBeginSeq), "ExitBootServices never returned");
             } else if (d.createdSeq >= 0 && d.handoffSeq < 0 && !d.destroyed) {
                 violation(Invariant.HANG, id, List.of(d.createdSeq), "the guest never reached the OS");
-            } else if (d.handoffSeq >= 0) {
+            } else if (d.handoffSeq >= 0 && d.osDoneSeq < 0) { // an OS that finished is judged by WORKLOAD_INCOMPLETE
                 boolean allConnected = true;
                 for (Long dev : d.devices) {
                     if (!d.connected.contains(dev)) {
@@ -260,7 +321,7 @@ public final class InvariantChecker implements EventSink {
                         violation(Invariant.HANG, id, List.of(d.handoffSeq), "the OS never connected device " + dev);
                     }
                 }
-                if (allConnected && unfinishedRun && d.osDoneSeq < 0) {
+                if (allConnected && unfinishedRun) {
                     violation(Invariant.HANG, id, List.of(d.handoffSeq), "the OS took over but never finished its work");
                 }
             }

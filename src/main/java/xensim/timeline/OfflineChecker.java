@@ -29,7 +29,7 @@ public final class OfflineChecker {
 
     /** The invariants of DESIGN.md §4, in that order (the order verdict lines print them in). */
     public static final List<String> INVARIANTS = List.of("ALLOC_IN_EBS", "STALE_MAPPING", "DMA_AFTER_HANDOFF",
-            "RESET_ORDER", "HANG", "DATA_INTEGRITY", "XS_ISOLATION", "GRANT_LEAK");
+            "RESET_ORDER", "HANG", "DATA_INTEGRITY", "XS_ISOLATION", "GRANT_LEAK", "WORKLOAD_INCOMPLETE");
 
     /**
      * Grant refs 0..7 are reserved (Xen's GNTTAB_NR_RESERVED_ENTRIES: the toolstack seeds the console
@@ -65,6 +65,9 @@ public final class OfflineChecker {
         final Map<String, long[]> backends = new LinkedHashMap<>();  // backend state path → {state, seq}
         final Map<Long, Long> lastGrantAccess = new HashMap<>();     // ref → seq (chains only)
         final Map<Long, Long> xsPending = new HashMap<>();           // reqId → XS_REQ seq (chains only)
+        long ioOps;                                                  // verified I/Os asked of each device
+        final Map<Long, Long> deviceFailed = new HashMap<>();        // devid → last OS_DEVICE_FAILED seq
+        final Map<Long, long[]> workloadEnds = new HashMap<>();      // devid → last OS_WORKLOAD_END {ios, unverified, seq}
     }
 
     private final Map<Integer, Guest> guests = new HashMap<>();
@@ -120,8 +123,20 @@ public final class OfflineChecker {
                     m.remove(new MapKey(mapper.longValue(), handle.longValue()));
                 }
             }
-            case "OS_HANDOFF" -> guest(e.dom()).handoff = e.seq();
-            case "OS_DONE" -> guest(e.dom()).osDone = e.seq();
+            case "OS_HANDOFF" -> {
+                Guest g = guest(e.dom());
+                g.handoff = e.seq();
+                g.ioOps = e.get("ioOps") instanceof Number n ? n.longValue() : 0;
+            }
+            case "OS_DEVICE_FAILED" -> {
+                if (e.get("devid") instanceof Number n) guest(e.dom()).deviceFailed.put(n.longValue(), e.seq());
+            }
+            case "OS_WORKLOAD_END" -> {
+                if (e.get("devid") instanceof Number n) {
+                    guest(e.dom()).workloadEnds.put(n.longValue(), new long[] {count(e.get("ios")), count(e.get("unverified")), e.seq()});
+                }
+            }
+            case "OS_DONE" -> osDone(e);
             case "PAGE_RECLAIMED" -> pageReclaimed(e);
             case "FOREIGN_WRITE" -> foreignWrite(e);
             case "XENBUS_STATE" -> {
@@ -289,6 +304,37 @@ public final class OfflineChecker {
 
     // --- progress --------------------------------------------------------------------------------
 
+    /**
+     * WORKLOAD_INCOMPLETE at the OS's OS_DONE: each DEVICE_CREATED device needs an OS_WORKLOAD_END
+     * with {@code ios} at least OS_HANDOFF's {@code ioOps} and no {@code unverified} sector.
+     */
+    private void osDone(LogEvent e) {
+        Guest g = guest(e.dom());
+        g.osDone = e.seq();
+        if (g.handoff < 0) return;
+        for (Map.Entry<Long, Long> dev : g.devices.entrySet()) {
+            long[] end = g.workloadEnds.get(dev.getKey());
+            long failed = g.deviceFailed.getOrDefault(dev.getKey(), -1L);
+            String detail;
+            if (end == null && failed >= 0) {
+                detail = "the OS gave up on device " + dev.getKey() + " (OS_DEVICE_FAILED) and did none of its " + g.ioOps + " I/Os";
+            } else if (end == null) {
+                detail = "the OS finished without ending the workload of device " + dev.getKey();
+            } else if (end[0] < g.ioOps) {
+                detail = "device " + dev.getKey() + " did " + end[0] + " of the " + g.ioOps + " verified I/Os asked";
+            } else if (end[1] > 0) {
+                detail = "device " + dev.getKey() + "'s read-back left " + end[1] + " acknowledged sectors unverified";
+            } else {
+                continue;
+            }
+            report("WORKLOAD_INCOMPLETE", e, detail, g.created, dev.getValue(), g.handoff, failed, end == null ? -1 : end[2], e.seq());
+        }
+    }
+
+    private static long count(Object v) {
+        return v instanceof Number n ? n.longValue() : 0;
+    }
+
     private void judgeProgress(LogEvent end) {
         if (progressJudged) return;
         progressJudged = true;
@@ -305,7 +351,7 @@ public final class OfflineChecker {
                 hang(dom, end, "ExitBootServices began and never returned EFI_SUCCESS", g.created, g.ebsBegin);
             } else if (created && !destroyed && g.handoff < 0) {
                 hang(dom, end, "the guest was created but its OS never took over", g.created);
-            } else if (g.handoff >= 0) {
+            } else if (g.handoff >= 0 && g.osDone < 0) { // an OS that finished: WORKLOAD_INCOMPLETE judged it
                 boolean allConnected = true;
                 for (Map.Entry<Long, Long> dev : g.devices.entrySet()) {
                     if (!g.connected.contains(dev.getKey())) {
@@ -315,7 +361,7 @@ public final class OfflineChecker {
                 }
                 Object ending = end.get("ending");
                 boolean unfinishedRun = "QUIESCED".equals(ending) || "WALL_LIMIT".equals(ending);
-                if (allConnected && unfinishedRun && g.osDone < 0) {
+                if (allConnected && unfinishedRun) {
                     hang(dom, end, "the OS took over but never finished its work", g.created, g.handoff);
                 }
             }

@@ -61,15 +61,15 @@ class WorkloadTest {
 
     /**
      * Item 4 on a real host: a 1.5 MiB disk boots (GPT, ESP, boot loader) but is too small for the
-     * OS's workload, which then does no I/O at all; the guest connects, finishes and is destroyed,
-     * and the checker used to call that clean.
+     * OS's random workload, which then does none of it (at most a read of what the firmware wrote);
+     * the guest connects, finishes and is destroyed, and the checker used to call that clean.
      */
     @Test
     void aDiskTooSmallForTheWorkloadDoesNoIoAndIsNotClean() throws Exception {
         Run r = run(1, 3072);
         assertEquals(RunResult.Ending.COMPLETED, r.result().ending());
         assertEquals(1, r.named("OS_DEVICE_CONNECTED").size(), "the disk connected");
-        assertEquals(0L, r.named("OS_DONE").get(0).getLong("ios"), "but no I/O was done");
+        assertTrue(osWrites(r.events()).isEmpty(), "but the OS's workload never ran (it writes half of the time)");
         assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", r.result().verdictLine());
     }
 

@@ -23,10 +23,14 @@ class OfflineOnlineAgreementTest {
     @Test
     void offlineVerdictEqualsOnlineVerdictOverRandomStreams() {
         int violated = 0;
+        int incomplete = 0;
+        int finishedAndComplete = 0;
         for (long seed = 1; seed <= STREAMS; seed++) {
             List<RandomStreams.Spec> specs = RandomStreams.generate(seed, RandomStreams.Shape.ANY);
             RandomStreams.Outcome o = RandomStreams.run(specs);
             if (!o.online().isEmpty()) violated++;
+            if (o.online().contains("WORKLOAD_INCOMPLETE")) incomplete++;
+            else if (specs.stream().anyMatch(s -> s.ev().equals("OS_DONE"))) finishedAndComplete++;
             if (!o.agree()) {
                 List<RandomStreams.Spec> min = RandomStreams.shrink(specs);
                 RandomStreams.Outcome m = RandomStreams.run(min);
@@ -38,6 +42,9 @@ class OfflineOnlineAgreementTest {
         }
         // the vocabulary is small on purpose: most streams break something, but not all
         assertEquals(true, violated > STREAMS / 4 && violated < STREAMS, "violating streams: " + violated);
+        // the workload rule is judged both ways
+        assertTrue(incomplete > STREAMS / 20 && finishedAndComplete > STREAMS / 20,
+                "WORKLOAD_INCOMPLETE in " + incomplete + " streams, not in " + finishedAndComplete + " with an OS_DONE");
     }
 
     /**

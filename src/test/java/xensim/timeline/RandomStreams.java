@@ -70,7 +70,7 @@ final class RandomStreams {
             Map<String, Object> f = new LinkedHashMap<>();
             String comp;
             String ev;
-            switch (r.nextInt(27)) {
+            switch (r.nextInt(30)) {
                 case 0 -> { comp = "toolstack"; ev = "DOMAIN_CREATED"; f.put("name", "guest-" + d); f.put("memory", 65536L); }
                 case 1 -> { comp = "toolstack"; ev = "DEVICE_CREATED"; f.put("kind", "vbd"); f.put("devid", pick(r, DEVIDS)); }
                 case 2 -> { comp = "toolstack"; ev = "DOMAIN_DESTROYED"; f.put("leakedGrants", 0L); }
@@ -105,7 +105,8 @@ final class RandomStreams {
                 case 14 -> { comp = "hypervisor"; ev = "GRANT_UNMAP"; f.put("mapper", pick(r, MAPPERS)); f.put("ref", pick(r, REFS));
                     f.put("gfn", gfn(r)); f.put("handle", pick(r, HANDLES)); f.put("readonly", false); f.put("status", 0L);
                     f.put("reason", "unmap"); }
-                case 15 -> { comp = "os"; ev = "OS_HANDOFF"; f.put("memoryMapEntries", 12L); }
+                case 15 -> { comp = "os"; ev = "OS_HANDOFF"; f.put("memoryMapEntries", 12L);
+                    if (r.nextInt(4) != 0) f.put("ioOps", (long) r.nextInt(4)); }
                 case 16 -> {
                     comp = "os"; ev = "PAGE_RECLAIMED";
                     long g = gfn(r);
@@ -153,6 +154,11 @@ final class RandomStreams {
                 }
                 case 25 -> { comp = "xenstored"; ev = "XS_REQ"; f.put("type", XS_TYPES[r.nextInt(XS_TYPES.length)]);
                     f.put("reqId", (long) r.nextInt(4)); f.put("txId", 0L); f.put("path", "x"); }
+                case 26 -> { comp = "os"; ev = r.nextInt(3) == 0 ? "OS_DEVICE_FAILED" : "OS_DONE";
+                    if (ev.equals("OS_DEVICE_FAILED")) { f.put("devid", pick(r, DEVIDS)); f.put("backend", "Closing"); }
+                    else { f.put("devices", 1L); f.put("connected", 1L); f.put("ios", 3L); f.put("verifyFailures", 0L); } }
+                case 27, 28 -> { comp = "os"; ev = "OS_WORKLOAD_END"; f.put("devid", pick(r, DEVIDS)); f.put("ios", (long) r.nextInt(4));
+                    f.put("errors", 0L); f.put("readBack", 2L); f.put("readBackSectors", 9L); f.put("unverified", r.nextInt(5) == 0 ? 1L : 0L); }
                 default -> { comp = "checker"; ev = "VIOLATION"; f.put("invariant", "HANG"); f.put("evidence", List.of(1L)); f.put("detail", "decoy"); }
             }
             out.add(new Spec(d, comp, ev, f, dt));

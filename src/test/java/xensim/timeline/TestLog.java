@@ -110,7 +110,8 @@ final class TestLog {
     /**
      * A guest's whole clean life: create with one vbd, firmware boot reading the disk, EBS with two
      * notifies that close the device properly, bus reset after the backend closed and unmapped,
-     * handoff, reclaim, OS reconnect and verified I/O through OS grants, destroy after unmapping.
+     * handoff, reclaim, OS reconnect and verified I/O through OS grants (the one I/O asked of the
+     * disk), the OS done, destroy after unmapping.
      */
     TestLog cleanGuest(int d) {
         after(1000).ev(d, "hypervisor", "DOMCTL_CREATEDOMAIN", "by", 0, "ramPages", 16384, "maxGfn", 0xfffff);
@@ -145,7 +146,7 @@ final class TestLog {
         after(500).ev(d, "fw.xenbus", "XENBUS_RESET", "method", "reconnect", "grantTable", true);
         ev(d, "fw.core", "EBS_NOTIFY_END", "driver", "XenBusDxe", "index", 1, "tpl", 8);
         ev(d, "fw.core", "EBS_END", "status", "EFI_SUCCESS");
-        after(10_000).ev(d, "os", "OS_HANDOFF", "memoryMapEntries", 14);
+        after(10_000).ev(d, "os", "OS_HANDOFF", "memoryMapEntries", 14, "ioOps", 1);
         ev(d, "os", "PAGE_RECLAIMED", "gfn", 0x1000, "count", 16, "type", "EfiBootServicesData");
         ev(d, "os", "GRANT_ACCESS", "ref", 8, "gfn", 0x1004, "domid", 0, "readonly", false);
         after(30_000).ev(d, "blkback", "XENBUS_STATE", "path", BE.formatted(d), "from", "InitWait", "to", "Connected");
@@ -160,6 +161,9 @@ final class TestLog {
         ev(d, "xenstored", "XS_REQ", "type", "XS_READ", "reqId", 4, "txId", 0, "path", "/local/domain/0/backend/vbd/" + d + "/51712/state");
         ev(d, "xenstored", "XS_RSP", "type", "XS_READ", "reqId", 4, "path", "/local/domain/0/backend/vbd/" + d + "/51712/state", "error", null);
         ev(d, "os", "GRANT_END", "ref", 8, "ok", true);
+        ev(d, "os", "OS_WORKLOAD_END", "devid", 51712, "ios", 1, "errors", 0, "readBack", 0, "readBackSectors", 0, "unverified", 0);
+        ev(d, "os", "OS_DONE", "devices", 1, "connected", 1, "ios", 1, "verifyFailures", 0, "xenstore", "reconnect", "deferredGrants", 0,
+                "poisonCorrupted", 0);
         after(100_000).ev(d, "hypervisor", "DOMCTL_DESTROYDOMAIN", "by", 0, "stillMapped", 0, "refs", List.of(), "mappers", List.of(),
                 "handles", List.of());
         after(500).ev(d, "toolstack", "DOMAIN_DESTROYED", "leakedGrants", 0);

@@ -34,7 +34,8 @@ import xensim.xen.GuestMemory;
  * own grant frames, reconnects to xenstore (coping with what the firmware left), re-probes
  * {@code device/vbd/*} with xenbus_reset_state for devices left Connected or Closed, runs the
  * blkfront handshake, does verified I/O against a shadow copy (the firmware's acknowledged
- * writes included), defers ending access to a still-mapped grant, then shuts down cleanly.
+ * writes included) and at the end of each disk's workload reads back every acknowledged sector
+ * (OS_WORKLOAD_END), defers ending access to a still-mapped grant, then shuts down cleanly.
  */
 public final class GuestOs {
     public static final String COMP = "os";
@@ -45,6 +46,8 @@ public final class GuestOs {
     public static final int FIRST_OS_REF = 512;
     /** The token of the OS's control/shutdown watch (Linux: its struct xenbus_watch shutdown_watch). */
     public static final String SHUTDOWN_WATCH_TOKEN = "shutdown_watch";
+    /** The random part of the workload needs a disk of at least this many sectors (2 MiB). */
+    public static final long MIN_WORKLOAD_SECTORS = 4096;
 
     private GuestOs() {}
 
@@ -120,7 +123,7 @@ public final class GuestOs {
         }
 
         void start() {
-            event("OS_HANDOFF", "memoryMapEntries", h.memoryMap().size(), "strategy", h.strategy());
+            event("OS_HANDOFF", "memoryMapEntries", h.memoryMap().size(), "strategy", h.strategy(), "ioOps", cfg.ioOps());
             reclaim();
             cpu.run(this::setupGrantTable);
         }
@@ -363,24 +366,43 @@ public final class GuestOs {
 
         /** The sectors the shadow holds, in the order they became known (a random pick needs an index). */
         List<Long> known = new ArrayList<>();
+        /** Workload I/Os answered BLKIF_RSP_OKAY (of the {@code ioOps} asked), and requests answered otherwise. */
+        long done;
+        long errors;
+        /** The read-back: its requests, the sectors it covered, and those it could not verify (error answers). */
+        long readBackRequests;
+        long readBackSectors;
+        long unverified;
 
+        /**
+         * Reads back the firmware's acknowledged writes, then {@code ioOps} random reads and writes,
+         * then reads back every sector acknowledged so far, then OS_WORKLOAD_END.
+         */
         void workload(Runnable then) {
             Map<Long, byte[]> shadow = os.shadow.computeIfAbsent(devid, k -> new HashMap<>());
             List<Long> checks = new ArrayList<>(shadow.keySet());
             java.util.Collections.sort(checks);
             known = new ArrayList<>(checks);
-            op(0, checks, shadow, then);
+            op(0, checks, shadow, () -> readBack(shadow, () -> {
+                os.event("OS_WORKLOAD_END", "devid", devid, "ios", done, "errors", errors, "readBack", readBackRequests,
+                        "readBackSectors", readBackSectors, "unverified", unverified);
+                then.run();
+            }));
         }
 
         void op(int i, List<Long> checks, Map<Long, byte[]> shadow, Runnable then) {
-            int total = checks.size() + os.cfg.ioOps();
-            if (i >= total || sectors < 4096) {
+            // a disk too small for the random part gets none (OS_WORKLOAD_END then says so: ios 0)
+            int total = checks.size() + (sectors < MIN_WORKLOAD_SECTORS ? 0 : os.cfg.ioOps());
+            if (i >= total) {
                 then.run();
                 return;
             }
             Runnable next = () -> os.cpu.run(() -> op(i + 1, checks, shadow, then));
             if (i < checks.size()) {
-                read(checks.get(i), 1, shadow, next);
+                read(checks.get(i), 1, shadow, false, st -> {
+                    if (st != Blkif.BLKIF_RSP_OKAY) errors++;
+                    next.run();
+                });
                 return;
             }
             boolean write = shadow.isEmpty() || os.random.nextInt(100) < 50;
@@ -396,19 +418,63 @@ public final class GuestOs {
                 os.random.nextBytes(data);
                 io(Blkif.BLKIF_OP_WRITE, lba, count, data, (st, x) -> {
                     if (st == Blkif.BLKIF_RSP_OKAY) {
+                        done++;
                         for (int s = 0; s < count; s++) {
                             if (shadow.put(lba + s, Arrays.copyOfRange(data, s * 512, (s + 1) * 512)) == null) known.add(lba + s);
                         }
+                    } else {
+                        // a failed write leaves its sectors undefined: nothing acknowledged to verify there any more
+                        errors++;
+                        for (int s = 0; s < count; s++) shadow.remove(lba + s);
                     }
                     next.run();
                 });
             } else {
-                read(lba, count, shadow, next);
+                read(lba, count, shadow, false, st -> {
+                    if (st == Blkif.BLKIF_RSP_OKAY) done++;
+                    else errors++;
+                    next.run();
+                });
             }
         }
 
-        void read(long lba, int count, Map<Long, byte[]> shadow, Runnable then) {
+        /**
+         * Reads back every sector the shadow holds — each acknowledged write, the firmware's and
+         * across backend restarts included — once, in runs of up to 8 contiguous sectors (one page,
+         * one request), so a lost acknowledged write is always seen, not only when sampled.
+         */
+        void readBack(Map<Long, byte[]> shadow, Runnable then) {
+            List<Long> all = new ArrayList<>(shadow.keySet());
+            java.util.Collections.sort(all);
+            List<long[]> runs = new ArrayList<>(); // {first sector, count}
+            for (long s : all) {
+                long[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
+                if (last != null && last[0] + last[1] == s && last[1] < 8) last[1]++;
+                else runs.add(new long[] {s, 1});
+            }
+            readBackSectors = all.size();
+            readBackRun(runs, 0, shadow, then);
+        }
+
+        void readBackRun(List<long[]> runs, int i, Map<Long, byte[]> shadow, Runnable then) {
+            if (i == runs.size()) {
+                then.run();
+                return;
+            }
+            long[] run = runs.get(i);
+            readBackRequests++;
+            read(run[0], (int) run[1], shadow, true, st -> {
+                if (st != Blkif.BLKIF_RSP_OKAY) {
+                    errors++;
+                    unverified += run[1];
+                }
+                os.cpu.run(() -> readBackRun(runs, i + 1, shadow, then));
+            });
+        }
+
+        void read(long lba, int count, Map<Long, byte[]> shadow, boolean readBack, java.util.function.IntConsumer k) {
             io(Blkif.BLKIF_OP_READ, lba, count, null, (st, data) -> {
+                int status = st;
                 if (st == Blkif.BLKIF_RSP_OKAY && data != null) {
                     boolean checked = false;
                     boolean ok = true;
@@ -420,10 +486,13 @@ public final class GuestOs {
                     }
                     if (checked) {
                         if (!ok) os.verifyFailures++;
-                        os.event("IO_VERIFY", "devid", devid, "sector", lba, "count", count, "ok", ok);
+                        if (readBack) os.event("IO_VERIFY", "devid", devid, "sector", lba, "count", count, "ok", ok, "readBack", true);
+                        else os.event("IO_VERIFY", "devid", devid, "sector", lba, "count", count, "ok", ok);
                     }
+                } else if (st == Blkif.BLKIF_RSP_OKAY) {
+                    status = Blkif.BLKIF_RSP_ERROR; // no data: nothing was read
                 }
-                then.run();
+                k.accept(status);
             });
         }
 
