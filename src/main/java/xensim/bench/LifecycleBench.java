@@ -23,7 +23,8 @@ import xensim.runtime.Simulation;
 /**
  * Full guest lifecycles on one host in deterministic mode: N guests, each created by the
  * toolstack, booted through the firmware (GPT, boot loader, boot record, read-ahead: about 64
- * blkif requests), ExitBootServices, the OS's reconnect and 64 verified I/Os, then destroyed.
+ * blkif requests), ExitBootServices, the OS's reconnect, 64 verified I/Os and the read-back of every
+ * acknowledged write, then destroyed.
  * Every guest shares xenstored, the hypervisor and dom0's backends; the online checker judges the
  * run. Measures wall seconds, peak heap (heap pools, reset before the run) and the per-guest cost.
  */

@@ -26,6 +26,8 @@ class RunCommandTest {
         List<String> lines = Files.readAllLines(tmp.resolve("a/events.jsonl"));
         assertTrue(lines.get(0).contains("\"RUN_BEGIN\""));
         assertTrue(lines.get(lines.size() - 1).contains("\"RUN_END\"") && lines.get(lines.size() - 1).contains("\"clean\""));
+        xensim.testing.GuestWork.Guest g = xensim.testing.GuestWork.assertEveryGuestDidItsWork(tmp.resolve("a/events.jsonl")).get(0);
+        assertEquals(64, g.ios(), "the default workload: 64 verified I/Os, then the read-back: " + g);
     }
 
     @Test

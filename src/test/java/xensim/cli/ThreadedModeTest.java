@@ -215,6 +215,7 @@ class ThreadedModeTest {
         for (LogEvent e : log.named("BACKEND_CRASH")) crashed.add(e.dom());
         assertEquals(guestDoms, crashed, "each backend died (BACKEND_CRASH) and the OS still connected to its successor");
         assertEquals(3, log.named("OS_DONE").size(), "every OS finished");
+        assertEquals(3, xensim.testing.GuestWork.assertEveryGuestDidItsWork(dir.resolve("events.jsonl")).size(), "and did its work");
 
         assertEquals(List.of(), offlineAgrees(dir.resolve("events.jsonl"), log), "offline: clean too");
         assertTrue(Files.exists(dir.resolve("report.html")), "the run writes its report");
@@ -240,6 +241,7 @@ class ThreadedModeTest {
                     false, RunCommand.replay(null, sc, faults));
             assertTrue(r.clean() && r.ending() == xensim.runtime.RunResult.Ending.COMPLETED,
                     "run " + i + ": " + r.verdictLine() + ", ended " + r.ending() + "; log " + r.eventsFile() + "\n" + out);
+            assertEquals(3, xensim.testing.GuestWork.assertEveryGuestDidItsWork(r.eventsFile()).size(), "run " + i + ": every guest did its work");
         }
     }
 

@@ -17,6 +17,7 @@ import xensim.runtime.RunResult;
 import xensim.runtime.RunSpec;
 import xensim.runtime.Simulation;
 import xensim.scenario.Scenario;
+import xensim.testing.GuestWork;
 
 /**
  * Each fault kind on a real host (one guest unless said, deterministic): it is injected (a
@@ -59,6 +60,7 @@ class FaultsTest {
         injected(r, "backend-crash");
         assertEquals(1, r.named("BACKEND_CRASH").size());
         assertEquals(Set.of(), r.verdict(), "the guest recovers: every verified read matches, nothing hangs");
+        GuestWork.assertEveryGuestDidItsWork(r.events());
         assertFalse(r.named("IO_VERIFY").isEmpty());
         Event done = r.named("OS_DONE").get(0);
         assertEquals(0L, done.getLong("verifyFailures"));
@@ -72,6 +74,7 @@ class FaultsTest {
         Run r = run("exit-callback", 2, 1, "backend-stall@ebs-begin:duration=20ms");
         injected(r, "backend-stall");
         assertEquals(Set.of(), r.verdict());
+        GuestWork.assertEveryGuestDidItsWork(r.events());
         assertTrue(r.result().virtualNanos() >= base.result().virtualNanos() + 10_000_000L,
                 "the stall shows in virtual time: " + base.result().virtualNanos() + " -> " + r.result().virtualNanos());
     }
@@ -82,6 +85,7 @@ class FaultsTest {
         Run r = run("refcount", 3, 1, "backend-slow@os-handoff:factor=10");
         injected(r, "backend-slow");
         assertEquals(Set.of(), r.verdict());
+        GuestWork.assertEveryGuestDidItsWork(r.events());
         assertTrue(r.result().virtualNanos() > 3 * base.result().virtualNanos());
     }
 
@@ -97,6 +101,7 @@ class FaultsTest {
         long up = restart.get(1).seq();
         assertTrue(r.events().stream().noneMatch(e -> e.ev().equals("XS_RSP") && e.seq() > down && e.seq() < up));
         assertEquals(Set.of(), r.verdict());
+        GuestWork.assertEveryGuestDidItsWork(r.events());
     }
 
     @Test
@@ -113,10 +118,12 @@ class FaultsTest {
         injected(dup, "evtchn-dup");
         assertTrue(dup.named("EVTCHN_SEND").stream().anyMatch(e -> "dup".equals(e.get("injected"))));
         assertEquals(Set.of(), dup.verdict(), "spurious events must be tolerated");
+        GuestWork.assertEveryGuestDidItsWork(dup.events());
         Run delay = run("refcount", 1, 1, "evtchn-delay@os-handoff:delay=2ms,count=5");
         injected(delay, "evtchn-delay");
         assertEquals(5, delay.named("EVTCHN_SEND").stream().filter(e -> "delay".equals(e.get("injected"))).count());
         assertEquals(Set.of(), delay.verdict());
+        GuestWork.assertEveryGuestDidItsWork(delay.events());
     }
 
     @Test
@@ -145,6 +152,7 @@ class FaultsTest {
         List<Event> eagain = r.named("GRANT_MAP").stream().filter(e -> Boolean.TRUE.equals(e.get("injected"))).toList();
         assertEquals(3, eagain.size());
         assertEquals(Set.of(), r.verdict(), "blkback retries GNTST_eagain with a growing delay");
+        GuestWork.assertEveryGuestDidItsWork(r.events());
     }
 
     @Test
@@ -154,6 +162,7 @@ class FaultsTest {
         assertEquals(Set.of(Invariant.GRANT_LEAK), r.verdict());
         assertTrue(r.named("VIOLATION").stream().allMatch(e -> e.dom() == 1), "only the destroyed guest");
         assertEquals(1, r.named("OS_DONE").size(), "the other guest finishes");
+        assertEquals(2, GuestWork.assertDidTheirWork(r.events(), dom -> dom == 2).get(0).dom(), "and does its work");
     }
 
     @Test
@@ -162,6 +171,7 @@ class FaultsTest {
         assertEquals(1, r.named("FAULT_SKIPPED").size());
         assertEquals(0, r.named("FAULT_INJECTED").size());
         assertEquals(Set.of(), r.verdict());
+        GuestWork.assertEveryGuestDidItsWork(r.events());
     }
 
     @Test

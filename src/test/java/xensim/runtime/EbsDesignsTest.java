@@ -14,6 +14,7 @@ import xensim.check.Invariant;
 import xensim.firmware.FirmwareConfig;
 import xensim.platform.Event;
 import xensim.platform.EventRecorder;
+import xensim.testing.GuestWork;
 import xensim.platform.Mode;
 
 /**
@@ -114,6 +115,7 @@ class EbsDesignsTest {
         for (long seed = 1; seed <= 3; seed++) {
             Run r = run("exit-callback", seed, null, "c");
             assertTrue(r.result().clean(), "seed " + seed + ": " + r.result().verdictLine());
+            assertEquals(2, GuestWork.assertEveryGuestDidItsWork(r.events()).get(0).devices(), "both disks did their work");
             assertEquals(1, r.named("EBS_NOTIFY_BEGIN").size(), "only the bus has an EBS notify");
             assertEquals(2, r.named("PVBLK_QUIESCED").size());
             assertTrue(r.seqOf("XENBUS_RESET") > r.named("PVBLK_QUIESCED").get(1).seq());
@@ -128,6 +130,7 @@ class EbsDesignsTest {
             for (long seed = 1; seed <= 2; seed++) {
                 Run r = run("refcount", seed, order, "c");
                 assertTrue(r.result().clean(), order + " seed " + seed + ": " + r.result().verdictLine());
+                assertEquals(2, GuestWork.assertEveryGuestDidItsWork(r.events()).get(0).devices(), "both disks did their work");
                 assertEquals(3, r.named("EBS_NOTIFY_BEGIN").size(), "bus + two children");
                 assertEquals(1, r.named("XENBUS_RESET").size());
                 List<Event> refs = r.named("XENBUS_REFERENCE");
@@ -143,6 +146,7 @@ class EbsDesignsTest {
         for (long seed = 1; seed <= 3; seed++) {
             Run r = run("bus-tracks", seed, null, "c");
             assertTrue(r.result().clean(), "seed " + seed + ": " + r.result().verdictLine());
+            assertEquals(2, GuestWork.assertEveryGuestDidItsWork(r.events()).get(0).devices(), "both disks did their work");
             assertEquals(1, r.named("EBS_NOTIFY_BEGIN").size());
             assertTrue(mappedAtReset(r).isEmpty());
             assertTrue(backendsClosedBeforeReset(r));

@@ -71,6 +71,10 @@ class WorkloadTest {
         assertEquals(1, r.named("OS_DEVICE_CONNECTED").size(), "the disk connected");
         assertTrue(osWrites(r.events()).isEmpty(), "but the OS's workload never ran (it writes half of the time)");
         assertEquals("verdict: VIOLATION WORKLOAD_INCOMPLETE", r.result().verdictLine());
+        // and the tests' own check of a guest's work, apart from the checker, says so too
+        org.opentest4j.AssertionFailedError e = org.junit.jupiter.api.Assertions.assertThrows(org.opentest4j.AssertionFailedError.class,
+                () -> xensim.testing.GuestWork.assertEveryGuestDidItsWork(r.events()));
+        assertTrue(e.getMessage().contains("every I/O asked was answered OKAY"), e.getMessage());
     }
 
     /** The RING_REQs and RING_RSPs of the OS's writes (after its handoff), by request id. */
@@ -108,6 +112,7 @@ class WorkloadTest {
         long seed = 3;
         Run clean = run(seed, 16 * 2048);
         assertEquals("verdict: clean", clean.result().verdictLine());
+        xensim.testing.GuestWork.assertEveryGuestDidItsWork(clean.events());
         List<Write> writes = osWrites(clean.events());
         assertFalse(writes.isEmpty(), "the OS wrote");
         Write lost = writes.get(writes.size() - 1);

@@ -440,8 +440,9 @@ public final class GuestOs {
 
         /**
          * Reads back every sector the shadow holds — each acknowledged write, the firmware's and
-         * across backend restarts included — once, in runs of up to 8 contiguous sectors (one page,
-         * one request), so a lost acknowledged write is always seen, not only when sampled.
+         * across backend restarts included — once, in windows of up to 8 sectors from the first
+         * unread one (one page, one request; sectors in between that hold no acknowledged write are
+         * read and not judged), so a lost acknowledged write is always seen, not only when sampled.
          */
         void readBack(Map<Long, byte[]> shadow, Runnable then) {
             List<Long> all = new ArrayList<>(shadow.keySet());
@@ -449,7 +450,7 @@ public final class GuestOs {
             List<long[]> runs = new ArrayList<>(); // {first sector, count}
             for (long s : all) {
                 long[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
-                if (last != null && last[0] + last[1] == s && last[1] < 8) last[1]++;
+                if (last != null && s < last[0] + 8) last[1] = s - last[0] + 1; // same page-sized window: one request
                 else runs.add(new long[] {s, 1});
             }
             readBackSectors = all.size();
