@@ -46,10 +46,8 @@ class WorkloadTest {
     }
 
     Run run(Path dir, long seed, long sectors, EventSink... sinks) {
-        HostConfig d = HostConfig.defaults(dir);
-        HostConfig cfg = new HostConfig(1, d.staggerNanos(), d.ramPages(), 1, sectors, d.latencyMeanNanos(), d.tailProbability(),
-                d.tailFactor(), d.backendQueueDepth(), "c", FirmwareConfig.defaults("refcount"), new OsConfig(true, IO_OPS, true), dir,
-                List.of());
+        HostConfig cfg = HostConfig.defaults(dir).withGuests(1, sectors, new OsConfig(true, IO_OPS, true), dir)
+                .withFirmware(FirmwareConfig.defaults("refcount"));
         EventRecorder rec = new EventRecorder();
         EventSink[] all = new EventSink[sinks.length + 1];
         all[0] = rec;
