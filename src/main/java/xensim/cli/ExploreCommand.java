@@ -194,7 +194,7 @@ public final class ExploreCommand implements Callable<Integer> {
             HostConfig base = sc.hostConfig(d);
             FirmwareConfig fw = base.firmware();
             HostConfig cfg = base.withFirmware(new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(),
-                    order, fw.firmwareIo()));
+                    order == null ? fw.ebsOrder() : xensim.firmware.uefi.EbsOrder.explicit(order), fw.firmwareIo(), fw.edk2()));
             EbsOrderWatch ebs = new EbsOrderWatch();
             RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(sc.profiles()),
                     (seam, done) -> Host.create(seam, cfg, done), ebs);

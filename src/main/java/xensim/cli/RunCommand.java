@@ -93,7 +93,7 @@ public final class RunCommand implements Callable<Integer> {
                     java.util.stream.IntStream.range(0, ebsOrder.size()).boxed().collect(java.util.stream.Collectors.toSet()))) {
                 throw new BadInputException("--ebs-order must be a permutation of 0..n-1 (one index per EBS notify function)");
             }
-            cfg = cfg.withFirmware(cfg.firmware().withEbsOrder(ebsOrder));
+            cfg = cfg.withFirmware(cfg.firmware().withEbsOrder(xensim.firmware.uefi.EbsOrder.explicit(ebsOrder)));
             replay += " --ebs-order " + ebsOrder.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
         }
         RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease);
@@ -224,7 +224,7 @@ public final class RunCommand implements Callable<Integer> {
             }
             // an explicit order that did not fit a guest's notify functions parked it: not the run asked for
             EbsOrderWatch.Mismatch misfit = ebs.seen().mismatch();
-            if (misfit != null) throw new BadInputException(EbsOrderWatch.message(cfg.firmware().ebsOrder(), misfit));
+            if (misfit != null) throw new BadInputException(EbsOrderWatch.message(cfg.firmware().ebsOrder().indexes(), misfit));
             report(out, rs, r, replay);
             if (signals != null) signals.finished(r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION);
             return r;

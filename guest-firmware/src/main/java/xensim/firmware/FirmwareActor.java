@@ -82,7 +82,7 @@ public final class FirmwareActor {
             memory.setType(RT_CODE_GFN, RT_CODE_PAGES, EfiMemoryType.EfiRuntimeServicesCode.name());
             this.bs = new BootServices(domid, seam.events(), cpu, map, memory,
                     (delay, id, gen) -> seam.deliverAfter(delay, self, new GuestMsg.TimerTick(id, gen)),
-                    seam.random("fw.core/" + domid));
+                    seam.random("fw.core/" + domid), cfg.edk2());
             this.hc = new Hypercalls(domid, hv, cpu, new Hypercalls.Adapters(
                     ctx.messageAdapter(Hypervisor.Result.class, GuestMsg.HvReply::new),
                     ctx.messageAdapter(Hypervisor.EvtchnPort.class, GuestMsg.HvReply::new),

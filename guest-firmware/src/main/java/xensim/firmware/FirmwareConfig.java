@@ -1,34 +1,55 @@
 package xensim.firmware;
 
-import java.util.List;
 import xensim.firmware.pvblk.FirmwareIo;
+import xensim.firmware.uefi.EbsOrder;
+import xensim.firmware.uefi.Edk2Version;
 
 /**
  * How a guest's firmware behaves: the EBS design, how XenPvBlkDxe issues I/O
  * ({@link FirmwareIo}), the blkfront queue depth (ASYNC only), how many reads the boot manager
  * tries to leave in flight when it calls ExitBootServices, whether it writes its boot record
- * first, and an explicit EBS notify order (null: drawn from the seed).
+ * first, the order of the ExitBootServices group's notify functions ({@link EbsOrder}), and the
+ * edk2 release whose DXE core runs ({@link Edk2Version}).
  */
 public record FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs, boolean bootRecordWrite,
-                             List<Integer> ebsOrder, FirmwareIo firmwareIo) {
+                             EbsOrder ebsOrder, FirmwareIo firmwareIo, Edk2Version edk2) {
 
     public FirmwareConfig {
         if (firmwareIo == null) throw new IllegalArgumentException("firmware-io");
+        if (ebsOrder == null) throw new IllegalArgumentException("ebs-order");
+        if (edk2 == null) throw new IllegalArgumentException("edk2");
     }
+
+    /**
+     * Without an edk2 version or order mode (callers that predate them): edk2 HEAD; {@code order}
+     * null is the default order mode, else explicit indexes.
+     */
+    public FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs, boolean bootRecordWrite, java.util.List<Integer> order,
+                          FirmwareIo firmwareIo) {
+        this(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, order == null ? DEFAULT_ORDER : EbsOrder.explicit(order),
+                firmwareIo, Edk2Version.HEAD);
+    }
+
+    /** The order mode when none is given. */
+    public static final EbsOrder DEFAULT_ORDER = EbsOrder.SEEDED;
 
     public static FirmwareConfig defaults(String strategy) {
-        return new FirmwareConfig(strategy, 8, 4, true, null, FirmwareIo.OVMF);
+        return new FirmwareConfig(strategy, 8, 4, true, DEFAULT_ORDER, FirmwareIo.OVMF, Edk2Version.HEAD);
     }
 
-    public FirmwareConfig withEbsOrder(List<Integer> order) {
-        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, order, firmwareIo);
+    public FirmwareConfig withEbsOrder(EbsOrder order) {
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, order, firmwareIo, edk2);
     }
 
     public FirmwareConfig withReadAhead(int n) {
-        return new FirmwareConfig(strategy, queueDepth, n, bootRecordWrite, ebsOrder, firmwareIo);
+        return new FirmwareConfig(strategy, queueDepth, n, bootRecordWrite, ebsOrder, firmwareIo, edk2);
     }
 
     public FirmwareConfig withFirmwareIo(FirmwareIo io) {
-        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, io);
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, io, edk2);
+    }
+
+    public FirmwareConfig withEdk2(Edk2Version v) {
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, v);
     }
 }

@@ -10,6 +10,7 @@ import java.util.random.RandomGenerator;
 import xensim.firmware.pvblk.BlockIo;
 import xensim.firmware.pvblk.XenPvBlkDxe;
 import xensim.firmware.uefi.BootServices;
+import xensim.firmware.uefi.EbsOrder;
 import xensim.firmware.uefi.EfiMemoryType;
 import xensim.firmware.uefi.EfiStatus;
 
@@ -33,14 +34,14 @@ public final class BootManager {
     private final RandomGenerator random;
     private final int readAhead;
     private final boolean bootRecord;
-    private final List<Integer> ebsOrder;
+    private final EbsOrder ebsOrder;
     private final Map<Integer, Map<Long, byte[]>> acked = new LinkedHashMap<>();
     /** The loader's I/O buffer: one chunk (64 sectors). */
     private BlockIo.Buffer buffer = BlockIo.Buffer.NONE;
     private static final int BUFFER_PAGES = 8;
 
     public BootManager(BootServices bs, XenPvBlkDxe pvblk, RandomGenerator random, int readAhead, boolean bootRecord,
-                       List<Integer> ebsOrder) {
+                       EbsOrder ebsOrder) {
         this.bs = bs;
         this.pvblk = pvblk;
         this.random = random;
@@ -62,7 +63,7 @@ public final class BootManager {
             List<XenPvBlkDxe.Device> disks = pvblk.devices();
             event("BDS_CONNECTED", "disks", disks.size());
             if (disks.isEmpty()) {
-                exit(0, 0, done);
+                exit(0, done);
                 return;
             }
             loadFrom(disks.get(0), st -> {
@@ -70,7 +71,7 @@ public final class BootManager {
                 writeBootRecord(disks, 0, () -> readAhead(disks, () -> {
                     int inFlight = 0;
                     for (XenPvBlkDxe.Device d : disks) inFlight += d.inFlight();
-                    exit(0, inFlight, done);
+                    exit(inFlight, done);
                 }));
             });
         });
@@ -183,14 +184,7 @@ public final class BootManager {
         issues.get(i).accept(() -> issueAll(issues, i + 1, then));
     }
 
-    private void exit(int attempt, int inFlight, Consumer<Outcome> done) {
-        BootServices.MemoryMapSnapshot mm = bs.getMemoryMap();
-        bs.exitBootServices(mm.mapKey(), ebsOrder, st -> {
-            if (st == EfiStatus.EFI_INVALID_PARAMETER && attempt < 3) {
-                exit(attempt + 1, inFlight, done);
-                return;
-            }
-            done.accept(new Outcome(st, acked, inFlight));
-        });
+    private void exit(int inFlight, Consumer<Outcome> done) {
+        EfiStub.exitBootServices(bs, ebsOrder, map -> { }, st -> done.accept(new Outcome(st, acked, inFlight)));
     }
 }

@@ -45,6 +45,7 @@ public final class BootServices {
     private final GuestMemory memory;
     private final TimerSource timers;
     private final RandomGenerator random;
+    private final Edk2Version edk2;
 
     private int tpl = Tpl.APPLICATION;
     private int nextEventId = 1;
@@ -67,6 +68,12 @@ public final class BootServices {
 
     public BootServices(int dom, EventLog log, Cpu cpu, MemoryMap map, GuestMemory memory, TimerSource timers,
                         RandomGenerator random) {
+        this(dom, log, cpu, map, memory, timers, random, Edk2Version.HEAD);
+    }
+
+    public BootServices(int dom, EventLog log, Cpu cpu, MemoryMap map, GuestMemory memory, TimerSource timers,
+                        RandomGenerator random, Edk2Version edk2) {
+        this.edk2 = edk2;
         this.dom = dom;
         this.log = log;
         this.cpu = cpu;
@@ -561,7 +568,8 @@ public final class BootServices {
      * is not a permutation of them is the harness's mistake, not the guest's: EBS_ORDER_MISMATCH,
      * and the firmware parks (the caller reports the order as bad input).
      */
-    public void exitBootServices(long mapKey, List<Integer> explicitOrder, Consumer<EfiStatus> done) {
+    public void exitBootServices(long mapKey, EbsOrder order, Consumer<EfiStatus> done) {
+        List<Integer> explicitOrder = order.kind() == EbsOrder.Kind.EXPLICIT ? order.indexes() : null;
         requireBootServices("ExitBootServices");
         List<UefiEvent> list = exitBootServicesEvents();
         log.event(dom, COMP, "EBS_BEGIN").with("mapKey", mapKey).with("notifies", list.size()).emit();

@@ -11,6 +11,10 @@ public final class UefiEvent {
 
     /** gEfiEventExitBootServicesGuid, for CreateEventEx. */
     public static final String EXIT_BOOT_SERVICES_GROUP = "27abf055-b1b8-4c26-8048-748f37baa2df";
+    /** gEfiEventBeforeExitBootServicesGuid (MdePkg.dec; EFI_EVENT_GROUP_BEFORE_EXIT_BOOT_SERVICES, UEFI 2.9). */
+    public static final String BEFORE_EXIT_BOOT_SERVICES_GROUP = "8be0e274-3970-4b44-80c5-1ab9502f3bfc";
+    /** gEventExitBootServicesFailedGuid (MdeModulePkg.dec): signalled by CoreExitBootServices on a stale MapKey. */
+    public static final String EXIT_BOOT_SERVICES_FAILED_GROUP = "4f6c5507-232f-4787-b95e-72f862490cb1";
 
     /**
      * A notify function. It may wait (continuation style) and must call {@code done} exactly once

@@ -77,13 +77,13 @@ class BootServicesTest {
         long key = bs.getMemoryMap().mapKey();
         bs.allocatePages(EfiMemoryType.EfiBootServicesData, 1);
         EfiStatus[] st = new EfiStatus[1];
-        bs.exitBootServices(key, null, s -> st[0] = s);
+        bs.exitBootServices(key, EbsOrder.SEEDED, s -> st[0] = s);
         cpu.poll();
         assertEquals(EfiStatus.EFI_INVALID_PARAMETER, st[0]);
         assertEquals(List.of(), ran);
         assertFalse(bs.exited());
         assertTrue(bs.timerRunning());
-        bs.exitBootServices(bs.getMemoryMap().mapKey(), null, s -> st[0] = s);
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.SEEDED, s -> st[0] = s);
         cpu.poll();
         assertEquals(EfiStatus.EFI_SUCCESS, st[0]);
         assertEquals(List.of("x"), ran);
@@ -98,7 +98,7 @@ class BootServicesTest {
             bs.allocatePool(EfiMemoryType.EfiBootServicesData, 32);
             d.run();
         }, "greedy");
-        bs.exitBootServices(bs.getMemoryMap().mapKey(), null, s -> { });
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.SEEDED, s -> { });
         cpu.poll();
         List<Event> calls = rec.named("ALLOC_CALL");
         assertFalse((Boolean) calls.get(0).get("inEbs"));
@@ -122,7 +122,7 @@ class BootServicesTest {
         assertTrue(woke[0], "the timer signalled and WaitForEvent returned");
 
         UefiEvent t2 = bs.createEvent(UefiEvent.EVT_TIMER, 0, null, "t2");
-        bs.exitBootServices(bs.getMemoryMap().mapKey(), null, s -> { });
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.SEEDED, s -> { });
         cpu.poll();
         bs.setTimer(t2, BootServices.TimerDelay.TimerRelative, 1_000);
         boolean[] signalled = {false};
@@ -143,7 +143,7 @@ class BootServicesTest {
                 d.run();
             });
         }, "poller");
-        bs.exitBootServices(bs.getMemoryMap().mapKey(), null, s -> { });
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.SEEDED, s -> { });
         cpu.poll();
         assertEquals(EfiStatus.EFI_UNSUPPORTED, st[0]);
         assertFalse(stalled[0]);
@@ -158,7 +158,7 @@ class BootServicesTest {
             int id = n;
             bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, (e, d) -> d.run(), "d" + id);
         }
-        bs.exitBootServices(bs.getMemoryMap().mapKey(), List.of(2, 0, 1), s -> { });
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.explicit(List.of(2, 0, 1)), s -> { });
         cpu.poll();
         List<String> drivers = rec.named("EBS_NOTIFY_BEGIN").stream().map(e -> e.getString("driver")).toList();
         assertEquals(List.of("d2", "d0", "d1"), drivers);
@@ -171,7 +171,7 @@ class BootServicesTest {
             setUp();
             for (int n = 0; n < 3; n++) bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, (e, d) -> d.run(), "d" + n);
             EfiStatus[] st = {null};
-            bs.exitBootServices(bs.getMemoryMap().mapKey(), bad, s -> st[0] = s);
+            bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.explicit(bad), s -> st[0] = s);
             cpu.poll();
             assertEquals(3, rec.named("EBS_BEGIN").get(0).getLong("notifies"), "EBS_BEGIN says how many an order must permute");
             Event m = rec.named("EBS_ORDER_MISMATCH").get(0);
