@@ -37,11 +37,15 @@ class EbsDesignsTest {
     }
 
     Run run(String strategy, long seed, List<Integer> order, String flavour) throws Exception {
-        Path disks = Files.createDirectories(tmp.resolve(strategy + "-" + seed + "-" + order + "-" + flavour));
+        return run(strategy, seed, order, flavour, xensim.firmware.uefi.Edk2Version.HEAD);
+    }
+
+    Run run(String strategy, long seed, List<Integer> order, String flavour, xensim.firmware.uefi.Edk2Version edk2) throws Exception {
+        Path disks = Files.createDirectories(tmp.resolve(strategy + "-" + seed + "-" + order + "-" + flavour + "-" + edk2));
         HostConfig d = HostConfig.defaults(disks);
         // the model before the fidelity profiles: an asynchronous firmware driver and a draining blkback
         HostConfig cfg = new HostConfig(1, d.staggerNanos(), d.ramPages(), 2, 16 * 2048, d.latencyMeanNanos(), d.tailProbability(),
-                d.tailFactor(), d.backendQueueDepth(), flavour, new FirmwareConfig(strategy, 8, 4, true, order, xensim.firmware.pvblk.FirmwareIo.ASYNC),
+                d.tailFactor(), d.backendQueueDepth(), flavour, new FirmwareConfig(strategy, 8, 4, true, order, xensim.firmware.pvblk.FirmwareIo.ASYNC).withEdk2(edk2),
                 new xensim.os.OsConfig(true, 16, true), disks, List.of(), xensim.dom0.blkback.BlkbackProfile.DRAIN);
         EventRecorder rec = new EventRecorder();
         RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, "test", null, 1.0, 60_000),
@@ -151,6 +155,52 @@ class EbsDesignsTest {
             assertTrue(mappedAtReset(r).isEmpty());
             assertTrue(backendsClosedBeforeReset(r));
             assertTrue(r.named("GRANT_END").stream().filter(e -> e.comp().startsWith("fw")).allMatch(e -> Boolean.TRUE.equals(e.get("ok"))));
+        }
+    }
+
+    /**
+     * {@code before-ebs}: XenBusDxe's DisconnectController from the BeforeExitBootServices group (edk2
+     * HEAD). It runs while the timer still runs and memory services are allowed — no ALLOC_IN_EBS,
+     * though it allocates and frees — and its allocations make the loader's map key stale: the first
+     * ExitBootServices turns the timer off, finds the key stale and fails; the loader's one retry
+     * succeeds, with no Xen notify left in the ExitBootServices group. Every child was Closed and
+     * unmapped before the bus reset. Verdict on today's model: clean under seeds 1–3 (C xenstored,
+     * 0xff reset) and with oxenstored (reconnect). On edk2-stable202211 the group is never
+     * signalled, nothing is disconnected, and the OS reclaims the rings dom0 still maps: STALE_MAPPING.
+     */
+    @Test
+    void beforeEbsDisconnectsBeforeTheTimerStopsAndTheLoadersRetryExits() throws Exception {
+        for (long seed = 1; seed <= 3; seed++) {
+            Run r = run("before-ebs", seed, null, "c");
+            assertTrue(r.result().clean(), "seed " + seed + ": " + r.result().verdictLine());
+            List<Event> before = r.named("BEFORE_EBS_NOTIFY_BEGIN");
+            assertEquals(1, before.size());
+            assertEquals("XenBusDxe", before.get(0).getString("driver"));
+            long begin = before.get(0).seq();
+            long end = r.seqOf("BEFORE_EBS_NOTIFY_END");
+            long reset = r.seqOf("XENBUS_RESET");
+            assertTrue(begin < reset && reset < end, "the bus reset ran inside the BeforeExitBootServices notify");
+            List<String> fw = r.named("XENBUS_STATE").stream().filter(e -> e.comp().equals("fw.pvblk") && e.seq() > begin && e.seq() < reset)
+                    .map(e -> e.getString("to")).toList();
+            assertEquals(List.of("Closing", "Closed", "Initialising", "Closing", "Closed", "Initialising"), fw, "each child's Stop");
+            assertTrue(r.named("ALLOC_CALL").stream().anyMatch(e -> e.seq() > begin && e.seq() < end), "memory services used, as they may be");
+            assertEquals(List.of(), r.named("EBS_NOTIFY_BEGIN"), "no Xen notify in the ExitBootServices group");
+            assertEquals(List.of("EFI_INVALID_PARAMETER", "EFI_SUCCESS"), r.named("EBS_END").stream().map(e -> e.getString("status")).toList());
+            assertTrue(r.seqOf("TIMER_PERIOD") > end && r.seqOf("TIMER_PERIOD") < r.seqOf("EBS_END"), "the timer went off before the key check");
+            assertEquals(1, r.named("LOADER_EBS_RETRY").size());
+            assertTrue(mappedAtReset(r).isEmpty());
+            assertTrue(backendsClosedBeforeReset(r));
+            assertEquals(2, r.named("OS_DEVICE_CONNECTED").size());
+        }
+        Run ocaml = run("before-ebs", 1, null, "ocaml");
+        assertTrue(ocaml.result().clean(), ocaml.result().verdictLine());
+        assertEquals("reconnect", ocaml.named("XENBUS_RESET").get(0).getString("method"));
+        for (long seed = 1; seed <= 2; seed++) {
+            Run old = run("before-ebs", seed, null, "c", xensim.firmware.uefi.Edk2Version.STABLE_202211);
+            assertEquals(Set.of(Invariant.STALE_MAPPING), old.result().verdict(), "seed " + seed + ": " + old.result().verdictLine());
+            assertEquals(List.of(), old.named("BEFORE_EBS_NOTIFY_BEGIN"));
+            assertEquals(List.of(), old.named("XENBUS_RESET"), "nothing was disconnected");
+            assertEquals(List.of("EFI_SUCCESS"), old.named("EBS_END").stream().map(e -> e.getString("status")).toList());
         }
     }
 

@@ -128,7 +128,8 @@ public final class FirmwareActor {
         private void powerOn() {
             started = seam.nowNanos();
             seam.events().event(domid, BootServices.COMP, "FW_START").with("strategy", cfg.strategy())
-                    .with("queueDepth", cfg.queueDepth()).with("firmwareIo", cfg.firmwareIo().cliName()).emit();
+                    .with("queueDepth", cfg.queueDepth()).with("firmwareIo", cfg.firmwareIo().cliName())
+                    .with("edk2", cfg.edk2().cliName()).with("ebsOrder", cfg.ebsOrder().cliName()).emit();
             bs.registerDriver(xenbus);
             bs.registerDriver(pvblk);
             bs.installProtocolInterface(null, "XenIoPci", Protocols.XEN_IO, new XenIo(memory.ramPages() + 16));

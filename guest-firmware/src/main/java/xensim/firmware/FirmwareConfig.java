@@ -31,7 +31,7 @@ public record FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs
     }
 
     /** The order mode when none is given. */
-    public static final EbsOrder DEFAULT_ORDER = EbsOrder.SEEDED;
+    public static final EbsOrder DEFAULT_ORDER = EbsOrder.EDK2;
 
     public static FirmwareConfig defaults(String strategy) {
         return new FirmwareConfig(strategy, 8, 4, true, DEFAULT_ORDER, FirmwareIo.OVMF, Edk2Version.HEAD);

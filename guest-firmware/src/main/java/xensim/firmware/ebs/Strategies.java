@@ -2,11 +2,11 @@ package xensim.firmware.ebs;
 
 import java.util.List;
 
-/** The five designs by name (what {@code --strategy} accepts). */
+/** The six designs by name (what {@code --strategy} accepts). */
 public final class Strategies {
     private Strategies() {}
 
-    public static final List<String> NAMES = List.of("disconnect", "naive-reset", "exit-callback", "refcount", "bus-tracks");
+    public static final List<String> NAMES = List.of("disconnect", "naive-reset", "exit-callback", "refcount", "bus-tracks", "before-ebs");
 
     /** A fresh instance (designs keep per-guest state); IllegalArgumentException for an unknown name. */
     public static EbsStrategy create(String name) {
@@ -16,6 +16,7 @@ public final class Strategies {
             case "exit-callback" -> new ExitCallback();
             case "refcount" -> new Refcount();
             case "bus-tracks" -> new BusTracks();
+            case "before-ebs" -> new BeforeEbs();
             default -> throw new IllegalArgumentException("unknown strategy '" + name + "' (expected one of " + String.join(", ", NAMES) + ")");
         };
     }

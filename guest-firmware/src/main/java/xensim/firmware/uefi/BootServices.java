@@ -1,11 +1,14 @@
 package xensim.firmware.uefi;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
@@ -49,12 +52,23 @@ public final class BootServices {
 
     private int tpl = Tpl.APPLICATION;
     private int nextEventId = 1;
+    /** Every open event, in creation order (the order explicit EBS notify indexes refer to). */
     private final Map<Integer, UefiEvent> events = new LinkedHashMap<>();
-    private final List<UefiEvent> pendingNotifies = new ArrayList<>();
-    private boolean dispatching;
+    /** gEventSignalQueue: every EVT_NOTIFY_SIGNAL event; CoreCreateEventInternal inserts at the head (index 0). */
+    private final LinkedList<UefiEvent> signalQueue = new LinkedList<>();
+    /** gEventQueue[Tpl]: notifies queued by CoreNotifyEvent (appended at the tail), dispatched from the head. */
+    private final TreeMap<Integer, ArrayDeque<UefiEvent>> eventQueue = new TreeMap<>();
     private boolean timerRunning = true;
     private boolean inEbsNotify;
     private boolean exited;
+    /** DxeMain.c mExitBootServicesCalled: BeforeExitBootServices is signalled on the first call only (HEAD). */
+    private boolean exitBootServicesCalled;
+    private int ebsCalls;
+    /** While one of the ExitBootServices groups is dispatched: its GUID, the events' name prefix and the next index. */
+    private String loggedGroup;
+    private String loggedPrefix;
+    private List<UefiEvent> loggedMembers = List.of();
+    private int loggedIndex;
 
     private int nextHandleId = 1;
     private final List<Handle> handles = new ArrayList<>();
@@ -133,7 +147,10 @@ public final class BootServices {
         return old;
     }
 
-    /** RestoreTPL: dispatches every pending notify above {@code oldTpl}, highest TPL first, then continues. */
+    /**
+     * RestoreTPL (Tpl.c CoreRestoreTpl): dispatches every pending notify above {@code oldTpl},
+     * highest TPL first, then continues.
+     */
     public void restoreTpl(int oldTpl, Runnable then) {
         if (oldTpl > tpl) throw new IllegalStateException("RestoreTPL(" + Tpl.name(oldTpl) + ") above " + Tpl.name(tpl));
         dispatchAbove(oldTpl, () -> {
@@ -147,17 +164,43 @@ public final class BootServices {
         restoreTpl(oldTpl, () -> { });
     }
 
+    private int highestPendingTpl() {
+        for (Map.Entry<Integer, ArrayDeque<UefiEvent>> q : eventQueue.descendingMap().entrySet()) {
+            if (!q.getValue().isEmpty()) return q.getKey();
+        }
+        return -1;
+    }
+
+    /**
+     * CoreRestoreTpl's loop with CoreDispatchEventNotifies: while a notify is queued above
+     * {@code floor}, raise to the highest pending TPL (HighBitSet64 (gEventPending)) and run the
+     * event at the head of gEventQueue[that TPL], clearing a signal event's SignalCount first. A
+     * notify may wait (continuation style); the next one starts when it returns. (edk2 would run a
+     * higher-TPL notify signalled from inside a lower one at once, nested; here it runs when that
+     * one returns — no event of the model is signalled so.)
+     */
     private void dispatchAbove(int floor, Runnable then) {
-        UefiEvent next = pendingNotifies.stream().filter(e -> e.notifyTpl > floor)
-                .max(Comparator.comparingInt((UefiEvent e) -> e.notifyTpl)).orElse(null);
-        if (next == null) {
+        int pending = highestPendingTpl();
+        if (pending <= floor) {
             then.run();
             return;
         }
-        pendingNotifies.remove(next);
+        UefiEvent next = eventQueue.get(pending).pollFirst();
         next.queued = false;
-        tpl = next.notifyTpl;
-        next.notify.run(next, () -> cpu.run(() -> dispatchAbove(floor, then)));
+        if ((next.type & UefiEvent.EVT_NOTIFY_SIGNAL) != 0) next.signaled = false; // Event->SignalCount = 0
+        tpl = pending;
+        String prefix = loggedGroup != null && loggedGroup.equals(next.group) ? loggedPrefix : null;
+        int index = prefix == null ? -1 : loggedIndex++;
+        if (prefix != null) notifyEvent(prefix + "_NOTIFY_BEGIN", next, index, loggedMembers.indexOf(next));
+        next.notify.run(next, () -> cpu.run(() -> {
+            if (prefix != null) notifyEvent(prefix + "_NOTIFY_END", next, index, loggedMembers.indexOf(next));
+            dispatchAbove(floor, then);
+        }));
+    }
+
+    private void notifyEvent(String ev, UefiEvent e, int index, int registered) {
+        log.event(dom, COMP, ev).with("driver", e.owner).with("index", index).with("registered", registered)
+                .with("tpl", Tpl.name(e.notifyTpl)).emit();
     }
 
     // --- events --------------------------------------------------------------------------------
@@ -166,57 +209,102 @@ public final class BootServices {
         return createEventEx(type, notifyTpl, notify, owner, null);
     }
 
-    /** CreateEventEx; edk2 allocates the event from pool (an ALLOC_CALL). */
+    /**
+     * CreateEventEx (Event.c CoreCreateEventEx / CoreCreateEventInternal): an
+     * EVT_SIGNAL_EXIT_BOOT_SERVICES event joins gEfiEventExitBootServicesGuid and an event created in
+     * that group becomes EVT_SIGNAL_EXIT_BOOT_SERVICES (that type with a group is
+     * EFI_INVALID_PARAMETER); a notify event needs a function and a TPL above APPLICATION and below
+     * HIGH_LEVEL; an EVT_NOTIFY_SIGNAL event is inserted at the head of gEventSignalQueue. edk2
+     * allocates the event from pool (an ALLOC_CALL).
+     */
     public UefiEvent createEventEx(int type, int notifyTpl, UefiEvent.Notify notify, String owner, String group) {
         requireBootServices("CreateEvent");
         allocCall("CreateEvent", EfiMemoryType.EfiBootServicesData, "size", 64);
+        if (group != null) {
+            if (type == UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES || type == UefiEvent.EVT_SIGNAL_VIRTUAL_ADDRESS_CHANGE) {
+                throw new IllegalArgumentException("EFI_INVALID_PARAMETER: an event group with type " + Integer.toHexString(type));
+            }
+            if (group.equals(UefiEvent.EXIT_BOOT_SERVICES_GROUP)) type = UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES;
+        } else if (type == UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES) {
+            group = UefiEvent.EXIT_BOOT_SERVICES_GROUP;
+        }
         if ((type & (UefiEvent.EVT_NOTIFY_SIGNAL | UefiEvent.EVT_NOTIFY_WAIT)) != 0) {
-            if (notify == null || notifyTpl <= Tpl.APPLICATION || notifyTpl > Tpl.HIGH_LEVEL) {
-                throw new IllegalArgumentException("EFI_INVALID_PARAMETER: notify event needs a function and a TPL above APPLICATION");
+            if (notify == null || notifyTpl <= Tpl.APPLICATION || notifyTpl >= Tpl.HIGH_LEVEL) {
+                throw new IllegalArgumentException("EFI_INVALID_PARAMETER: notify event needs a function and a TPL above APPLICATION, below HIGH_LEVEL");
             }
         }
         UefiEvent e = new UefiEvent(nextEventId++, type, notifyTpl, notify, owner, group);
         events.put(e.id, e);
+        if ((type & UefiEvent.EVT_NOTIFY_SIGNAL) != 0) signalQueue.addFirst(e); // InsertHeadList (&gEventSignalQueue, ...)
         return e;
     }
 
+    /** CloseEvent (CoreCloseEvent): off the notify queue and the signal queue, freed (an ALLOC_CALL). */
     public void closeEvent(UefiEvent e) {
         requireBootServices("CloseEvent");
         allocCall("CloseEvent", EfiMemoryType.EfiBootServicesData, "size", 64);
         e.closed = true;
         e.timerGeneration++;
         events.remove(e.id);
-        pendingNotifies.remove(e);
+        signalQueue.remove(e);
+        if (e.queued) eventQueue.get(e.notifyTpl).remove(e);
+        e.queued = false;
     }
 
-    /** SignalEvent: a notify-signal event queues its notify; it runs now if the TPL allows. */
+    /**
+     * SignalEvent (CoreSignalEvent): if SignalCount is 0, set it; a notify-signal event of a group
+     * queues every member of the group (CoreNotifySignalList), any other one itself (CoreNotifyEvent);
+     * the queued notifies run now if they are above the current TPL.
+     */
     public void signalEvent(UefiEvent e) {
         if (e.closed) return;
-        if (e.group != null) {
-            for (UefiEvent g : new ArrayList<>(events.values())) {
-                if (e.group.equals(g.group)) signalOne(g);
+        if (!e.signaled) {
+            e.signaled = true;
+            if ((e.type & UefiEvent.EVT_NOTIFY_SIGNAL) != 0) {
+                if (e.group != null) notifySignalList(e.group);
+                else queueNotify(e);
             }
-        } else {
-            signalOne(e);
         }
-        if (!dispatching && !pendingNotifies.isEmpty() && pendingNotifies.stream().anyMatch(p -> p.notifyTpl > tpl)) {
-            dispatching = true;
+        if (highestPendingTpl() > tpl) {
             int at = tpl;
-            dispatchAbove(at, () -> {
-                tpl = at;
-                dispatching = false;
-            });
+            dispatchAbove(at, () -> tpl = at);
         }
     }
 
-    private void signalOne(UefiEvent e) {
-        if (e.signaled || e.closed) return;
-        e.signaled = true;
-        if ((e.type & UefiEvent.EVT_NOTIFY_SIGNAL) != 0 && !e.queued) {
-            e.queued = true;
-            e.signaled = false; // notify-signal events are not left signalled once queued (edk2 CoreNotifyEvent)
-            pendingNotifies.add(e);
+    /** CoreNotifyEvent: off whatever queue it is on, appended to gEventQueue[NotifyTpl]. */
+    private void queueNotify(UefiEvent e) {
+        if (e.queued) eventQueue.get(e.notifyTpl).remove(e);
+        eventQueue.computeIfAbsent(e.notifyTpl, k -> new ArrayDeque<>()).addLast(e);
+        e.queued = true;
+    }
+
+    /** CoreNotifySignalList: walks gEventSignalQueue from its head, queueing every member of {@code group}. */
+    private void notifySignalList(String group) {
+        for (UefiEvent e : signalQueue) if (group.equals(e.group)) queueNotify(e);
+    }
+
+    /** The open notify-signal events of {@code group}, in creation order. */
+    private List<UefiEvent> groupMembers(String group) {
+        List<UefiEvent> out = new ArrayList<>();
+        for (UefiEvent e : events.values()) {
+            if (group.equals(e.group) && (e.type & UefiEvent.EVT_NOTIFY_SIGNAL) != 0 && !e.closed) out.add(e);
         }
+        return out;
+    }
+
+    /**
+     * The order in which CoreNotifySignalList and CoreRestoreTpl would run {@code group}'s members
+     * now, as indexes into {@link #groupMembers}: highest TPL first, then in gEventSignalQueue order
+     * (the latest created first).
+     */
+    private List<Integer> edk2Order(String group) {
+        List<UefiEvent> members = groupMembers(group);
+        List<UefiEvent> walk = new ArrayList<>();
+        for (UefiEvent e : signalQueue) if (group.equals(e.group)) walk.add(e);
+        walk.sort(Comparator.comparingInt((UefiEvent e) -> e.notifyTpl).reversed()); // stable: queue order within a TPL
+        List<Integer> out = new ArrayList<>();
+        for (UefiEvent e : walk) out.add(members.indexOf(e));
+        return out;
     }
 
     /** CheckEvent: EFI_SUCCESS (and clears) if signalled; a notify-wait event's function runs first. */
@@ -552,36 +640,110 @@ public final class BootServices {
 
     // --- ExitBootServices ----------------------------------------------------------------------
 
-    /** The EBS notify functions in the order EBS would run them with {@code order} (for exploration). */
+    /**
+     * The notify functions of the ExitBootServices group (EVT_SIGNAL_EXIT_BOOT_SERVICES events and
+     * CreateEventEx with gEfiEventExitBootServicesGuid), in creation order: what an explicit order's
+     * indexes refer to.
+     */
     public List<UefiEvent> exitBootServicesEvents() {
-        List<UefiEvent> out = new ArrayList<>();
-        for (UefiEvent e : events.values()) if (e.exitBootServices() && !e.closed) out.add(e);
-        return out;
+        return groupMembers(UefiEvent.EXIT_BOOT_SERVICES_GROUP);
+    }
+
+    /** The edk2 release whose CoreExitBootServices this is. */
+    public Edk2Version edk2() {
+        return edk2;
     }
 
     /**
-     * ExitBootServices(MapKey) in edk2's order: a stale key → EFI_INVALID_PARAMETER and nothing
-     * else; then the timer stops, the EBS notify functions run one at a time at their TPL in an
-     * order drawn from the seed ({@code explicitOrder} null) or given as a permutation of
-     * {@link #exitBootServicesEvents()}'s indexes; then boot services are gone. EBS_BEGIN says how
-     * many notify functions there are (what an explicit order must permute). An explicit order that
-     * is not a permutation of them is the harness's mistake, not the guest's: EBS_ORDER_MISMATCH,
-     * and the firmware parks (the caller reports the order as bad input).
+     * ExitBootServices(MapKey) as MdeModulePkg/Core/Dxe/DxeMain/DxeMain.c CoreExitBootServices
+     * does it:
+     * <ol>
+     *   <li>HEAD only, on the first call only (mExitBootServicesCalled): CoreNotifySignalList
+     *       (&amp;gEfiEventBeforeExitBootServicesGuid) — its notifies run with the timer on and memory
+     *       services allowed (BEFORE_EBS_NOTIFY_BEGIN/END, not EBS notifies);</li>
+     *   <li>gTimer-&gt;SetTimerPeriod (gTimer, 0): the timer is off from here on, whatever happens;</li>
+     *   <li>CoreTerminateMemoryMap (MapKey): a key other than the current one (a Before notify that
+     *       allocated makes the caller's key stale) signals gEventExitBootServicesFailedGuid and
+     *       returns EFI_INVALID_PARAMETER, the timer still off;</li>
+     *   <li>CoreNotifySignalList (&amp;gEfiEventExitBootServicesGuid): the EBS notifies run
+     *       (EBS_NOTIFY_BEGIN/END; memory services now are ALLOC_IN_EBS), in the order {@code order}
+     *       says: edk2's own (highest TPL first, the latest created first, through the real queues),
+     *       one drawn from the seed, or an explicit permutation of {@link #exitBootServicesEvents()}'s
+     *       indexes, TPLs ignored;</li>
+     *   <li>boot services are gone.</li>
+     * </ol>
+     * Each group signal is an EBS_GROUP_SIGNAL event. EBS_BEGIN says how many EBS notify functions
+     * there are (what an explicit order must permute) and edk2's order of them; an explicit order
+     * that does not permute them when the group is signalled is the harness's mistake, not the
+     * guest's: EBS_ORDER_MISMATCH, and the firmware parks (the caller reports the order as bad input).
      */
     public void exitBootServices(long mapKey, EbsOrder order, Consumer<EfiStatus> done) {
-        List<Integer> explicitOrder = order.kind() == EbsOrder.Kind.EXPLICIT ? order.indexes() : null;
         requireBootServices("ExitBootServices");
+        ebsCalls++;
         List<UefiEvent> list = exitBootServicesEvents();
-        log.event(dom, COMP, "EBS_BEGIN").with("mapKey", mapKey).with("notifies", list.size()).emit();
-        if (mapKey != map.mapKey()) {
-            log.event(dom, COMP, "EBS_END").with("status", EfiStatus.EFI_INVALID_PARAMETER.name())
-                    .with("expectedMapKey", map.mapKey()).emit();
-            done.accept(EfiStatus.EFI_INVALID_PARAMETER);
+        log.event(dom, COMP, "EBS_BEGIN").with("mapKey", mapKey).with("notifies", list.size())
+                .with("edk2Order", join(edk2Order(UefiEvent.EXIT_BOOT_SERVICES_GROUP))).with("order", order.cliName())
+                .with("edk2", edk2.cliName()).with("call", ebsCalls).with("tpl", Tpl.name(tpl)).emit();
+        Runnable terminate = () -> {
+            timerRunning = false; // gTimer->SetTimerPeriod (gTimer, 0)
+            log.event(dom, COMP, "TIMER_PERIOD").with("period", 0).with("by", "CoreExitBootServices").emit();
+            if (mapKey != map.mapKey()) { // CoreTerminateMemoryMap
+                long expected = map.mapKey();
+                signalGroup(UefiEvent.EXIT_BOOT_SERVICES_FAILED_GROUP, "ExitBootServicesFailed", "EBS_FAILED", () -> {
+                    log.event(dom, COMP, "EBS_END").with("status", EfiStatus.EFI_INVALID_PARAMETER.name())
+                            .with("expectedMapKey", expected).emit();
+                    done.accept(EfiStatus.EFI_INVALID_PARAMETER);
+                });
+                return;
+            }
+            runExitBootServicesGroup(order, () -> {
+                inEbsNotify = false;
+                exited = true;
+                log.event(dom, COMP, "EBS_END").with("status", EfiStatus.EFI_SUCCESS.name()).emit();
+                done.accept(EfiStatus.EFI_SUCCESS);
+            });
+        };
+        if (edk2.hasBeforeExitBootServices() && !exitBootServicesCalled) {
+            signalGroup(UefiEvent.BEFORE_EXIT_BOOT_SERVICES_GROUP, "BeforeExitBootServices", "BEFORE_EBS", () -> {
+                exitBootServicesCalled = true;
+                terminate.run();
+            });
+        } else {
+            terminate.run();
+        }
+    }
+
+    /** CoreNotifySignalList of {@code group} at the caller's TPL; its notifies are logged as {@code prefix}_NOTIFY_BEGIN/END. */
+    private void signalGroup(String group, String name, String prefix, Runnable then) {
+        List<UefiEvent> members = groupMembers(group);
+        log.event(dom, COMP, "EBS_GROUP_SIGNAL").with("group", name).with("notifies", members.size())
+                .with("edk2Order", join(edk2Order(group))).emit();
+        loggedGroup = group;
+        loggedPrefix = prefix;
+        loggedMembers = members;
+        loggedIndex = 0;
+        notifySignalList(group);
+        int at = tpl;
+        dispatchAbove(at, () -> {
+            tpl = at;
+            loggedGroup = null;
+            loggedMembers = List.of();
+            then.run();
+        });
+    }
+
+    private void runExitBootServicesGroup(EbsOrder order, Runnable then) {
+        if (order.kind() == EbsOrder.Kind.EDK2) {
+            inEbsNotify = true;
+            signalGroup(UefiEvent.EXIT_BOOT_SERVICES_GROUP, "ExitBootServices", "EBS", then);
             return;
         }
-        timerRunning = false;
+        List<UefiEvent> list = exitBootServicesEvents();
+        log.event(dom, COMP, "EBS_GROUP_SIGNAL").with("group", "ExitBootServices").with("notifies", list.size())
+                .with("edk2Order", join(edk2Order(UefiEvent.EXIT_BOOT_SERVICES_GROUP))).with("order", order.cliName()).emit();
         List<UefiEvent> ordered = new ArrayList<>();
-        if (explicitOrder != null) {
+        if (order.kind() == EbsOrder.Kind.EXPLICIT) {
+            List<Integer> explicitOrder = order.indexes();
             if (!isPermutation(explicitOrder, list.size())) {
                 log.event(dom, COMP, "EBS_ORDER_MISMATCH").with("order", join(explicitOrder)).with("notifies", list.size()).emit();
                 park("the explicit EBS notify order " + join(explicitOrder) + " does not permute the " + list.size() + " notify functions");
@@ -598,12 +760,7 @@ public final class BootServices {
             }
         }
         inEbsNotify = true;
-        runEbsNotify(ordered, 0, () -> {
-            inEbsNotify = false;
-            exited = true;
-            log.event(dom, COMP, "EBS_END").with("status", EfiStatus.EFI_SUCCESS.name()).emit();
-            done.accept(EfiStatus.EFI_SUCCESS);
-        });
+        runEbsNotify(ordered, list, 0, then);
     }
 
     /** Whether {@code order} holds each of 0..n-1 exactly once. */
@@ -623,23 +780,24 @@ public final class BootServices {
         return sb.toString();
     }
 
-    private void runEbsNotify(List<UefiEvent> ordered, int i, Runnable then) {
+    /** The harness's order: one notify at a time at its TPL (edk2's queues bypassed). */
+    private void runEbsNotify(List<UefiEvent> ordered, List<UefiEvent> registered, int i, Runnable then) {
         if (i == ordered.size()) {
             then.run();
             return;
         }
         UefiEvent e = ordered.get(i);
         if (e.closed) { // an earlier notify closed it (e.g. a Stop that unregistered its EBS event)
-            runEbsNotify(ordered, i + 1, then);
+            runEbsNotify(ordered, registered, i + 1, then);
             return;
         }
         int old = tpl;
         tpl = Math.max(tpl, e.notifyTpl);
-        log.event(dom, COMP, "EBS_NOTIFY_BEGIN").with("driver", e.owner).with("index", i).with("tpl", Tpl.name(e.notifyTpl)).emit();
+        notifyEvent("EBS_NOTIFY_BEGIN", e, i, registered.indexOf(e));
         e.notify.run(e, () -> cpu.run(() -> {
-            log.event(dom, COMP, "EBS_NOTIFY_END").with("driver", e.owner).with("index", i).with("tpl", Tpl.name(e.notifyTpl)).emit();
+            notifyEvent("EBS_NOTIFY_END", e, i, registered.indexOf(e));
             tpl = old;
-            runEbsNotify(ordered, i + 1, then);
+            runEbsNotify(ordered, registered, i + 1, then);
         }));
     }
 

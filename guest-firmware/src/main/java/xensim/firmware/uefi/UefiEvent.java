@@ -1,6 +1,10 @@
 package xensim.firmware.uefi;
 
-/** An EFI_EVENT: type bits, notify TPL and function, signal state, timer state. */
+/**
+ * An EFI_EVENT (edk2's IEVENT, MdeModulePkg/Core/Dxe/Event/Event.h): type bits, notify TPL and
+ * function, its event group, SignalCount ({@code signaled}), whether it is on a gEventQueue
+ * ({@code queued}: NotifyLink in a list), timer state.
+ */
 public final class UefiEvent {
     public static final int EVT_TIMER = 0x80000000;
     public static final int EVT_RUNTIME = 0x40000000;
@@ -62,12 +66,13 @@ public final class UefiEvent {
         return signaled;
     }
 
-    public boolean isClosed() {
-        return closed;
+    /** The event group's GUID (CreateEventEx), or null. */
+    public String group() {
+        return group;
     }
 
-    boolean exitBootServices() {
-        return type == EVT_SIGNAL_EXIT_BOOT_SERVICES || EXIT_BOOT_SERVICES_GROUP.equals(group);
+    public boolean isClosed() {
+        return closed;
     }
 
     @Override

@@ -70,25 +70,168 @@ class BootServicesTest {
         });
     }
 
+    /**
+     * DxeMain.c CoreExitBootServices: the timer goes off (gTimer->SetTimerPeriod (gTimer, 0)) before
+     * CoreTerminateMemoryMap checks MapKey; a stale key signals gEventExitBootServicesFailedGuid and
+     * returns EFI_INVALID_PARAMETER with the timer still off; nothing turns it back on.
+     */
     @Test
-    void exitBootServicesWithAStaleKeyFailsAndRunsNoNotify() {
+    void aStaleKeyLeavesTheTimerOffSignalsTheFailedGroupAndRunsNoExitBootServicesNotify() {
         List<String> ran = new ArrayList<>();
-        bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, (e, d) -> { ran.add("x"); d.run(); }, "drv");
+        bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, (e, d) -> { ran.add("ebs"); d.run(); }, "drv");
+        bs.createEventEx(UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK, (e, d) -> {
+            ran.add("failed, timer " + (bs.timerRunning() ? "on" : "off"));
+            d.run();
+        }, "watcher", UefiEvent.EXIT_BOOT_SERVICES_FAILED_GROUP);
+        UefiEvent tick = bs.createEvent(UefiEvent.EVT_TIMER, 0, null, "tick");
+        bs.setTimer(tick, BootServices.TimerDelay.TimerPeriodic, 1_000);
         long key = bs.getMemoryMap().mapKey();
         bs.allocatePages(EfiMemoryType.EfiBootServicesData, 1);
         EfiStatus[] st = new EfiStatus[1];
-        bs.exitBootServices(key, EbsOrder.SEEDED, s -> st[0] = s);
+        bs.exitBootServices(key, EbsOrder.EDK2, s -> st[0] = s);
         cpu.poll();
         assertEquals(EfiStatus.EFI_INVALID_PARAMETER, st[0]);
-        assertEquals(List.of(), ran);
+        assertEquals(List.of("failed, timer off"), ran, "the failed group ran, after the timer went off; no EBS notify ran");
         assertFalse(bs.exited());
-        assertTrue(bs.timerRunning());
-        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.SEEDED, s -> st[0] = s);
+        assertFalse(bs.timerRunning(), "the timer stays off after a failed ExitBootServices");
+        runClock(10_000);
+        assertFalse(tick.isSignaled(), "a periodic timer never fires again");
+        List<String> seq = rec.events().stream().map(Event::ev)
+                .filter(e -> e.equals("TIMER_PERIOD") || e.startsWith("EBS_")).toList();
+        assertEquals(List.of("EBS_BEGIN", "EBS_GROUP_SIGNAL", "TIMER_PERIOD", "EBS_GROUP_SIGNAL", "EBS_FAILED_NOTIFY_BEGIN", "EBS_FAILED_NOTIFY_END",
+                "EBS_END"), seq);
+        assertEquals(List.of("BeforeExitBootServices", "ExitBootServicesFailed"),
+                rec.named("EBS_GROUP_SIGNAL").stream().map(e -> e.getString("group")).toList());
+        assertEquals(0L, rec.named("TIMER_PERIOD").get(0).getLong("period"));
+
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.EDK2, s -> st[0] = s);
         cpu.poll();
         assertEquals(EfiStatus.EFI_SUCCESS, st[0]);
-        assertEquals(List.of("x"), ran);
+        assertEquals(List.of("failed, timer off", "ebs"), ran);
         assertTrue(bs.exited());
         assertThrows(IllegalStateException.class, () -> bs.allocatePool(EfiMemoryType.EfiBootServicesData, 8));
+    }
+
+    /**
+     * HEAD: the BeforeExitBootServices group runs first, on the first call only, while the timer
+     * still runs and memory services are still allowed (its allocation is no ALLOC_IN_EBS: no
+     * EBS_NOTIFY_BEGIN is open); that allocation moves the map key, so the caller's key is stale.
+     */
+    @Test
+    void beforeExitBootServicesRunsFirstOnTheFirstCallOnlyWithTheTimerOn() {
+        List<String> ran = new ArrayList<>();
+        bs.createEventEx(UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK, (e, d) -> {
+            ran.add("before, timer " + (bs.timerRunning() ? "on" : "off"));
+            bs.allocatePool(EfiMemoryType.EfiBootServicesData, 64);
+            d.run();
+        }, "early", UefiEvent.BEFORE_EXIT_BOOT_SERVICES_GROUP);
+        bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, (e, d) -> { ran.add("ebs"); d.run(); }, "drv");
+        EfiStatus[] st = new EfiStatus[1];
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.EDK2, s -> st[0] = s);
+        cpu.poll();
+        assertEquals(List.of("before, timer on"), ran);
+        assertEquals(EfiStatus.EFI_INVALID_PARAMETER, st[0], "the notify's own allocation made the caller's key stale");
+        assertFalse(bs.timerRunning());
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.EDK2, s -> st[0] = s);
+        cpu.poll();
+        assertEquals(EfiStatus.EFI_SUCCESS, st[0]);
+        assertEquals(List.of("before, timer on", "ebs"), ran, "BeforeExitBootServices is not signalled again");
+        Event alloc = rec.named("ALLOC_CALL").stream().filter(a -> "AllocatePool".equals(a.getString("service"))).findFirst().orElseThrow();
+        assertEquals(false, alloc.get("inEbs"));
+        List<String> all = rec.events().stream().map(Event::ev).toList();
+        List<String> seq = all.subList(all.indexOf("EBS_BEGIN"), all.size()).stream()
+                .filter(e -> e.equals("ALLOC_CALL") || e.equals("TIMER_PERIOD") || e.startsWith("EBS_") || e.startsWith("BEFORE_EBS_")).toList();
+        assertEquals(List.of("EBS_BEGIN", "EBS_GROUP_SIGNAL", "BEFORE_EBS_NOTIFY_BEGIN", "ALLOC_CALL", "BEFORE_EBS_NOTIFY_END", "TIMER_PERIOD",
+                "EBS_GROUP_SIGNAL", "EBS_END",
+                "EBS_BEGIN", "TIMER_PERIOD", "EBS_GROUP_SIGNAL", "EBS_NOTIFY_BEGIN", "EBS_NOTIFY_END", "EBS_END"), seq);
+    }
+
+    /** edk2-stable202211 (Debian's edk2) has no BeforeExitBootServices: an event in that group is never notified. */
+    @Test
+    void edk2Stable202211HasNoBeforeExitBootServices() {
+        MemoryMap map = new MemoryMap(256);
+        bs = new BootServices(3, new EventLog(rec), cpu, map, null, (delay, id, gen) -> at(delay, () -> bs.onTimer(id, gen)), new Random(7),
+                Edk2Version.STABLE_202211);
+        List<String> ran = new ArrayList<>();
+        bs.createEventEx(UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK, (e, d) -> { ran.add("before"); d.run(); }, "early",
+                UefiEvent.BEFORE_EXIT_BOOT_SERVICES_GROUP);
+        bs.createEventEx(UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK, (e, d) -> { ran.add("failed"); d.run(); }, "watcher",
+                UefiEvent.EXIT_BOOT_SERVICES_FAILED_GROUP);
+        bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, (e, d) -> { ran.add("ebs"); d.run(); }, "drv");
+        EfiStatus[] st = new EfiStatus[1];
+        long key = bs.getMemoryMap().mapKey();
+        bs.allocatePages(EfiMemoryType.EfiBootServicesData, 1);
+        bs.exitBootServices(key, EbsOrder.EDK2, s -> st[0] = s);
+        cpu.poll();
+        assertEquals(EfiStatus.EFI_INVALID_PARAMETER, st[0]);
+        assertEquals(List.of("failed"), ran, "2022.11 too turns the timer off first and signals the failed group");
+        assertFalse(bs.timerRunning());
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.EDK2, s -> st[0] = s);
+        cpu.poll();
+        assertEquals(EfiStatus.EFI_SUCCESS, st[0]);
+        assertEquals(List.of("failed", "ebs"), ran, "the BeforeExitBootServices notify never ran");
+        assertEquals(List.of(), rec.named("BEFORE_EBS_NOTIFY_BEGIN"));
+        assertEquals("2022.11", rec.named("EBS_BEGIN").get(0).getString("edk2"));
+    }
+
+    /**
+     * edk2's order for a known set of ExitBootServices notifies, derived from
+     * MdeModulePkg/Core/Dxe/Event/Event.c:
+     * <ol>
+     *   <li>CoreCreateEventInternal puts every EVT_NOTIFY_SIGNAL event at the <em>head</em> of
+     *       gEventSignalQueue ({@code InsertHeadList (&gEventSignalQueue, &IEvent->SignalLink)}), and
+     *       gives an EVT_SIGNAL_EXIT_BOOT_SERVICES event the group gEfiEventExitBootServicesGuid (a
+     *       CreateEventEx with that group is the same). Created a, b, c, d, e, the queue reads e d c b a.</li>
+     *   <li>CoreNotifySignalList walks gEventSignalQueue from its head (ForwardLink) and calls
+     *       CoreNotifyEvent on each member of the group, which appends it to its TPL's queue
+     *       ({@code InsertTailList (&gEventQueue[Event->NotifyTpl], ...)}): gEventQueue[TPL_NOTIFY] =
+     *       e b, gEventQueue[TPL_CALLBACK] = d c a.</li>
+     *   <li>Releasing the event lock restores the caller's TPL (TPL_APPLICATION): CoreRestoreTpl
+     *       dispatches the highest pending TPL first (HighBitSet64 (gEventPending)), and
+     *       CoreDispatchEventNotifies takes each queue from its head: e b d c a.</li>
+     * </ol>
+     * So: highest TPL first, then the latest created first. As indexes in creation order
+     * (what {@code --ebs-order} takes): 4,1,3,2,0.
+     */
+    @Test
+    void edk2RunsTheHighestTplFirstThenTheLatestCreatedFirst() {
+        List<String> ran = new ArrayList<>();
+        UefiEvent.Notify n = (e, d) -> {
+            ran.add(e.owner() + "@" + Tpl.name(bs.currentTpl()));
+            d.run();
+        };
+        bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, n, "a");
+        bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.NOTIFY, n, "b");
+        bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, n, "c");
+        bs.createEventEx(UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK, n, "d", UefiEvent.EXIT_BOOT_SERVICES_GROUP);
+        bs.createEvent(UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK, n, "not-a-member");
+        bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.NOTIFY, n, "e");
+        EfiStatus[] st = new EfiStatus[1];
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.EDK2, s -> st[0] = s);
+        cpu.poll();
+        assertEquals(EfiStatus.EFI_SUCCESS, st[0]);
+        assertEquals(List.of("e@TPL_NOTIFY", "b@TPL_NOTIFY", "d@TPL_CALLBACK", "c@TPL_CALLBACK", "a@TPL_CALLBACK"), ran);
+        Event begin = rec.named("EBS_BEGIN").get(0);
+        assertEquals(5L, begin.getLong("notifies"));
+        assertEquals("4,1,3,2,0", begin.getString("edk2Order"), "edk2's order as indexes in creation order");
+        assertEquals(List.of(4L, 1L, 3L, 2L, 0L), rec.named("EBS_NOTIFY_BEGIN").stream().map(e -> e.getLong("registered")).toList());
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L), rec.named("EBS_NOTIFY_BEGIN").stream().map(e -> e.getLong("index")).toList());
+        assertEquals(Tpl.APPLICATION, bs.currentTpl());
+    }
+
+    /** The same events with that order given explicitly run the same way (a replay of edk2's order). */
+    @Test
+    void edk2sOrderGivenExplicitlyRunsTheSame() {
+        List<String> ran = new ArrayList<>();
+        UefiEvent.Notify n = (e, d) -> {
+            ran.add(e.owner());
+            d.run();
+        };
+        for (String name : List.of("a", "b", "c")) bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, n, name);
+        bs.exitBootServices(bs.getMemoryMap().mapKey(), EbsOrder.parse("2,1,0"), s -> { });
+        cpu.poll();
+        assertEquals(List.of("c", "b", "a"), ran);
+        assertEquals("2,1,0", rec.named("EBS_BEGIN").get(0).getString("edk2Order"));
     }
 
     @Test

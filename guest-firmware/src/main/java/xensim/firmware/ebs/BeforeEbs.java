@@ -1,0 +1,44 @@
+package xensim.firmware.ebs;
+
+import xensim.firmware.pvblk.XenPvBlkDxe;
+import xensim.firmware.uefi.Tpl;
+import xensim.firmware.uefi.UefiEvent;
+import xensim.firmware.xenbus.XenBusDxe;
+
+/**
+ * {@code before-ebs} — the sixth design (DESIGN.md §3): OvmfPkg/XenBusDxe/XenBusDxe.c as it is
+ * ({@link Disconnect}: NotifyExitBoot calls DisconnectController, every child's Stop, then
+ * XenStoreDeinit and XenGrantTableDeinit, edk2's allocating xenstore client and all), but the
+ * event is created with CreateEventEx in the BeforeExitBootServices group
+ * (gEfiEventBeforeExitBootServicesGuid, EVT_NOTIFY_SIGNAL, TPL_CALLBACK) instead of
+ * EVT_SIGNAL_EXIT_BOOT_SERVICES: CoreExitBootServices runs it before the timer goes off and before
+ * MapKey is checked, where memory services are still allowed. Its allocations make the loader's map
+ * key stale, so the first ExitBootServices fails (EFI_INVALID_PARAMETER, timer already off) and the
+ * loader's one retry (Linux's EFI stub) succeeds; the ExitBootServices group then has no Xen
+ * notify. On edk2-stable202211 the group is never signalled: nothing is disconnected.
+ */
+public final class BeforeEbs implements EbsStrategy {
+    @Override
+    public String name() {
+        return "before-ebs";
+    }
+
+    @Override
+    public boolean allocationFreeXenStore() {
+        return false;
+    }
+
+    @Override
+    public void busStarted(XenBusDxe bus) {
+        var bs = bus.bs();
+        bus.setExitBootEvent(bs.createEventEx(UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK,
+                (e, done) -> bs.disconnectController(bus.controller(), null, st -> done.run()), XenBusDxe.NAME,
+                UefiEvent.BEFORE_EXIT_BOOT_SERVICES_GROUP));
+    }
+
+    @Override
+    public void childStarted(XenPvBlkDxe.Device dev) {}
+
+    @Override
+    public void childStopping(XenPvBlkDxe.Device dev) {}
+}
