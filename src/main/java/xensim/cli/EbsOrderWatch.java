@@ -15,8 +15,18 @@ import xensim.platform.EventSink;
  */
 final class EbsOrderWatch implements EventSink {
 
-    /** What a run showed: notify functions per guest domain (those that reached EBS) and the first misfit, if any. */
-    record Seen(Map<Integer, Integer> notifies, Mismatch mismatch) {
+    /**
+     * What a run showed: notify functions per guest domain (those that reached EBS), the order
+     * edk2's own queues give them (EBS_BEGIN {@code edk2Order}), and the first misfit, if any. A
+     * loader that retries ExitBootServices logs EBS_BEGIN again: the last one counts (the call
+     * whose ExitBootServices group runs).
+     */
+    record Seen(Map<Integer, Integer> notifies, Map<Integer, List<Integer>> edk2Orders, Mismatch mismatch) {
+        /** edk2's order of the first guest that reached EBS, or null. */
+        List<Integer> edk2Order() {
+            return edk2Orders.isEmpty() ? null : edk2Orders.values().iterator().next();
+        }
+
         /** The notify functions of the first guest (lowest domain) that reached EBS, or -1 when none did. */
         int first() {
             return notifies.isEmpty() ? -1 : notifies.values().iterator().next();
@@ -31,13 +41,18 @@ final class EbsOrderWatch implements EventSink {
     record Mismatch(int dom, int notifies) {}
 
     private final Map<Integer, Integer> notifies = new TreeMap<>();
+    private final Map<Integer, List<Integer>> edk2Orders = new TreeMap<>();
     private Mismatch mismatch;
 
     @Override
     public synchronized void accept(Event e) {
         switch (e.ev()) {
             case "EBS_BEGIN" -> {
-                if (e.get("notifies") != null) notifies.putIfAbsent(e.dom(), (int) e.getLong("notifies"));
+                if (e.get("notifies") != null) notifies.put(e.dom(), (int) e.getLong("notifies"));
+                if (e.get("edk2Order") != null) {
+                    String o = e.getString("edk2Order");
+                    edk2Orders.put(e.dom(), o.isEmpty() ? List.of() : java.util.Arrays.stream(o.split(",")).map(Integer::valueOf).toList());
+                }
             }
             case "EBS_ORDER_MISMATCH" -> {
                 if (mismatch == null) mismatch = new Mismatch(e.dom(), (int) e.getLong("notifies"));
@@ -47,7 +62,8 @@ final class EbsOrderWatch implements EventSink {
     }
 
     synchronized Seen seen() {
-        return new Seen(java.util.Collections.unmodifiableMap(new TreeMap<>(notifies)), mismatch);
+        return new Seen(java.util.Collections.unmodifiableMap(new TreeMap<>(notifies)),
+                java.util.Collections.unmodifiableMap(new TreeMap<>(edk2Orders)), mismatch);
     }
 
     /** The one line that says why {@code order} does not fit, and what would. */

@@ -56,7 +56,7 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--seeds", description = "seeds 1..N per strategy (default 20)")
     int seeds = 20;
 
-    @Option(names = "--orders", description = "'all': every EBS notify order of the bus and its devices instead of a seeded one")
+    @Option(names = "--orders", description = "'all': every EBS notify order of the bus and its devices (a superset of what firmware does) instead of the scenario's (default edk2's own); the output lists each order's failures and marks edk2's")
     String orders;
 
     @Option(names = "--scenario", description = "a HOCON scenario file (the guests, backend and faults every run uses)")
@@ -84,6 +84,11 @@ public final class ExploreCommand implements Callable<Integer> {
         int notifies() {
             return ebs.first();
         }
+
+        /** Whether the explicit order it ran is the one edk2's own queues give (EBS_BEGIN edk2Order). */
+        boolean ranEdk2Order() {
+            return order != null && order.equals(ebs.edk2Order());
+        }
     }
 
     /** One run to do: a design under one profile combination ({@code combo}, an index into the scenarios). */
@@ -94,6 +99,52 @@ public final class ExploreCommand implements Callable<Integer> {
 
     /** A finished run and the plan it came from. */
     record Ran(Plan plan, Outcome outcome) {}
+
+    /** With --orders all: per row, each explicit order's runs (in first-seen order). */
+    private Map<Row, Map<List<Integer>, OrderStat>> orderStats = Map.of();
+
+    /** How one explicit order fared in a row: runs, failing runs, invariants hit, runs where it was edk2's own order. */
+    static final class OrderStat {
+        int runs;
+        int failing;
+        int edk2Runs;
+        final java.util.Set<Invariant> invariants = java.util.EnumSet.noneOf(Invariant.class);
+    }
+
+    static Map<Row, Map<List<Integer>, OrderStat>> orderStats(List<Ran> outcomes) {
+        Map<Row, Map<List<Integer>, OrderStat>> m = new LinkedHashMap<>();
+        for (Ran ran : outcomes) {
+            Outcome o = ran.outcome();
+            if (o.order() == null) continue;
+            OrderStat st = m.computeIfAbsent(new Row(o.strategy(), ran.plan().combo()), k -> new LinkedHashMap<>())
+                    .computeIfAbsent(o.order(), k -> new OrderStat());
+            st.runs++;
+            if (!o.result().clean()) st.failing++;
+            if (o.ranEdk2Order()) st.edk2Runs++;
+            st.invariants.addAll(o.result().verdict());
+        }
+        return m;
+    }
+
+    static String edk2Mark(OrderStat st) {
+        if (st.edk2Runs == 0) return "";
+        return st.edk2Runs == st.runs ? " (edk2)" : " (edk2 in " + st.edk2Runs + " of " + st.runs + " runs)";
+    }
+
+    private void appendOrders(StringBuilder sb) {
+        sb.append("\nEBS notify orders (indexes in creation order; (edk2) marks the order edk2's own queues give: highest TPL first,"
+                + " the latest created first):\n\n| strategy | order | runs | failing | invariants |\n|---|---|---:|---:|---|\n");
+        for (Map.Entry<Row, Map<List<Integer>, OrderStat>> row : orderStats.entrySet()) {
+            for (Map.Entry<List<Integer>, OrderStat> e : row.getValue().entrySet()) {
+                OrderStat st = e.getValue();
+                sb.append("| ").append(rowName(row.getKey())).append(" | ")
+                        .append(e.getKey().stream().map(String::valueOf).collect(Collectors.joining(","))).append(edk2Mark(st))
+                        .append(" | ").append(st.runs).append(" | ").append(st.failing).append(" | ")
+                        .append(st.invariants.isEmpty() ? "—" : st.invariants.stream().map(Enum::name).collect(Collectors.joining(" ")))
+                        .append(" |\n");
+            }
+        }
+    }
 
     /** The scenario of each profile combination (one when no profile flag lists several values). */
     private List<Scenario> scenarios;
@@ -127,7 +178,7 @@ public final class ExploreCommand implements Callable<Integer> {
                 int n = orders == null ? 0 : Math.max(0, runOne(scenarios.get(combo), s, 1, null, disks).notifies());
                 for (long seed = 1; seed <= seeds; seed++) {
                     if (orders == null) plans.add(new Plan(s, combo, seed, null));
-                    else for (List<Integer> order : permutations(n)) plans.add(new Plan(s, combo, seed, order));
+                    else for (List<Integer> order : orders(n)) plans.add(new Plan(s, combo, seed, order));
                 }
             }
         }
@@ -164,7 +215,7 @@ public final class ExploreCommand implements Callable<Integer> {
                                 + " functions (" + o.ebs().notifies() + " by domain); one order cannot fit them all");
                     }
                     if (scheduled.add(key)) {
-                        for (List<Integer> order : permutations(m.notifies())) again.add(new Plan(o.strategy(), ran.plan().combo(), o.seed(), order));
+                        for (List<Integer> order : orders(m.notifies())) again.add(new Plan(o.strategy(), ran.plan().combo(), o.seed(), order));
                     }
                 }
                 redone.addAll(scheduled);
@@ -177,6 +228,7 @@ public final class ExploreCommand implements Callable<Integer> {
         }
         double seconds = (System.nanoTime() - wallStart) / 1e9;
         Map<Row, Map<Invariant, Cell>> matrix = matrix(strategies, scenarios.size(), outcomes);
+        orderStats = orderStats(outcomes);
         String md = markdown(matrix, sc, scenario, faults, outcomes.size(), orders != null);
         pw.print(md);
         pw.printf("%d runs in %.1f s (%.0f runs/min on %d jobs); %d with a violation%n", outcomes.size(), seconds,
@@ -196,10 +248,13 @@ public final class ExploreCommand implements Callable<Integer> {
             HostConfig cfg = base.withFirmware(new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(),
                     order == null ? fw.ebsOrder() : xensim.firmware.uefi.EbsOrder.explicit(order), fw.firmwareIo(), fw.edk2()));
             EbsOrderWatch ebs = new EbsOrderWatch();
-            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(sc.profiles()),
+            Map<String, String> runBegin = sc.runBegin();
+            runBegin.put("firmware.ebs-order", cfg.firmware().ebsOrder().cliName());
+            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(runBegin),
                     (seam, done) -> Host.create(seam, cfg, done), ebs);
             EbsOrderWatch.Seen seen = ebs.seen();
-            return new Outcome(strategy, seed, seen.reachedEbs() ? order : null, r, seen);
+            // an empty order orders nothing: its replay needs none
+            return new Outcome(strategy, seed, seen.reachedEbs() && order != null && !order.isEmpty() ? order : null, r, seen);
         } finally {
             deleteTree(d);
         }
@@ -244,14 +299,14 @@ public final class ExploreCommand implements Callable<Integer> {
     static String replay(String strategy, Cell c, Scenario sc, Path file, List<String> faults) {
         String cmd = RunCommand.replay(file, sc, faults).replaceFirst("--strategy \\S+", "--strategy " + strategy)
                 .replaceFirst("--seed \\S+", "--seed " + c.seed);
-        if (c.order != null) cmd += " --ebs-order " + c.order.stream().map(String::valueOf).collect(Collectors.joining(","));
+        if (c.order != null) cmd = cmd.replaceFirst("--ebs-order \\S+", "--ebs-order " + c.order.stream().map(String::valueOf).collect(Collectors.joining(",")));
         return cmd;
     }
 
     String markdown(Map<Row, Map<Invariant, Cell>> m, Scenario sc, Path file, List<String> faults, int runs, boolean allOrders) {
         StringBuilder sb = new StringBuilder();
         sb.append("# xensim explore: ").append(runs).append(" runs, seeds 1..").append(seeds)
-                .append(allOrders ? ", every EBS notify order" : ", seeded notify orders").append(", scenario ").append(sc.name());
+                .append(allOrders ? ", every EBS notify order" : ", EBS notify order " + sc.ebsOrder().cliName()).append(", scenario ").append(sc.name());
         if (!sc.faults().isEmpty()) sb.append(", faults ").append(sc.faults().stream().map(f -> f.text()).collect(Collectors.joining(" ")));
         if (scenarios.size() == 1) {
             sb.append(", profiles ").append(sc.profiles().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")));
@@ -282,6 +337,7 @@ public final class ExploreCommand implements Callable<Integer> {
             }
         }
         if (!any) sb.append("\nNo violations.\n");
+        if (allOrders) appendOrders(sb);
         return sb.toString();
     }
 
@@ -304,6 +360,26 @@ public final class ExploreCommand implements Callable<Integer> {
                 g.writeObjectFieldStart("profiles");
                 for (var e : scenarios.get(r.combo()).profiles().entrySet()) g.writeStringField(e.getKey(), e.getValue());
                 g.writeEndObject();
+                Map<List<Integer>, OrderStat> os = orderStats.get(r);
+                if (os != null) {
+                    g.writeArrayFieldStart("orders");
+                    for (Map.Entry<List<Integer>, OrderStat> e : os.entrySet()) {
+                        OrderStat st = e.getValue();
+                        g.writeStartObject();
+                        g.writeArrayFieldStart("order");
+                        for (int k : e.getKey()) g.writeNumber(k);
+                        g.writeEndArray();
+                        g.writeBooleanField("edk2", st.edk2Runs == st.runs);
+                        g.writeNumberField("edk2Runs", st.edk2Runs);
+                        g.writeNumberField("runs", st.runs);
+                        g.writeNumberField("failing", st.failing);
+                        g.writeArrayFieldStart("invariants");
+                        for (Invariant i : st.invariants) g.writeString(i.name());
+                        g.writeEndArray();
+                        g.writeEndObject();
+                    }
+                    g.writeEndArray();
+                }
                 for (Invariant i : Invariant.values()) {
                     Cell c = row.getValue().get(i);
                     g.writeObjectFieldStart(i.name());
@@ -324,6 +400,14 @@ public final class ExploreCommand implements Callable<Integer> {
             g.writeEndObject();
             g.writeEndObject();
         }
+    }
+
+    /**
+     * The explicit orders to run for {@code n} notify functions: every permutation (for none, the
+     * empty one: a run whose firmware has some after all is a mismatch, run again with its own).
+     */
+    static List<List<Integer>> orders(int n) {
+        return permutations(Math.max(0, n));
     }
 
     /** Every order of {@code n} EBS notify functions (also used by the design tests). */

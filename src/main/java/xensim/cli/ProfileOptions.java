@@ -24,10 +24,14 @@ final class ProfileOptions {
     @Option(names = "--xenstored", paramLabel = "F", split = ",", description = "xenstored flavour: c (default) or ocaml")
     List<String> xenstored;
 
+    @Option(names = "--edk2", paramLabel = "V", split = ",",
+            description = "the edk2 DXE core: head (default; BeforeExitBootServices on the first ExitBootServices) or 2022.11 (edk2-stable202211, Debian's: no BeforeExitBootServices)")
+    List<String> edk2;
+
     /** The scenario keys these flags set, for a command that runs one combination; several values are bad input. */
     Map<String, Object> overrides() {
         List<Map<String, Object>> all = combinations();
-        if (all.size() > 1) throw new BadInputException("--profile, --firmware-io and --xenstored take one value here (explore takes lists)");
+        if (all.size() > 1) throw new BadInputException("--profile, --firmware-io, --xenstored and --edk2 take one value here (explore takes lists)");
         return all.get(0);
     }
 
@@ -38,6 +42,7 @@ final class ProfileOptions {
         out = cross(out, "backend.profile", backendProfile);
         out = cross(out, "guests.firmware-io", firmwareIo);
         out = cross(out, "xenstored.flavour", xenstored);
+        out = cross(out, "firmware.edk2", edk2);
         return out;
     }
 

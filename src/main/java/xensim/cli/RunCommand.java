@@ -33,7 +33,7 @@ public final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--strategy", description = "EBS design: disconnect, naive-reset, exit-callback, refcount, bus-tracks (default refcount)")
+    @Option(names = "--strategy", description = "EBS design: disconnect, naive-reset, exit-callback, refcount, bus-tracks, before-ebs (default refcount)")
     String strategy;
 
     @Option(names = "--seed", description = "seed of every random choice (default 1)")
@@ -69,12 +69,15 @@ public final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ProfileOptions profiles = new ProfileOptions();
 
-    @Option(names = "--ebs-order", split = ",", description = "the EBS notify order, as indices (explore prints it for a failing order)")
-    List<Integer> ebsOrder;
+    @Option(names = "--ebs-order", paramLabel = "ORDER",
+            description = "the order of the ExitBootServices notify functions: edk2 (default: edk2's own, highest TPL first, the latest created first), seeded (drawn from the seed) or indexes in creation order, e.g. 1,0 (explore prints them for a failing order)")
+    String ebsOrder;
 
     @Override
     public Integer call() throws Exception {
-        Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, profiles.overrides());
+        Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
+        if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
+        Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
         Path existed = UserPaths.nearestExisting(planned);
@@ -88,14 +91,6 @@ public final class RunCommand implements Callable<Integer> {
         }
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
         String replay = replay(scenario, sc, faults);
-        if (ebsOrder != null) {
-            if (!new java.util.HashSet<>(ebsOrder).equals(
-                    java.util.stream.IntStream.range(0, ebsOrder.size()).boxed().collect(java.util.stream.Collectors.toSet()))) {
-                throw new BadInputException("--ebs-order must be a permutation of 0..n-1 (one index per EBS notify function)");
-            }
-            cfg = cfg.withFirmware(cfg.firmware().withEbsOrder(xensim.firmware.uefi.EbsOrder.explicit(ebsOrder)));
-            replay += " --ebs-order " + ebsOrder.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
-        }
         RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease);
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
@@ -142,7 +137,8 @@ public final class RunCommand implements Callable<Integer> {
         sb.append(" --strategy ").append(sc.strategy()).append(" --seed ").append(sc.seed()).append(" --mode ").append(sc.mode().cliName());
         // every profile, defaults too: a replay must not change meaning when a default does
         sb.append(" --profile ").append(sc.backendProfile().cliName()).append(" --firmware-io ").append(sc.firmwareIo().cliName())
-                .append(" --xenstored ").append(sc.flavour());
+                .append(" --xenstored ").append(sc.flavour()).append(" --edk2 ").append(sc.edk2().cliName())
+                .append(" --ebs-order ").append(sc.ebsOrder().cliName());
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();
@@ -164,7 +160,7 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     static RunSpec runSpec(Scenario sc, Path dir) {
-        return new RunSpec(sc.seed(), sc.mode(), sc.strategy(), sc.name(), dir, 1.0, 600_000).withProfiles(sc.profiles());
+        return new RunSpec(sc.seed(), sc.mode(), sc.strategy(), sc.name(), dir, 1.0, 600_000).withProfiles(sc.runBegin());
     }
 
     static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay) throws Exception {

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import xensim.dom0.blkback.BlkbackProfile;
 import xensim.firmware.FirmwareConfig;
+import xensim.firmware.uefi.EbsOrder;
+import xensim.firmware.uefi.Edk2Version;
 import xensim.firmware.pvblk.FirmwareIo;
 import xensim.firmware.ebs.Strategies;
 import xensim.nemesis.Fault;
@@ -31,7 +33,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                        int memoryPages, int disks, long diskBytes, int firmwareQueueDepth, int ioBeforeEbs,
                        boolean bootRecordWrite, int ioAfterEbs, boolean resetState, long latencyMeanNanos,
                        double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults,
-                       BlkbackProfile backendProfile, FirmwareIo firmwareIo) {
+                       BlkbackProfile backendProfile, FirmwareIo firmwareIo, Edk2Version edk2, EbsOrder ebsOrder) {
 
     /**
      * The behaviours that differ between real versions, as (scenario key, value): written to
@@ -42,6 +44,14 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         p.put("backend.profile", backendProfile.cliName());
         p.put("guests.firmware-io", firmwareIo.cliName());
         p.put("xenstored.flavour", flavour);
+        p.put("firmware.edk2", edk2.cliName());
+        return p;
+    }
+
+    /** What RUN_BEGIN records: the profiles, then the EBS notify order mode ({@code firmware.ebs-order}). */
+    public Map<String, String> runBegin() {
+        Map<String, String> p = profiles();
+        p.put("firmware.ebs-order", ebsOrder.cliName());
         return p;
     }
 
@@ -146,6 +156,21 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         } catch (IllegalArgumentException e) {
             throw r.bad("guests.firmware-io", "ovmf or async, got '" + r.string("guests.firmware-io") + "'");
         }
+        Edk2Version edk2;
+        try {
+            edk2 = Edk2Version.parse(r.string("firmware.edk2"));
+        } catch (IllegalArgumentException e) {
+            throw r.bad("firmware.edk2", "head or 2022.11, got '" + r.string("firmware.edk2") + "'");
+        }
+        EbsOrder ebsOrder;
+        try {
+            ebsOrder = EbsOrder.parse(r.string("firmware.ebs-order"));
+        } catch (IllegalArgumentException e) {
+            throw r.bad("firmware.ebs-order", "edk2, seeded or indexes like 1,0, got '" + r.string("firmware.ebs-order") + "'");
+        }
+        if (ebsOrder.kind() == EbsOrder.Kind.EXPLICIT && !ebsOrder.isPermutation()) {
+            throw r.bad("firmware.ebs-order", "a permutation of 0..n-1 (one index per EBS notify function), got '" + ebsOrder.cliName() + "'");
+        }
         long diskBytes = r.bytes("guests.disk-size");
         if (diskBytes < 1 << 20 || diskBytes % 512 != 0) throw r.bad("guests.disk-size", "at least 1MiB, a multiple of 512 bytes");
         double tailP = r.number("backend.tail-probability");
@@ -176,7 +201,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 r.integer("guests.disks", 1, 8), diskBytes, r.integer("guests.firmware-queue-depth", 1, 32),
                 r.integer("guests.io-before-ebs", 0, 32), r.bool("guests.boot-record-write"),
                 r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), latencyMean,
-                tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults), backendProfile, firmwareIo);
+                tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults), backendProfile, firmwareIo, edk2, ebsOrder);
         for (Fault f : faults) {
             String why = sc.misfit(f);
             if (why != null) throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + why);
@@ -318,7 +343,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     /** The host this scenario describes, with disk images under {@code diskDir}. */
     public HostConfig hostConfig(Path diskDir) {
         return new HostConfig(guests, staggerNanos, memoryPages, disks, diskBytes / 512, latencyMeanNanos, tailProbability,
-                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, null, firmwareIo),
+                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2),
                 new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile);
     }
 
@@ -328,6 +353,6 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         all.addAll(more);
         return new Scenario(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
                 ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
-                List.copyOf(all), backendProfile, firmwareIo);
+                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder);
     }
 }

@@ -97,4 +97,62 @@ class EbsOrderTest {
         String json = Files.readString(tmp.resolve("m").resolve("matrix.json"));
         assertTrue(json.contains("\"runs\" : " + expected), json);
     }
+
+    /**
+     * Issue 14: {@code --ebs-order} takes edk2 (the default: edk2's own queues), seeded or indexes,
+     * as does the scenario key {@code firmware.ebs-order}; {@code --edk2} / {@code firmware.edk2}
+     * pick the DXE core. Both are in RUN_BEGIN and the replay line. refcount with one disk: the bus's
+     * event is created first (0), the device's later (1), both at TPL_CALLBACK, so edk2 runs 1,0.
+     */
+    @Test
+    void runTakesEdk2SeededOrIndexesAndSaysWhichInRunBeginAndTheReplay() throws Exception {
+        Cli.Result r = Cli.exec("run", "--out", tmp.resolve("edk2").toString());
+        assertEquals(Main.EXIT_CLEAN, r.code(), r.out() + r.err());
+        String log = Files.readString(tmp.resolve("edk2").resolve("events.jsonl"));
+        assertTrue(log.lines().findFirst().orElseThrow().contains("\"firmware.edk2\":\"head\",\"firmware.ebs-order\":\"edk2\""), log.lines().findFirst().get());
+        assertTrue(log.contains("\"ev\":\"EBS_BEGIN\",\"mapKey\":"), "premise");
+        assertTrue(log.contains("\"notifies\":2,\"edk2Order\":\"1,0\",\"order\":\"edk2\""), "EBS_BEGIN gives edk2's order");
+        List<String> ran = log.lines().filter(l -> l.contains("\"EBS_NOTIFY_BEGIN\"")).map(l -> l.replaceAll(".*\"registered\":(\\d+).*", "$1")).toList();
+        assertEquals(List.of("1", "0"), ran, "the device's notify first, then the bus's");
+
+        // a failing run prints its replay: naive-reset (one notify) fails on every seed
+        Cli.Result dflt = Cli.exec("run", "--strategy", "naive-reset", "--out", tmp.resolve("dflt").toString());
+        assertEquals(Main.EXIT_VIOLATION, dflt.code(), dflt.out() + dflt.err());
+        assertTrue(dflt.out().contains("--edk2 head --ebs-order edk2"), dflt.out());
+        Cli.Result seeded = Cli.exec("run", "--strategy", "naive-reset", "--ebs-order", "seeded", "--out", tmp.resolve("seeded").toString());
+        assertEquals(Main.EXIT_VIOLATION, seeded.code(), seeded.out() + seeded.err());
+        assertTrue(seeded.out().contains("--edk2 head --ebs-order seeded"), seeded.out());
+
+        Path conf = Files.writeString(tmp.resolve("old.conf"), "xensim.firmware { edk2 = \"2022.11\", ebs-order = \"0\" }\n");
+        Cli.Result old = Cli.exec("run", "--strategy", "naive-reset", "--scenario", conf.toString(), "--out", tmp.resolve("old").toString());
+        assertEquals(Main.EXIT_VIOLATION, old.code(), old.out() + old.err());
+        assertTrue(old.out().contains("--edk2 2022.11 --ebs-order 0"), old.out());
+        String oldLog = Files.readString(tmp.resolve("old").resolve("events.jsonl"));
+        assertFalse(oldLog.contains("BeforeExitBootServices"), "2022.11 signals no BeforeExitBootServices group");
+
+        Cli.Result bad = Cli.exec("run", "--ebs-order", "backwards", "--out", tmp.resolve("bad").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, bad.code());
+        assertEquals("xensim: command line, xensim.firmware.ebs-order: expected edk2, seeded or indexes like 1,0, got 'backwards'\n", bad.err());
+        Cli.Result badEdk2 = Cli.exec("run", "--edk2", "202302", "--out", tmp.resolve("bad2").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, badEdk2.code());
+        assertTrue(badEdk2.err().contains("xensim.firmware.edk2: expected head or 2022.11, got '202302'"), badEdk2.err());
+    }
+
+    /** {@code explore --orders all} lists how each order fared and marks the one edk2 itself runs; a design with no EBS notify runs once a seed. */
+    @Test
+    void exploreListsEveryOrderAndMarksEdk2s() throws Exception {
+        Cli.Result o = Cli.exec("explore", "--strategy", "refcount", "--seeds", "2", "--orders", "all", "--no-progress",
+                "--out", tmp.resolve("m").toString());
+        assertEquals(Main.EXIT_CLEAN, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("| refcount | 1,0 (edk2) | 2 | 0 | — |"), o.out());
+        assertTrue(o.out().contains("| refcount | 0,1 | 2 | 0 | — |"), o.out());
+        String json = Files.readString(tmp.resolve("m").resolve("matrix.json"));
+        assertTrue(json.replaceAll("\\s+", "").contains("\"orders\":[{\"order\":[0,1],\"edk2\":false"), json);
+        assertTrue(json.replaceAll("\\s+", "").contains("{\"order\":[1,0],\"edk2\":true,\"edk2Runs\":2,\"runs\":2"), json);
+
+        Cli.Result none = Cli.exec("explore", "--strategy", "before-ebs", "--seeds", "2", "--orders", "all", "--no-progress",
+                "--out", tmp.resolve("n").toString());
+        assertEquals(Main.EXIT_CLEAN, none.code(), none.out() + none.err());
+        assertTrue(none.out().contains("# xensim explore: 2 runs"), "no ExitBootServices notify: one run a seed\n" + none.out());
+    }
 }

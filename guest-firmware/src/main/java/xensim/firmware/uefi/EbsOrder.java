@@ -52,6 +52,11 @@ public record EbsOrder(Kind kind, List<Integer> indexes) {
         return explicit(out);
     }
 
+    /** An explicit order that holds each of 0..n-1 once (n its length); edk2 and seeded are always fine. */
+    public boolean isPermutation() {
+        return kind != Kind.EXPLICIT || BootServices.isPermutation(indexes, indexes.size());
+    }
+
     /** How flags, replay lines and events write it. */
     public String cliName() {
         return switch (kind) {
