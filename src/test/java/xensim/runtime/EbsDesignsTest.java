@@ -190,10 +190,11 @@ class EbsDesignsTest {
             assertEquals(1, r.named("LOADER_EBS_RETRY").size());
             assertTrue(mappedAtReset(r).isEmpty());
             assertTrue(backendsClosedBeforeReset(r));
-            assertEquals(2, r.named("OS_DEVICE_CONNECTED").size());
+            assertEquals(2, GuestWork.assertEveryGuestDidItsWork(r.events()).get(0).devices(), "both disks did their work");
         }
         Run ocaml = run("before-ebs", 1, null, "ocaml");
         assertTrue(ocaml.result().clean(), ocaml.result().verdictLine());
+        GuestWork.assertEveryGuestDidItsWork(ocaml.events());
         assertEquals("reconnect", ocaml.named("XENBUS_RESET").get(0).getString("method"));
         for (long seed = 1; seed <= 2; seed++) {
             Run old = run("before-ebs", seed, null, "c", xensim.firmware.uefi.Edk2Version.STABLE_202211);
