@@ -16,6 +16,9 @@ class HostileGuestProperties {
     @Group
     class Hypercalls extends HypercallCampaign {}
 
+    @Group
+    class XsWireFrames extends XsWireCampaign {}
+
     @AfterContainer
     static void totalReached() {
         String report = Campaign.report();
