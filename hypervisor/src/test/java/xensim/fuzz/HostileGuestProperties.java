@@ -19,6 +19,9 @@ class HostileGuestProperties {
     @Group
     class XsWireFrames extends XsWireCampaign {}
 
+    @Group
+    class BlkifRequests extends BlkifCampaign {}
+
     @AfterContainer
     static void totalReached() {
         String report = Campaign.report();
