@@ -49,10 +49,10 @@ abstract class BlkifCampaign {
                 Tuple.of(2, Arbitraries.of(0L, 1L, 1L << 21, Long.MAX_VALUE, -1L, Long.MIN_VALUE)), Tuple.of(1, Arbitraries.longs()));
         return Combinators.combine(op, nr, sector, discard, Arbitraries.longs(), Arbitraries.integers(),
                 Arbitraries.integers().between(0, DISKS.length - 1), Arbitraries.of(false, false, true))
-                .as(Slot::new).list().ofMinSize(100).ofMaxSize(400);
+                .as(Slot::new).list().ofMinSize(200).ofMaxSize(500);
     }
 
-    @Property(tries = 1000)
+    @Property(tries = 2000)
     void hostileRequestsParseAndGetLinuxBlkbacksStatus(@ForAll("slots") List<Slot> slots) {
         long[] t0 = Campaign.start();
         ByteArrayPage page = new ByteArrayPage();
@@ -68,9 +68,9 @@ abstract class BlkifCampaign {
             else {
                 for (int i = 0; i < Blkif.BLKIF_MAX_SEGMENTS_PER_REQUEST; i++) {
                     int at = Blkif.REQ_SEG + i * Blkif.SEGMENT_SIZE;
-                    int kind = r.nextInt(10);
-                    int first = kind < 7 ? r.nextInt(8) : r.nextInt(256);
-                    int last = kind < 6 ? first + r.nextInt(8 - first) : kind < 8 ? r.nextInt(9) : r.nextInt(256);
+                    int kind = r.nextInt(20);
+                    int first = kind < 18 ? r.nextInt(8) : r.nextInt(256);
+                    int last = kind < 17 ? first + r.nextInt(8 - first) : kind < 19 ? r.nextInt(9) : r.nextInt(256);
                     b.put(at + Blkif.SEG_FIRST_SECT, (byte) first);
                     b.put(at + Blkif.SEG_LAST_SECT, (byte) last);
                 }

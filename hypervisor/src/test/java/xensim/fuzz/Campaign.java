@@ -52,7 +52,12 @@ public final class Campaign {
 
     /** Counts one asserted expectation (an oracle rule that decided an answer), for the report. */
     public static void checked(String rule) {
-        CHECKS.computeIfAbsent(rule, k -> new AtomicLong()).incrementAndGet();
+        checked(rule, 1);
+    }
+
+    /** Counts {@code n} asserted expectations of {@code rule}. */
+    public static void checked(String rule, long n) {
+        CHECKS.computeIfAbsent(rule, k -> new AtomicLong()).addAndGet(n);
     }
 
     public static long total() {

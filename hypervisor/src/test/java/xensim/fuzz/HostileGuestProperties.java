@@ -22,6 +22,9 @@ class HostileGuestProperties {
     @Group
     class BlkifRequests extends BlkifCampaign {}
 
+    @Group
+    class WholeHost extends WholeHostCampaign {}
+
     @AfterContainer
     static void totalReached() {
         String report = Campaign.report();

@@ -80,7 +80,7 @@ abstract class HypercallCampaign {
         Arbitrary<Integer> any = Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(5, small), net.jqwik.api.Tuple.of(3, edge), net.jqwik.api.Tuple.of(1, Arbitraries.integers()));
         return Combinators.combine(Arbitraries.integers().between(0, 19), any, any, any, Arbitraries.of(true, false))
-                .as(Op::new).list().ofMinSize(60).ofMaxSize(240);
+                .as(Op::new).list().ofMinSize(100).ofMaxSize(300);
     }
 
     /** Everything of one try. */
@@ -256,7 +256,7 @@ abstract class HypercallCampaign {
         return m;
     }
 
-    @Property(tries = 1800)
+    @Property(tries = 2200)
     void hostileHypercallsGetXensErrorsAndTouchNobodyElse(@ForAll("hostileCalls") List<Op> ops, @ForAll long seed) {
         long[] t0 = Campaign.start();
         World w = new World(seed);

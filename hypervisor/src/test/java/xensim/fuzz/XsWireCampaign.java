@@ -72,7 +72,7 @@ abstract class XsWireCampaign {
                 Tuple.of(1, Arbitraries.of(XENSTORE_PAYLOAD_MAX + 1, -1, Integer.MIN_VALUE, 0x10000)));
         Arbitrary<Integer> term = Arbitraries.frequencyOf(Tuple.of(10, Arbitraries.just(0)), Tuple.of(3, Arbitraries.integers().between(1, 3)));
         return Combinators.combine(type, Arbitraries.integers(), small, small, small, term, len, small)
-                .as(Frame::new).list().ofMinSize(50).ofMaxSize(300);
+                .as(Frame::new).list().ofMinSize(100).ofMaxSize(400);
     }
 
     /** A pseudo-type: xenstored resets the connection (ring reconnection; C's ignore/reintroduce). */
@@ -207,7 +207,7 @@ abstract class XsWireCampaign {
         return out.toByteArray();
     }
 
-    @net.jqwik.api.Property(tries = 1500)
+    @net.jqwik.api.Property(tries = 2000)
     void hostileFramesGetCXenstoredsAnswersAndLeakNothing(@net.jqwik.api.ForAll("frames") List<Frame> frames,
                                                           @net.jqwik.api.ForAll long seed) {
         run(frames, seed, Rules.TODAY);
