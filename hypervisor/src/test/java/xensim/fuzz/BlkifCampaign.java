@@ -52,7 +52,7 @@ abstract class BlkifCampaign {
                 .as(Slot::new).list().ofMinSize(200).ofMaxSize(500);
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 2400)
     void hostileRequestsParseAndGetLinuxBlkbacksStatus(@ForAll("slots") List<Slot> slots) {
         long[] t0 = Campaign.start();
         ByteArrayPage page = new ByteArrayPage();

@@ -292,8 +292,11 @@ abstract class HypercallCampaign {
                 boolean ro = op.flag();
                 Hypervisor.GrantMapped m = hv.mapGrantRef(a, dom, ref, ro);
                 Integer expect = expectedMap(w, dom, ref, ro);
-                if (expect != null) assertEquals(GrantTableAbi.gntstName(expect), GrantTableAbi.gntstName(m.status()),
-                        "map of d" + dom + " ref " + ref + (ro ? " ro" : " rw") + " by the hostile guest");
+                if (expect != null) {
+                    assertEquals(GrantTableAbi.gntstName(expect), GrantTableAbi.gntstName(m.status()),
+                            "map of d" + dom + " ref " + ref + (ro ? " ro" : " rw") + " by the hostile guest");
+                    Campaign.checked("hypercall map_grant_ref " + GrantTableAbi.gntstName(expect));
+                }
                 if (m.ok()) w.mappingsA.put(m.handle(), m.mapping());
                 else assertEquals(null, m.mapping());
                 return m.status();
@@ -305,6 +308,7 @@ abstract class HypercallCampaign {
                 Hypervisor.GrantUnmapped u = hv.unmapGrantRef(a, handle);
                 assertEquals(GrantTableAbi.gntstName(mine ? GNTST_okay : GNTST_bad_handle), GrantTableAbi.gntstName(u.status()),
                         "unmap of handle " + handle);
+                Campaign.checked("hypercall unmap_grant_ref " + GrantTableAbi.gntstName(u.status()));
                 if (mine) {
                     GrantMapping gone = w.mappingsA.remove(handle);
                     assertTrue(!gone.isValid(), "an unmapped mapping faults");
@@ -330,13 +334,17 @@ abstract class HypercallCampaign {
                 int expect = dom == a || dom == DomId.DOMID_SELF ? GNTST_okay
                         : w.exists(dom) ? GNTST_permission_denied : GNTST_bad_domain;
                 assertEquals(GrantTableAbi.gntstName(expect), GrantTableAbi.gntstName(s.status()), "query_size of d" + dom);
+                Campaign.checked("hypercall query_size " + GrantTableAbi.gntstName(expect));
                 return s.status();
             }
             case 6 -> { // EVTCHNOP_alloc_unbound in somebody's table
                 int dom = w.dom(op.x());
                 int remote = w.dom(op.y());
                 Hypervisor.EvtchnPort p = hv.evtchnAllocUnbound(a, dom, remote);
-                if (dom != a && dom != DomId.DOMID_SELF) assertEquals(w.exists(dom) ? -EPERM : -ESRCH, p.rc(), "alloc_unbound in d" + dom);
+                if (dom != a && dom != DomId.DOMID_SELF) {
+                    assertEquals(w.exists(dom) ? -EPERM : -ESRCH, p.rc(), "alloc_unbound in d" + dom);
+                    Campaign.checked("hypercall alloc_unbound (others')");
+                }
                 return p.rc();
             }
             case 7, 8 -> { // EVTCHNOP_bind_interdomain to somebody's port
@@ -348,6 +356,7 @@ abstract class HypercallCampaign {
                 if (rdom != a && rdom != DomId.DOMID_SELF) {
                     int expect = !w.exists(rdom) ? -ESRCH : bindable ? 0 : -EINVAL;
                     assertEquals(expect, p.rc(), "bind_interdomain to d" + rdom + " port " + rport);
+                    Campaign.checked("hypercall bind_interdomain (others') " + (expect == 0 ? "ok" : "rc " + expect));
                 }
                 return p.rc();
             }
@@ -361,6 +370,7 @@ abstract class HypercallCampaign {
                     int expect = !w.exists(dom) ? -ESRCH : port < 0 || port >= EventChannels.EVTCHNS_PER_BUCKET ? -EINVAL : -EPERM;
                     assertEquals(expect, s.rc(), "evtchn_status of d" + dom + " port " + port);
                     assertEquals(-1, s.status(), "no status leaks");
+                    Campaign.checked("hypercall evtchn_status (others')");
                 }
                 return s.rc();
             }
@@ -374,6 +384,7 @@ abstract class HypercallCampaign {
                     // a bad index of a domain that does not exist: x86 looks the domain up first, Arm the index
                     if (badIndex && !w.exists(dom)) assertTrue(rc == -EINVAL || rc == -ESRCH, "hvm param " + index + " of d" + dom + ": " + rc);
                     else assertEquals(badIndex ? -EINVAL : !w.exists(dom) ? -ESRCH : -EPERM, rc, "hvm param " + index + " of d" + dom);
+                    Campaign.checked("hypercall hvm_param (others')");
                 }
                 return rc;
             }
@@ -385,7 +396,10 @@ abstract class HypercallCampaign {
                     case 1 -> hv.removeFromPhysmap(a, dom, gfn).rc();
                     default -> hv.populatePhysmap(a, dom, gfn).rc();
                 };
-                if (dom != a && dom != DomId.DOMID_SELF) assertEquals(w.exists(dom) ? -EPERM : -ESRCH, rc, "physmap of d" + dom);
+                if (dom != a && dom != DomId.DOMID_SELF) {
+                    assertEquals(w.exists(dom) ? -EPERM : -ESRCH, rc, "physmap of d" + dom);
+                    Campaign.checked("hypercall physmap (others')");
+                }
                 return rc;
             }
             case 16 -> { // domctls and the toolstack's grant seeding
@@ -395,6 +409,7 @@ abstract class HypercallCampaign {
                     default -> hv.seedGrantEntry(a, w.dom(op.x()), w.ref(op.z()), a, 5, false).rc();
                 };
                 assertEquals(-EPERM, rc, "a guest's domctl");
+                Campaign.checked("hypercall domctl/seed");
                 return rc;
             }
             case 17 -> { // its own grant table: grants to anybody, ends them

@@ -207,7 +207,7 @@ abstract class XsWireCampaign {
         return out.toByteArray();
     }
 
-    @net.jqwik.api.Property(tries = 2000)
+    @net.jqwik.api.Property(tries = 2200)
     void hostileFramesGetCXenstoredsAnswersAndLeakNothing(@net.jqwik.api.ForAll("frames") List<Frame> frames,
                                                           @net.jqwik.api.ForAll long seed) {
         run(frames, seed, Rules.TODAY);
