@@ -474,7 +474,7 @@ abstract class WholeHostCampaign {
                 case 2 -> aOpenTx.isEmpty() ? 0 : aOpenTx.iterator().next();
                 default -> 1 + Math.floorMod((int) (in.d() >> 40), 6);
             };
-            byte[] payload = XsWireCampaign.payload(null, f, f.type());
+            byte[] payload = XsWireCampaign.payload(f, f.type());
             if (payload.length > 2000) payload = java.util.Arrays.copyOf(payload, 2000); // the ring takes 1 KiB at a time anyway
             XsMessage m = new XsMessage(f.type(), f.reqId(), tx, payload);
             byte[] wire = m.encode();

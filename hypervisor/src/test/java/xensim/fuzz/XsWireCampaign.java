@@ -149,7 +149,7 @@ abstract class XsWireCampaign {
     }
 
     /** The payload of {@code f}: the arguments of its type, terminated as {@code f.term()} says. */
-    static byte[] payload(World w, Frame f, int type) {
+    static byte[] payload(Frame f, int type) {
         String path = PATHS[f.path() % PATHS.length];
         List<byte[]> args = new ArrayList<>();
         switch (type) {
@@ -235,7 +235,7 @@ abstract class XsWireCampaign {
                 case 2 -> 1 + f.tx() % 5;
                 default -> f.reqId() * 31 + f.tx();
             };
-            byte[] payload = payload(w, f, f.type());
+            byte[] payload = payload(f, f.type());
             int lie = f.len();
             int hdrLen = lie == 0 ? payload.length : lie > XENSTORE_PAYLOAD_MAX || lie < -100 ? lie : Math.max(0, payload.length + lie);
             XsMessage req = new XsMessage(f.type(), f.reqId(), tx, payload);
