@@ -19,7 +19,7 @@ import xensim.stress.StressRunner;
  * runs, the failures by verdict and the replay line of each failure. Exit 0 all clean, 1 any
  * failed, 2 bad input. The runs themselves are {@link StressRunner}'s; this only parses and prints.
  */
-@Command(name = "stress", mixinStandardHelpOptions = true,
+@Command(name = "stress",
         description = "Run a scenario N times (threaded by default, optionally with CPU hogs); print failures by verdict and their replay lines.")
 public final class StressCommand implements Callable<Integer> {
     @Spec

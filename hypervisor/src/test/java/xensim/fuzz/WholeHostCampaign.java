@@ -43,6 +43,8 @@ import xensim.abi.XenstoreRing;
 import xensim.abi.XsFramer;
 import xensim.abi.XsMessage;
 import xensim.dom0.blkback.BlkbackActor;
+import xensim.dom0.blkback.BlkbackConfig;
+import xensim.dom0.blkback.BlkbackProfile;
 import xensim.dom0.blkback.DiskImage;
 import xensim.dom0.xenstored.Connection;
 import xensim.dom0.xenstored.XenstoredActor;
@@ -113,7 +115,7 @@ abstract class WholeHostCampaign {
 
     @Property(tries = 24)
     void aHostileGuestCannotCrashTheHostOrReachTheVictim(@ForAll("inputs") List<In> inputs, @ForAll long seed,
-                                                         @ForAll boolean oxenstored) throws Exception {
+                                                         @ForAll boolean oxenstored, @ForAll BlkbackProfile profile) throws Exception {
         long[] t0 = Campaign.start();
         Path dir = Files.createTempDirectory("xensim-hostile");
         Logger root = (Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
@@ -121,7 +123,7 @@ abstract class WholeHostCampaign {
         logs.start();
         root.addAppender(logs);
         try {
-            Outcome o = runHost(inputs, seed, oxenstored, dir);
+            Outcome o = runHost(inputs, seed, oxenstored, profile, dir);
             List<String> warnings = new ArrayList<>();
             for (ILoggingEvent e : logs.list) {
                 if (e.getLevel().isGreaterOrEqual(Level.WARN)) warnings.add(e.getLoggerName() + ": " + e.getFormattedMessage());
@@ -144,7 +146,7 @@ abstract class WholeHostCampaign {
 
     record Do(Consumer<HostWorld> action) {}
 
-    static Outcome runHost(List<In> inputs, long seed, boolean oxenstored, Path dir) throws Exception {
+    static Outcome runHost(List<In> inputs, long seed, boolean oxenstored, BlkbackProfile profile, Path dir) throws Exception {
         Path imgA = dir.resolve("a.img");
         Path imgB = dir.resolve("b.img");
         DiskImage.create(imgA, SECTORS).close();
@@ -152,7 +154,7 @@ abstract class WholeHostCampaign {
         CompletableFuture<Outcome> result = new CompletableFuture<>();
         SimSystem<Object> sim = SimSystem.start("hostile", Mode.DETERMINISTIC, seed, new EventLog(), 1.0,
                 seam -> Behaviors.<Object>setup(ctx -> {
-                    HostWorld w = new HostWorld(ctx, seam, seed, oxenstored, imgA, imgB, inputs, result);
+                    HostWorld w = new HostWorld(ctx, seam, seed, oxenstored, profile, imgA, imgB, inputs, result);
                     return Behaviors.receive(Object.class)
                             .onMessage(Do.class, d -> {
                                 w.run(d.action());
@@ -249,8 +251,8 @@ abstract class WholeHostCampaign {
         int bXsReq = 1;
         Consumer<XsMessage> bXsWaiting;
 
-        HostWorld(ActorContext<Object> ctx, Seam seam, long seed, boolean oxenstored, Path imgA, Path imgB, List<In> inputs,
-                  CompletableFuture<Outcome> result) {
+        HostWorld(ActorContext<Object> ctx, Seam seam, long seed, boolean oxenstored, BlkbackProfile profile, Path imgA, Path imgB,
+                  List<In> inputs, CompletableFuture<Outcome> result) {
             this.ctx = ctx;
             this.seam = seam;
             this.random = new SplittableRandom(seed);
@@ -283,8 +285,8 @@ abstract class WholeHostCampaign {
                     xsd.tell(c);
                     return Behaviors.same();
                 }).build(), "xs-proxy-" + g.dom);
-                ActorRef<BlkbackActor.Command> be = ctx.spawn(BlkbackActor.create(seam, new BlkbackActor.Config(g.dom, DEVID, g.be(), g.fe(),
-                        g == a ? imgA : imgB, false, 50_000, 0.1, 5, 8), hyp, counting), "blkback-" + g.dom);
+                ActorRef<BlkbackActor.Command> be = ctx.spawn(BlkbackActor.create(seam, new BlkbackConfig(g.dom, DEVID, g.be(), g.fe(),
+                        g == a ? imgA : imgB, false, 50_000, 0.1, 5, 8, profile), hyp, counting), "blkback-" + g.dom);
                 ctx.watch(be);
                 g.xenbus = core.connect(g.dom, "ring", m -> { });
             }
