@@ -49,6 +49,9 @@ public final class StressCommand implements Callable<Integer> {
     @Option(names = "--hogs", description = "threads burning CPU while the runs go (default 0)")
     int hogs;
 
+    @Option(names = "--keep-failed", description = "keep each failed run's event log as DIR/seed-N/events.jsonl")
+    Path keepFailed;
+
     @Option(names = "--wall-limit", description = "seconds a run may take before it is stopped and judged (default 120)")
     int wallLimitSeconds = 120;
 
@@ -67,13 +70,21 @@ public final class StressCommand implements Callable<Integer> {
             throw new BadInputException("--mode: " + e.getMessage());
         }
         Scenario sc = RunCommand.scenario(scenario, strategy, null, m.cliName(), null, null, faults);
+        if (keepFailed != null) {
+            try {
+                java.nio.file.Files.createDirectories(keepFailed);
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new BadInputException("--keep-failed " + keepFailed + ": cannot create it (" + e.getMessage() + ")");
+            }
+            if (!java.nio.file.Files.isWritable(keepFailed)) throw new BadInputException("--keep-failed " + keepFailed + ": not writable");
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.printf("xensim stress: %d runs of %s (strategy %s, mode %s, %d guests), seeds %d..%d, %d at a time, %d CPU hog%s%n", runs,
                 sc.name(), sc.strategy(), m.cliName(), sc.guests(), seed, seed + runs - 1, parallel, hogs, hogs == 1 ? "" : "s");
         out.flush();
         int every = Math.max(1, runs / 20);
         StressRunner.Options o = new StressRunner.Options(sc, m, runs, seed, parallel, hogs, wallLimitSeconds * 1000L,
-                s -> RunCommand.replay(scenario, sc, faults).replaceFirst("--seed \\S+", "--seed " + s));
+                s -> RunCommand.replay(scenario, sc, faults).replaceFirst("--seed \\S+", "--seed " + s), keepFailed);
         StressRunner.Report r = StressRunner.run(o, (done, failed) -> {
             if (done % every == 0 || done == runs) {
                 synchronized (out) {
@@ -89,6 +100,7 @@ public final class StressCommand implements Callable<Integer> {
             out.println("failed runs:");
             for (StressRunner.Failure f : r.failures()) {
                 out.printf("  seed %d: %s, ended %s%n    replay: %s%n", f.seed(), String.join(" ", f.verdicts()), f.ending(), f.replay());
+                if (f.events() != null) out.printf("    events: %s%n", f.events());
             }
             if (m == Mode.THREADED) out.println("note: threaded runs interleave as the machine does; a replay may not fail again (rerun it, or under load)");
         }

@@ -43,9 +43,10 @@ public final class StressRunner {
      * @param hogs       CPU hog threads while the runs go
      * @param wallLimitMs a run still busy after this much wall time is stopped and judged
      * @param replay     the replay command of the run with a given seed
+     * @param keepFailed where each failed run's events.jsonl is kept (as {@code seed-N/events.jsonl}), or null
      */
     public record Options(Scenario scenario, Mode mode, int runs, long firstSeed, int jobs, int hogs, long wallLimitMs,
-                          LongFunction<String> replay) {
+                          LongFunction<String> replay, Path keepFailed) {
         public Options {
             if (runs < 1) throw new IllegalArgumentException("runs must be >= 1");
             if (jobs < 1) throw new IllegalArgumentException("jobs must be >= 1");
@@ -54,8 +55,8 @@ public final class StressRunner {
         }
     }
 
-    /** A failed run: its seed, what it violated (or why it is not clean), how it ended, its replay. */
-    public record Failure(long seed, List<String> verdicts, String ending, String replay) {}
+    /** A failed run: its seed, what it violated (or why it is not clean), how it ended, its replay, its log (or null). */
+    public record Failure(long seed, List<String> verdicts, String ending, String replay, Path events) {}
 
     /** What the runs gave: counts, failures by verdict (a run may count under several), each failure. */
     public record Report(int runs, int clean, Map<String, Integer> byVerdict, List<Failure> failures, double seconds) {
@@ -75,6 +76,9 @@ public final class StressRunner {
     public static final String HOST_FAILED = "HOST_FAILED";
 
     public static Report run(Options o, Progress progress) throws IOException, InterruptedException {
+        // bind SLF4J to Logback before runs start logging (and opening their event files) concurrently:
+        // during initialisation SLF4J hands out substitute loggers, which the file sink cannot use
+        org.slf4j.LoggerFactory.getILoggerFactory();
         Path disks = Files.createTempDirectory("xensim-stress");
         List<Thread> hogs = startHogs(o.hogs());
         ExecutorService pool = Executors.newFixedThreadPool(o.jobs());
@@ -116,24 +120,33 @@ public final class StressRunner {
     static Failure runOne(Options o, long seed, Path disks) throws IOException {
         Scenario sc = o.scenario();
         Path d = Files.createTempDirectory(disks, "run-" + seed + "-");
+        Path logDir = o.keepFailed() == null ? null : o.keepFailed().resolve("seed-" + seed);
+        boolean keep = false;
         try {
             HostConfig cfg = sc.hostConfig(d);
             RunResult r;
             try {
-                r = Simulation.run(new RunSpec(seed, o.mode(), sc.strategy(), sc.name(), null, 1.0, o.wallLimitMs()),
+                r = Simulation.run(new RunSpec(seed, o.mode(), sc.strategy(), sc.name(), logDir, 1.0, o.wallLimitMs()),
                         (seam, done) -> Host.create(seam, cfg, done));
             } catch (RuntimeException e) {
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
-                return new Failure(seed, List.of(HOST_FAILED), e.getMessage() + ": " + cause, o.replay().apply(seed));
+                keep = logDir != null;
+                return new Failure(seed, List.of(HOST_FAILED), e.getMessage() + ": " + cause, o.replay().apply(seed), events(logDir));
             }
             if (r.clean() && r.ending() == RunResult.Ending.COMPLETED) return null;
             List<String> verdicts = new ArrayList<>();
             for (Invariant i : r.verdict()) verdicts.add(i.name());
             if (verdicts.isEmpty()) verdicts.add(NOT_COMPLETED);
-            return new Failure(seed, verdicts, r.ending().name(), o.replay().apply(seed));
+            keep = logDir != null;
+            return new Failure(seed, verdicts, r.ending().name(), o.replay().apply(seed), events(logDir));
         } finally {
             deleteTree(d);
+            if (logDir != null && !keep) deleteTree(logDir);
         }
+    }
+
+    private static Path events(Path logDir) {
+        return logDir == null ? null : logDir.resolve("events.jsonl");
     }
 
     /** Threads that keep every core busy with arithmetic until stopped. */

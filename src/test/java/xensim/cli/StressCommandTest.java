@@ -18,19 +18,25 @@ class StressCommandTest {
     static final Pattern TOTALS = Pattern.compile("(?m)^runs: (\\d+), clean: (\\d+), failed: (\\d+) \\(");
 
     @Test
-    void cleanRunsExitZero() {
-        Cli.Result r = Cli.exec("stress", "--runs", "3", "--mode", "deterministic", "--jobs", "2");
+    void cleanRunsExitZero() throws Exception {
+        Path kept = tmp.resolve("kept");
+        Cli.Result r = Cli.exec("stress", "--runs", "3", "--mode", "deterministic", "--jobs", "2", "--keep-failed", kept.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().startsWith("xensim stress: 3 runs of default (strategy refcount, mode deterministic, 1 guests), seeds 1..3, 2 at a time, 0 CPU hogs"), r.out());
         assertTrue(r.out().contains("\nruns: 3, clean: 3, failed: 0 ("), r.out());
         assertTrue(!r.out().contains("failures by verdict"), r.out());
+        try (var left = Files.list(kept)) {
+            assertEquals(0, left.count(), "a clean run's log is not kept");
+        }
     }
 
     @Test
     void failuresAreCountedByVerdictWithTheReplayOfEach() throws Exception {
         Path sc = tmp.resolve("unsafe.conf");
         Files.writeString(sc, "xensim { strategy = naive-reset }\n");
-        Cli.Result r = Cli.exec("stress", "--runs", "2", "--seed", "5", "--scenario", sc.toString(), "--mode", "deterministic");
+        Path kept = tmp.resolve("kept");
+        Cli.Result r = Cli.exec("stress", "--runs", "2", "--seed", "5", "--scenario", sc.toString(), "--mode", "deterministic",
+                "--keep-failed", kept.toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("\nruns: 2, clean: 0, failed: 2 ("), r.out());
         assertTrue(r.out().contains("failures by verdict:\n"), r.out());
@@ -38,6 +44,9 @@ class StressCommandTest {
         for (int seed : new int[] {5, 6}) {
             String replay = "./xensim run --scenario " + sc + " --strategy naive-reset --seed " + seed + " --mode deterministic --guests 1 --xenstored c";
             assertTrue(r.out().contains("  seed " + seed + ": ") && r.out().contains("    replay: " + replay + "\n"), r.out());
+            Path log = kept.resolve("seed-" + seed).resolve("events.jsonl");
+            assertTrue(r.out().contains("    events: " + log + "\n"), r.out());
+            assertTrue(Files.readString(log).contains("\"RESET_ORDER\""), "the kept log shows the violation");
         }
         // the replay line is a command that fails the same way
         Cli.Result again = Cli.exec("run", "--scenario", sc.toString(), "--strategy", "naive-reset", "--seed", "5", "--mode", "deterministic",
@@ -65,7 +74,8 @@ class StressCommandTest {
         for (String[] args : new String[][] {
             {"stress", "--runs", "0"}, {"stress", "--runs", "2", "--jobs", "0"}, {"stress", "--runs", "2", "--hogs", "-1"},
             {"stress", "--runs", "2", "--mode", "fast"}, {"stress", "--runs", "2", "--scenario", tmp.resolve("none.conf").toString()},
-            {"stress", "--runs", "2", "--fault", "x@y"}, {"stress", "--runs", "2", "--wall-limit", "0"}}) {
+            {"stress", "--runs", "2", "--fault", "x@y"}, {"stress", "--runs", "2", "--wall-limit", "0"},
+            {"stress", "--runs", "2", "--keep-failed", "/proc/xensim-stress"}}) {
             Cli.Result r = Cli.exec(args);
             assertEquals(2, r.code(), String.join(" ", args) + ": " + r.out() + r.err());
             assertEquals(1, r.err().strip().lines().count(), String.join(" ", args) + ": " + r.err());
