@@ -41,17 +41,23 @@ class StressCommandTest {
         assertTrue(r.out().contains("\nruns: 2, clean: 0, failed: 2 ("), r.out());
         assertTrue(r.out().contains("failures by verdict:\n"), r.out());
         assertTrue(r.out().contains("\n  RESET_ORDER        2\n"), r.out()); // structural: naive-reset resets while the backend is connected
+        String replay5 = null;
         for (int seed : new int[] {5, 6}) {
-            String replay = "./xensim run --scenario " + sc + " --strategy naive-reset --seed " + seed + " --mode deterministic --guests 1 --xenstored c";
-            assertTrue(r.out().contains("  seed " + seed + ": ") && r.out().contains("    replay: " + replay + "\n"), r.out());
+            Matcher m = Pattern.compile("(?m)^  seed " + seed + ": [A-Z_ ]+, ended COMPLETED\n    replay: (\\./xensim run .*)$").matcher(r.out());
+            assertTrue(m.find(), r.out());
+            String replay = m.group(1);
+            assertTrue(replay.startsWith("./xensim run --scenario " + sc + " ") && replay.contains(" --strategy naive-reset --seed " + seed + " ")
+                    && replay.contains(" --mode deterministic"), replay);
+            if (seed == 5) replay5 = replay;
             Path log = kept.resolve("seed-" + seed).resolve("events.jsonl");
             assertTrue(r.out().contains("    events: " + log + "\n"), r.out());
             assertTrue(Files.readString(log).contains("\"RESET_ORDER\""), "the kept log shows the violation");
         }
         // the replay line is a command that fails the same way
-        Cli.Result again = Cli.exec("run", "--scenario", sc.toString(), "--strategy", "naive-reset", "--seed", "5", "--mode", "deterministic",
-                "--out", tmp.resolve("replay").toString());
-        assertEquals(1, again.code(), again.out());
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(replay5.substring("./xensim ".length()).split(" ")));
+        argv.addAll(java.util.List.of("--out", tmp.resolve("replay").toString()));
+        Cli.Result again = Cli.exec(argv.toArray(String[]::new));
+        assertEquals(1, again.code(), again.out() + again.err());
         assertTrue(again.out().contains("RESET_ORDER"), again.out());
     }
 
