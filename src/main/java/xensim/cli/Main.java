@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             TimelineCommand.class,
             ExploreCommand.class,
+            StressCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -96,6 +96,7 @@ public final class DiskImage implements AutoCloseable {
 
     /** BLKIF_OP_DISCARD: the range reads back as zeros afterwards (Linux discard_zeroes_data). */
     public void discard(long sector, long count) {
+        if (count == 0) return; // nothing to do, wherever it is (blkback accepts it)
         long pos = sector * SECTOR_SIZE;
         long len = count * SECTOR_SIZE;
         check(pos, len);

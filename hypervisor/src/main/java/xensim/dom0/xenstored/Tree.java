@@ -82,6 +82,12 @@ final class Tree implements TreeView {
         public Node get(String path) {
             if (overlay.containsKey(path)) return overlay.get(path);
             touch(path);
+            // below a node this transaction removed nothing exists, even what was created outside it
+            // since (read through, such a child had no parent here)
+            for (String q = path; !q.equals("/"); ) {
+                q = XsPaths.parent(q);
+                if (overlay.containsKey(q) && overlay.get(q) == null) return null;
+            }
             return tree.get(path);
         }
 

@@ -572,8 +572,12 @@ public final class XenstoredCore {
         if (arg.equals("F")) return ok(XS_TRANSACTION_END, null);
         if (!c.privileged() && quotas.exceeded(c.domid, Quotas.TRANSACTION_NODES, t.accessedNodes())) throw new XsError("ENOSPC");
         if (!t.valid()) throw new XsError("EAGAIN");
+        // as C's transaction.c: a removed node's watchers are judged by the permissions it had, not
+        // by its absence after the commit (which would tell every watcher its name)
+        Map<String, Node> was = new HashMap<>();
+        for (String changed : t.changes.keySet()) was.put(changed, tree.get(changed));
         t.apply();
-        for (Map.Entry<String, Boolean> ch : t.changes.entrySet()) fire(ch.getKey(), ch.getValue(), null);
+        for (Map.Entry<String, Boolean> ch : t.changes.entrySet()) fire(ch.getKey(), ch.getValue(), was.get(ch.getKey()));
         return ok(XS_TRANSACTION_END, null);
     }
 
@@ -637,16 +641,21 @@ public final class XenstoredCore {
         if (v instanceof Tree.Transaction t) {
             t.changes.merge(p, removed, (x, y) -> x || y);
         } else {
-            fire(p, removed, v);
+            fire(p, removed, null);
         }
     }
 
-    /** Fires watches for a change at {@code p}; watchers only see nodes they may read. */
-    private void fire(String p, boolean removed, TreeView v) {
+    /**
+     * Fires watches for a change at {@code p}; watchers only see nodes they may read. A node gone
+     * by now is judged by {@code before}, what it was before the change; with neither (it existed
+     * only inside a transaction) nobody is told.
+     */
+    private void fire(String p, boolean removed, Node before) {
         for (Watches.Watch w : watches.matching(p, removed)) {
             if (!p.startsWith("@")) {
                 Node n = tree.get(p);
-                if (n != null && (access(w.conn(), n) & Permissions.READ) == 0) continue;
+                if (n == null) n = before;
+                if (n == null || (access(w.conn(), n) & Permissions.READ) == 0) continue;
             }
             sendWatchEvent(w, p);
         }
