@@ -4,7 +4,10 @@ package xensim.check;
 public enum Invariant {
     /** No allocation/free service is called while EBS notifies run. */
     ALLOC_IN_EBS,
-    /** When the OS reclaims a page, no other domain has it mapped. */
+    /**
+     * When a page changes hands — the firmware frees it (FreePages/FreePool) or allocates it again,
+     * or the OS reclaims it — no other domain has it mapped.
+     */
     STALE_MAPPING,
     /** No foreign write lands on an OS-owned page the OS did not grant. */
     DMA_AFTER_HANDOFF,
@@ -22,5 +25,10 @@ public enum Invariant {
      * Every guest whose OS finished did its work: each device connected, the verified I/Os asked of
      * it done, and every acknowledged write read back.
      */
-    WORKLOAD_INCOMPLETE
+    WORKLOAD_INCOMPLETE,
+    /**
+     * When the OS reclaims a page, no grant entry the firmware or the toolstack made still permits
+     * a foreign domain access to it (GTF_permit_access), mapped or not: dom0 could map it later.
+     */
+    STALE_GRANT
 }

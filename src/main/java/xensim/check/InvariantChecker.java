@@ -42,6 +42,8 @@ public final class InvariantChecker implements EventSink {
         /** Reclaimed (OS-owned) gfn ranges: start → [end exclusive, seq]. */
         /** Every PAGE_RECLAIMED range {start, end, seq}: the OS owns their union (ranges may overlap). */
         final List<long[]> reclaimed = new ArrayList<>();
+        /** Grant entries that permit access and were not made by the OS: ref → {gfn, seq of GRANT_ACCESS}. */
+        final Map<Long, long[]> foreignEntries = new HashMap<>();
         /** Grants the OS made: ref → gfn. */
         final Map<Long, Long> osGrants = new HashMap<>();
         /** Backend device paths → [last state, seq of that state change]. */
@@ -108,12 +110,24 @@ public final class InvariantChecker implements EventSink {
             case "GRANT_MAP" -> onGrantMap(e);
             case "GRANT_UNMAP" -> mappings.remove(key(e.dom(), e.getLong("mapper"), e.getLong("handle")));
             case "GRANT_ACCESS" -> {
-                if ("os".equals(e.comp())) dom(e.dom()).osGrants.put(e.getLong("ref"), e.getLong("gfn"));
+                Dom d = dom(e.dom());
+                if ("os".equals(e.comp())) {
+                    d.osGrants.put(e.getLong("ref"), e.getLong("gfn"));
+                    d.foreignEntries.remove(e.getLong("ref")); // the OS rewrote the entry
+                } else {
+                    d.foreignEntries.put(e.getLong("ref"), new long[] {e.getLong("gfn"), e.seq()});
+                }
             }
             case "GRANT_END" -> {
-                if ("os".equals(e.comp()) && !Boolean.FALSE.equals(e.get("ok"))) dom(e.dom()).osGrants.remove(e.getLong("ref"));
+                if (!Boolean.FALSE.equals(e.get("ok"))) {
+                    Dom d = dom(e.dom());
+                    d.foreignEntries.remove(e.getLong("ref"));
+                    if ("os".equals(e.comp())) d.osGrants.remove(e.getLong("ref"));
+                }
             }
             case "PAGE_RECLAIMED" -> onReclaim(e);
+            case "PAGE_FREE" -> staleMappings(e, "the firmware freed");
+            case "PAGE_ALLOC" -> staleMappings(e, "the firmware allocated again");
             case "OS_HANDOFF" -> {
                 Dom d = dom(e.dom());
                 d.handoffSeq = e.seq();
@@ -195,15 +209,40 @@ public final class InvariantChecker implements EventSink {
         mappings.put(key(m.grantingDom(), m.mapper(), m.handle()), m);
     }
 
+    /**
+     * STALE_GRANT and STALE_MAPPING at PAGE_RECLAIMED: the OS takes the pages as its own, so no
+     * grant entry it did not write may still permit access to them (Linux's gnttab never clears the
+     * entries the firmware left: a stale GTF_permit_access lets dom0 map the OS's page at any time),
+     * and no other domain may map them.
+     */
     private void onReclaim(Event e) {
         Dom d = dom(e.dom());
         long gfn = e.getLong("gfn");
         long count = e.getLong("count");
         d.reclaimed.add(new long[] {gfn, gfn + count, e.seq()});
+        for (Map.Entry<Long, long[]> g : new TreeMap<>(d.foreignEntries).entrySet()) {
+            long eg = g.getValue()[0];
+            if (eg >= gfn && eg < gfn + count) {
+                violation(Invariant.STALE_GRANT, e.dom(), List.of(g.getValue()[1], e.seq()),
+                        "OS reclaimed gfn " + hex(eg) + " while grant ref " + g.getKey() + " still permits foreign access to it");
+            }
+        }
+        staleMappings(e, "the OS reclaimed");
+    }
+
+    /**
+     * STALE_MAPPING at every change of hands of D's [gfn, gfn+count): PAGE_FREE (FreePages/FreePool:
+     * OVMF's XenPvBlockFree frees the ring page even when GrantEndAccess failed), PAGE_ALLOC (the
+     * freed page given out again) and PAGE_RECLAIMED. A live mapping of one of D's grants on such a
+     * gfn lets the mapper read or write whatever the page's next owner puts there.
+     */
+    private void staleMappings(Event e, String what) {
+        long gfn = e.getLong("gfn");
+        long count = e.getLong("count");
         for (Mapping m : mappings.values()) {
             if (m.grantingDom() == e.dom() && m.gfn() >= gfn && m.gfn() < gfn + count) {
                 violation(Invariant.STALE_MAPPING, e.dom(), List.of(m.seq(), e.seq()),
-                        "OS reclaimed gfn " + hex(m.gfn()) + " while dom" + m.mapper() + " maps it (grant ref " + m.ref() + ")");
+                        what + " gfn " + hex(m.gfn()) + " while dom" + m.mapper() + " maps it (grant ref " + m.ref() + ")");
             }
         }
     }
@@ -277,6 +316,7 @@ public final class InvariantChecker implements EventSink {
     private void onDestroy(Event e) {
         Dom d = dom(e.dom());
         d.destroyed = true;
+        d.foreignEntries.clear();
         for (Mapping m : mappings.values()) {
             if (m.grantingDom() == e.dom()) {
                 violation(Invariant.GRANT_LEAK, e.dom(), List.of(m.seq(), e.seq()),

@@ -29,7 +29,7 @@ public final class OfflineChecker {
 
     /** The invariants of DESIGN.md §4, in that order (the order verdict lines print them in). */
     public static final List<String> INVARIANTS = List.of("ALLOC_IN_EBS", "STALE_MAPPING", "DMA_AFTER_HANDOFF",
-            "RESET_ORDER", "HANG", "DATA_INTEGRITY", "XS_ISOLATION", "GRANT_LEAK", "WORKLOAD_INCOMPLETE");
+            "RESET_ORDER", "HANG", "DATA_INTEGRITY", "XS_ISOLATION", "GRANT_LEAK", "WORKLOAD_INCOMPLETE", "STALE_GRANT");
 
     /**
      * Grant refs 0..7 are reserved (Xen's GNTTAB_NR_RESERVED_ENTRIES: the toolstack seeds the console
@@ -64,6 +64,7 @@ public final class OfflineChecker {
         final Map<Long, Integer> osGrantedGfns = new HashMap<>();    // gfn → number of OS refs on it
         final Map<String, long[]> backends = new LinkedHashMap<>();  // backend state path → {state, seq}
         final Map<Long, Long> lastGrantAccess = new HashMap<>();     // ref → seq (chains only)
+        final Map<Long, long[]> permitted = new TreeMap<>();         // non-OS entry still permitting access: ref → {gfn, GRANT_ACCESS seq, failed GRANT_END seq}
         final Map<Long, Long> xsPending = new HashMap<>();           // reqId → XS_REQ seq (chains only)
         long ioOps;                                                  // verified I/Os asked of each device
         final Map<Long, Long> deviceFailed = new HashMap<>();        // devid → last OS_DEVICE_FAILED seq
@@ -138,6 +139,8 @@ public final class OfflineChecker {
             }
             case "OS_DONE" -> osDone(e);
             case "PAGE_RECLAIMED" -> pageReclaimed(e);
+            case "PAGE_FREE" -> pageChangesHands(e, "the firmware freed");
+            case "PAGE_ALLOC" -> pageChangesHands(e, "the firmware allocated again");
             case "FOREIGN_WRITE" -> foreignWrite(e);
             case "XENBUS_STATE" -> {
                 String path = e.getString("path");
@@ -171,6 +174,11 @@ public final class OfflineChecker {
         long ref = r.longValue();
         Guest g = guest(e.dom());
         g.lastGrantAccess.put(ref, e.seq());
+        if ("os".equals(e.comp())) {
+            g.permitted.remove(ref);
+        } else if (e.get("gfn") instanceof Number gfn) {
+            g.permitted.put(ref, new long[] {gfn.longValue(), e.seq(), -1});
+        }
         if ("os".equals(e.comp()) && e.get("gfn") instanceof Number gfn) {
             Long old = g.osGrantGfn.put(ref, gfn.longValue());
             if (old != null) unGrant(g, old);
@@ -179,8 +187,15 @@ public final class OfflineChecker {
     }
 
     private void grantEnd(LogEvent e) {
-        if (!"os".equals(e.comp()) || e.isFalse("ok") || !(e.get("ref") instanceof Number r)) return;
+        if (!(e.get("ref") instanceof Number r)) return;
         Guest g = guest(e.dom());
+        if (e.isFalse("ok")) {
+            long[] p = g.permitted.get(r.longValue());
+            if (p != null) p[2] = e.seq(); // "g.e. still in use!": the entry stays
+            return;
+        }
+        g.permitted.remove(r.longValue());
+        if (!"os".equals(e.comp())) return;
         Long gfn = g.osGrantGfn.remove(r.longValue());
         if (gfn != null) unGrant(g, gfn);
     }
@@ -202,17 +217,32 @@ public final class OfflineChecker {
         long from = first.longValue();
         long to = from + cnt.longValue();
         Guest g = guest(e.dom());
-        Map<MapKey, Mapping> live = liveMappings.get(e.dom());
-        if (live != null) {
-            for (Mapping m : live.values()) {
-                if (m.gfn() >= from && m.gfn() < to) {
-                    report("STALE_MAPPING", e, "the OS took gfn " + hex(m.gfn()) + " while dom" + m.mapper()
-                            + " still maps it through grant ref " + m.ref(),
-                            g.lastGrantAccess.getOrDefault(m.ref(), -1L), m.seq(), g.handoff, e.seq());
-                }
+        for (Map.Entry<Long, long[]> p : g.permitted.entrySet()) {
+            long[] v = p.getValue();
+            if (v[0] >= from && v[0] < to) {
+                report("STALE_GRANT", e, "the OS took gfn " + hex(v[0]) + " while grant ref " + p.getKey()
+                        + " (not the OS's) still permits foreign access to it", v[1], v[2], g.handoff, e.seq());
             }
         }
+        pageChangesHands(e, "the OS took");
         g.osOwned.add(from, to, e.seq());
+    }
+
+    /** STALE_MAPPING: PAGE_RECLAIMED, PAGE_FREE or PAGE_ALLOC of a gfn one of the domain's live mappings covers. */
+    private void pageChangesHands(LogEvent e, String what) {
+        if (!(e.get("gfn") instanceof Number first) || !(e.get("count") instanceof Number cnt)) return;
+        long from = first.longValue();
+        long to = from + cnt.longValue();
+        Guest g = guest(e.dom());
+        Map<MapKey, Mapping> live = liveMappings.get(e.dom());
+        if (live == null) return;
+        for (Mapping m : live.values()) {
+            if (m.gfn() >= from && m.gfn() < to) {
+                report("STALE_MAPPING", e, what + " gfn " + hex(m.gfn()) + " while dom" + m.mapper()
+                        + " still maps it through grant ref " + m.ref(),
+                        g.lastGrantAccess.getOrDefault(m.ref(), -1L), m.seq(), g.handoff, e.seq());
+            }
+        }
     }
 
     private void foreignWrite(LogEvent e) {
@@ -233,6 +263,7 @@ public final class OfflineChecker {
 
     private void domainDestroyed(LogEvent e) {
         guest(e.dom()).destroyed = e.seq();
+        guest(e.dom()).permitted.clear();
         Map<MapKey, Mapping> live = liveMappings.remove(e.dom());
         if (live == null) return;
         for (Mapping m : live.values()) {

@@ -81,6 +81,28 @@ class InvariantCheckerTest {
     }
 
     @Test
+    void aFirmwareGrantStillPermittingAccessToAReclaimedPageIsAStaleGrantUnmappedOrNot() {
+        bootToHandoff(false);
+        Event grant = ev(G, "fw.pvblk", "GRANT_ACCESS").with("ref", 8).with("gfn", 0x2000).with("domid", 0).emit();
+        ev(G, "fw.pvblk", "GRANT_END").with("ref", 8).with("ok", false).emit();
+        ev(G, "os", "OS_HANDOFF").emit();
+        ev(G, "os", "PAGE_RECLAIMED").with("gfn", 0x1000).with("count", 0x800).emit();
+        assertTrue(checker.verdict().isEmpty(), "the entry's page is not in the range");
+        Event reclaim = ev(G, "os", "PAGE_RECLAIMED").with("gfn", 0x2000).with("count", 1).emit();
+        assertEquals(Set.of(Invariant.STALE_GRANT), end());
+        Event v = rec.named("VIOLATION").get(0);
+        assertEquals(List.of(grant.seq(), reclaim.seq()), v.get("evidence"));
+    }
+
+    @Test
+    void freeingAPageAnotherDomainMapsIsAStaleMappingBeforeAnyHandoff() {
+        bootToHandoff(false);
+        map(8, 0x3000, 1);
+        ev(G, "fw.core", "PAGE_FREE").with("gfn", 0x3000).with("count", 1).emit();
+        assertEquals(Set.of(Invariant.STALE_MAPPING), checker.verdict());
+    }
+
+    @Test
     void foreignWriteIntoAnOsPageIsDmaAfterHandoffUnlessTheOsGrantedIt() {
         bootToHandoff(false);
         map(8, 0x1000, 1);

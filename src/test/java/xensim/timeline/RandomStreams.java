@@ -70,7 +70,7 @@ final class RandomStreams {
             Map<String, Object> f = new LinkedHashMap<>();
             String comp;
             String ev;
-            switch (r.nextInt(30)) {
+            switch (r.nextInt(31)) {
                 case 0 -> { comp = "toolstack"; ev = "DOMAIN_CREATED"; f.put("name", "guest-" + d); f.put("memory", 65536L); }
                 case 1 -> { comp = "toolstack"; ev = "DEVICE_CREATED"; f.put("kind", "vbd"); f.put("devid", pick(r, DEVIDS)); }
                 case 2 -> { comp = "toolstack"; ev = "DOMAIN_DESTROYED"; f.put("leakedGrants", 0L); }
@@ -159,6 +159,8 @@ final class RandomStreams {
                     else { f.put("devices", 1L); f.put("connected", 1L); f.put("ios", 3L); f.put("verifyFailures", 0L); } }
                 case 27, 28 -> { comp = "os"; ev = "OS_WORKLOAD_END"; f.put("devid", pick(r, DEVIDS)); f.put("ios", (long) r.nextInt(4));
                     f.put("errors", 0L); f.put("readBack", 2L); f.put("readBackSectors", 9L); f.put("unverified", r.nextInt(5) == 0 ? 1L : 0L); }
+                case 29 -> { comp = "fw.core"; ev = r.nextBoolean() ? "PAGE_FREE" : "PAGE_ALLOC"; f.put("gfn", gfn(r));
+                    f.put("count", 1L + r.nextInt(3)); f.put("type", "EfiBootServicesData"); }
                 default -> { comp = "checker"; ev = "VIOLATION"; f.put("invariant", "HANG"); f.put("evidence", List.of(1L)); f.put("detail", "decoy"); }
             }
             out.add(new Spec(d, comp, ev, f, dt));
