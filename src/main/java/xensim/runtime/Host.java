@@ -81,7 +81,7 @@ public final class Host {
             XenstoredCore xsCore = new XenstoredCore(flavour, seam.events());
             xsCore.initDom0("Domain-0");
             ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, xsCore, hv), "xenstored");
-            ActorRef<Toolstack.Command> ts = ctx.spawn(Toolstack.create(seam, hv, xs), "toolstack");
+            ActorRef<Toolstack.Command> ts = ctx.spawn(Toolstack.create(seam, hv, xs, cfg.xsResetWatchesFeature()), "toolstack");
             if (onParts != null) onParts.accept(new Parts(seam, core, hv, xs, ts), ctx);
             if (!cfg.faults().isEmpty()) {
                 ActorRef<Msg> self = ctx.getSelf();

@@ -14,7 +14,22 @@ import xensim.os.OsConfig;
 public record HostConfig(int guests, long staggerNanos, int ramPages, int disksPerGuest, long diskSectors,
                          long latencyMeanNanos, double tailProbability, double tailFactor, int backendQueueDepth,
                          String xenstoredFlavour, FirmwareConfig firmware, OsConfig os, Path diskDir,
-                         List<xensim.nemesis.Fault> faults, BlkbackProfile backendProfile) {
+                         List<xensim.nemesis.Fault> faults, BlkbackProfile backendProfile, boolean xsResetWatchesFeature) {
+
+    /** As the canonical constructor, with the toolstack writing platform-feature-xs_reset_watches as libxl does. */
+    public HostConfig(int guests, long staggerNanos, int ramPages, int disksPerGuest, long diskSectors,
+                      long latencyMeanNanos, double tailProbability, double tailFactor, int backendQueueDepth,
+                      String xenstoredFlavour, FirmwareConfig firmware, OsConfig os, Path diskDir,
+                      List<xensim.nemesis.Fault> faults, BlkbackProfile backendProfile) {
+        this(guests, staggerNanos, ramPages, disksPerGuest, diskSectors, latencyMeanNanos, tailProbability, tailFactor,
+                backendQueueDepth, xenstoredFlavour, firmware, os, diskDir, faults, backendProfile, true);
+    }
+
+    /** The same host with the toolstack writing control/platform-feature-xs_reset_watches or not. */
+    public HostConfig withXsResetWatchesFeature(boolean on) {
+        return new HostConfig(guests, staggerNanos, ramPages, disksPerGuest, diskSectors, latencyMeanNanos, tailProbability,
+                tailFactor, backendQueueDepth, xenstoredFlavour, firmware, os, diskDir, faults, backendProfile, on);
+    }
 
     public HostConfig {
         faults = faults == null ? List.of() : List.copyOf(faults);
@@ -24,13 +39,13 @@ public record HostConfig(int guests, long staggerNanos, int ramPages, int disksP
     /** The same host with another firmware setup. */
     public HostConfig withFirmware(FirmwareConfig fw) {
         return new HostConfig(guests, staggerNanos, ramPages, disksPerGuest, diskSectors, latencyMeanNanos, tailProbability,
-                tailFactor, backendQueueDepth, xenstoredFlavour, fw, os, diskDir, faults, backendProfile);
+                tailFactor, backendQueueDepth, xenstoredFlavour, fw, os, diskDir, faults, backendProfile, xsResetWatchesFeature);
     }
 
     /** The same host with another number of guests, disk size, OS workload and disk folder (tests and benchmarks). */
     public HostConfig withGuests(int count, long sectors, OsConfig os, Path diskDir) {
         return new HostConfig(count, staggerNanos, ramPages, disksPerGuest, sectors, latencyMeanNanos, tailProbability,
-                tailFactor, backendQueueDepth, xenstoredFlavour, firmware, os, diskDir, faults, backendProfile);
+                tailFactor, backendQueueDepth, xenstoredFlavour, firmware, os, diskDir, faults, backendProfile, xsResetWatchesFeature);
     }
 
     /** The embedded default of {@code ./xensim run}: one guest, refcount, a small disk, racing latency. */

@@ -42,8 +42,12 @@ public final class GuestOs {
     public static final byte POISON = (byte) 0xA5;
     public static final long WAIT_POLL_NANOS = 100_000;
     public static final long STATE_TIMEOUT_NANOS = 5_000_000_000L;
-    /** The OS hands out grant refs from here (the firmware's refs below stay as they were left). */
-    public static final int FIRST_OS_REF = 512;
+    /**
+     * The OS hands out grant refs from here, as Linux's grant-table driver does (drivers/xen/grant-table.c:
+     * the free list starts after GNTTAB_NR_RESERVED_ENTRIES): blkfront's first grants reuse — overwrite —
+     * the entries the firmware left at 8 and up; the ones it does not reach stay as the firmware left them.
+     */
+    public static final int FIRST_OS_REF = 8;
     /** The token of the OS's control/shutdown watch (Linux: its struct xenbus_watch shutdown_watch). */
     public static final String SHUTDOWN_WATCH_TOKEN = "shutdown_watch";
     /** The random part of the workload needs a disk of at least this many sectors (2 MiB). */

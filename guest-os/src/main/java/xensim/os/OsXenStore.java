@@ -18,9 +18,14 @@ import xensim.firmware.xenbus.EventChannel;
 import xensim.platform.EventLog;
 
 /**
- * The OS's xenstore client (Linux xenbus_comms/xenbus_xs): connects to the ring the firmware
- * left, by the reconnection protocol when the server offers it, otherwise by forcing
- * {@code rsp_cons = rsp_prod} if the response ring is not quiescent; then XS_RESET_WATCHES.
+ * The OS's xenstore client (Linux xenbus_comms/xenbus_xs). It takes the ring the firmware left as
+ * Linux's xb_init_comms (drivers/xen/xenbus/xenbus_comms.c) does: it never performs the ring
+ * reconnection protocol (XENSTORE_SERVER_FEATURE_RECONNECTION is ignored), it only complains when
+ * the request ring is not quiescent (req_prod != req_cons: the "request ring is not quiescent"
+ * pr_err, logged as OS_XS_NOT_QUIESCENT) and fixes up {@code rsp_cons = rsp_prod} when responses
+ * are left unread (the "response queue not empty" warning, OS_XS_FIXUP). Then, as xs_reset_watches
+ * (xenbus_xs.c) does for an HVM guest, it sends XS_RESET_WATCHES only when the toolstack wrote
+ * {@code control/platform-feature-xs_reset_watches} non-zero (libxl writes it for every guest).
  */
 public final class OsXenStore {
     public static final String COMP = "os";
@@ -48,28 +53,47 @@ public final class OsXenStore {
         this.port = port;
     }
 
-    /** xs_init: reconnect or cope with what the firmware left; reports the method used. */
+    /**
+     * xs_init → xb_init_comms, then xs_reset_watches; reports the method used: {@code rsp-fixup}
+     * (unread responses skipped) or {@code as-left}, with {@code +reset-watches} when the feature
+     * node let it send XS_RESET_WATCHES.
+     */
     public void connect(long timeoutAlarmNanos, Consumer<String> then) {
-        int features = ring.getIntAcquire(XenstoreRing.SERVER_FEATURES);
-        if ((features & XENSTORE_SERVER_FEATURE_RECONNECTION) != 0) {
-            ring.putIntRelease(XenstoreRing.CONNECTION, XENSTORE_RECONNECT);
-            evtchn.notify(port, () -> cpu.waitUntil("os xenstore reconnect",
-                    () -> ring.getIntAcquire(XenstoreRing.CONNECTION) == XENSTORE_CONNECTED, () -> resetWatches("reconnect", then)));
-            return;
+        int reqCons = ring.getIntAcquire(XenstoreRing.REQ_CONS);
+        int reqProd = ring.getIntAcquire(XenstoreRing.REQ_PROD);
+        if (reqCons != reqProd) {
+            // Linux only complains: the unconsumed requests stay and xenstored answers them later
+            log.event(dom, COMP, "OS_XS_NOT_QUIESCENT").with("reqCons", reqCons).with("reqProd", reqProd).emit();
         }
         int cons = ring.getIntAcquire(XenstoreRing.RSP_CONS);
         int prod = ring.getIntAcquire(XenstoreRing.RSP_PROD);
+        String method = "as-left";
         if (cons != prod) {
             log.event(dom, COMP, "OS_XS_FIXUP").with("rspCons", cons).with("rspProd", prod).emit();
             ring.putIntRelease(XenstoreRing.RSP_CONS, prod);
-            resetWatches("rsp-fixup", then);
-        } else {
-            resetWatches("as-left", then);
+            method = "rsp-fixup";
         }
+        String m = method;
+        read("control/" + XS_RESET_WATCHES_FEATURE, (value, err) -> {
+            if (err == null && featureOn(value)) {
+                talk(XS_RESET_WATCHES, 0, List.of(""), r -> then.accept(m + "+reset-watches"));
+            } else {
+                then.accept(m);
+            }
+        });
     }
 
-    private void resetWatches(String method, Consumer<String> then) {
-        talk(XS_RESET_WATCHES, 0, List.of(""), m -> then.accept(method));
+    /** The node libxl writes under the guest's control/ directory (libxl__domain_make). */
+    public static final String XS_RESET_WATCHES_FEATURE = "platform-feature-xs_reset_watches";
+
+    /** xenbus_read_unsigned(..., 0): an unsigned decimal, 0 when absent or unparsable. */
+    private static boolean featureOn(String value) {
+        if (value == null) return false;
+        try {
+            return Long.parseUnsignedLong(value.trim()) != 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private void pump() {

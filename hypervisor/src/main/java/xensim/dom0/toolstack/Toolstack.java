@@ -97,12 +97,25 @@ public final class Toolstack extends AbstractBehavior<Toolstack.Command> {
     private final Map<Integer, Guest> guests = new HashMap<>();
 
     public static Behavior<Command> create(Seam seam, ActorRef<HypervisorActor.Command> hv, ActorRef<XenstoredActor.Command> xenstored) {
-        return Behaviors.setup(ctx -> new Toolstack(ctx, seam, hv, xenstored));
+        return create(seam, hv, xenstored, true);
     }
 
+    /**
+     * @param xsResetWatches whether to write {@code control/platform-feature-xs_reset_watches = 1}
+     *        into each guest's home, as libxl's libxl__domain_make does; a guest OS sends
+     *        XS_RESET_WATCHES only when it is there (Linux xs_reset_watches)
+     */
+    public static Behavior<Command> create(Seam seam, ActorRef<HypervisorActor.Command> hv, ActorRef<XenstoredActor.Command> xenstored,
+                                           boolean xsResetWatches) {
+        return Behaviors.setup(ctx -> new Toolstack(ctx, seam, hv, xenstored, xsResetWatches));
+    }
+
+    private final boolean xsResetWatches;
+
     private Toolstack(ActorContext<Command> ctx, Seam seam, ActorRef<HypervisorActor.Command> hv,
-                      ActorRef<XenstoredActor.Command> xenstored) {
+                      ActorRef<XenstoredActor.Command> xenstored, boolean xsResetWatches) {
         super(ctx);
+        this.xsResetWatches = xsResetWatches;
         this.seam = seam;
         this.hv = hv;
         this.xenstored = xenstored;
@@ -228,6 +241,9 @@ public final class Toolstack extends AbstractBehavior<Toolstack.Command> {
         ops.add(new String[] {"write", home + "/domid", Integer.toString(d)});
         ops.add(new String[] {"mkdir", home + "/memory"});
         ops.add(new String[] {"write", home + "/memory/target", Long.toString((long) g.spec.ramPages() * 4)});
+        ops.add(new String[] {"mkdir", home + "/control"});
+        ops.add(new String[] {"perms", home + "/control", "n0", "r" + d});
+        if (xsResetWatches) ops.add(new String[] {"write", home + "/control/platform-feature-xs_reset_watches", "1"});
         ops.add(new String[] {"mkdir", home + "/device"});
         ops.add(new String[] {"perms", home + "/device", "n" + d, "r0"});
         ops.add(new String[] {"mkdir", home + "/console"});
