@@ -57,7 +57,7 @@ class HtmlReportTest {
         String dom = dumpDom(chromium, html);
 
         assertTrue(dom.contains("data-rendered=\"ok\""), "the inline script ran");
-        assertTrue(dom.contains("data-violations=\"3\""), "the script counted the violation blocks");
+        assertTrue(dom.contains("data-violations=\"4\""), "the script counted the violation blocks (STALE_GRANT: the firmware never ended ref 8)");
         // swimlanes: one per (domain, component) plus a phases lane per guest
         int lanes = count(dom, "<g class=\"swimlane");
         assertTrue(lanes >= 3 * 8, "swimlanes: " + lanes);
@@ -65,7 +65,7 @@ class HtmlReportTest {
         assertTrue(dom.contains("data-comp=\"blkback\""));
         assertTrue(dom.contains("data-phase=\"EBS\""));
         // each violation: a block with its invariant, a marker in the lanes linking to it, evidence anchors that resolve
-        for (String inv : List.of("STALE_MAPPING", "RESET_ORDER", "HANG")) {
+        for (String inv : List.of("STALE_MAPPING", "RESET_ORDER", "HANG", "STALE_GRANT")) {
             assertTrue(dom.contains("<div class=\"violation\" id=\"v-" + inv + "-2\" data-invariant=\"" + inv + "\""), inv);
             assertTrue(dom.contains("class=\"violation-marker\" data-invariant=\"" + inv + "\""), inv + " marker");
             assertTrue(dom.contains("href=\"#v-" + inv + "-2\""), inv + " linked");

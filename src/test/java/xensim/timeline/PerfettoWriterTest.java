@@ -48,7 +48,7 @@ class PerfettoWriterTest {
         log.ev(g, "checker", "VIOLATION", "invariant", "STALE_MAPPING", "evidence", List.of(log.seq() - 1, log.seq()), "detail", "x");
         log.after(500).ev(g, "nemesis", "FAULT_INJECTED", "fault", "blkback-slow", "target", "blkback-2-51712");
         for (int i = 0; i < 4; i++) log.ev(g, "blkback", "RING_RSP", "devid", 51712, "id", i, "op", "BLKIF_OP_READ", "status", "BLKIF_RSP_OKAY");
-        log.end("VIOLATION STALE_MAPPING RESET_ORDER HANG");
+        log.end("VIOLATION STALE_MAPPING RESET_ORDER HANG STALE_GRANT");
         return log;
     }
 
