@@ -57,6 +57,7 @@ class RealRunAgreementTest {
             seen.addAll(online);
         }
         // the sample is not trivially clean: several invariants are exercised
-        assertTrue(seen.containsAll(Set.of("ALLOC_IN_EBS", "STALE_MAPPING", "HANG", "DATA_INTEGRITY", "GRANT_LEAK")), "seen: " + seen);
+        assertTrue(seen.containsAll(Set.of("ALLOC_IN_EBS", "STALE_MAPPING", "HANG", "DATA_INTEGRITY", "GRANT_LEAK", "STALE_GRANT")),
+                "seen: " + seen);
     }
 }
