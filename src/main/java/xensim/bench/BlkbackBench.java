@@ -63,7 +63,7 @@ public final class BlkbackBench {
             Hypervisor hv = new Hypervisor(seam.events());
             ActorRef<HypervisorActor.Command> hyp = ctx.spawn(counted(counting, HypervisorActor.Command.class, messages,
                     HypervisorActor.create(seam, hv, 0)), "hypervisor");
-            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
+            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, seam.events());
             ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, core, hyp), "xenstored");
             DomainConfig cfg = DomainConfig.ofRamPages(2048);
             Hypervisor.DomainCreated dc = hv.createDomain(0, cfg);

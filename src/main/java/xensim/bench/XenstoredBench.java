@@ -50,7 +50,7 @@ public final class XenstoredBench {
         try (SimSystem<Go> sim = SimSystem.start("bench-xs", Mode.DETERMINISTIC, 1, new EventLog(), 1.0, seam -> Behaviors.setup(ctx -> {
             Hypervisor hv = new Hypervisor(seam.events());
             ActorRef<HypervisorActor.Command> hyp = ctx.spawn(HypervisorActor.create(seam, hv, 0), "hypervisor");
-            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
+            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, seam.events());
             ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, core, hyp), "xenstored");
             DomainConfig cfg = DomainConfig.ofRamPages(256);
             Hypervisor.DomainCreated dc = hv.createDomain(0, cfg);
@@ -119,7 +119,7 @@ public final class XenstoredBench {
         Path dir = Files.createTempDirectory("xsbench");
         CompletableFuture<ActorRef<XenstoredActor.Command>> ref = new CompletableFuture<>();
         try (SimSystem<Void> sim = SimSystem.start("bench-xs-sock", Mode.THREADED, 1, new EventLog(), 1.0, seam -> Behaviors.setup(ctx -> {
-            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
+            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, seam.events());
             core.initDom0("Domain-0");
             ref.complete(ctx.spawn(XenstoredActor.create(seam, core, null), "xenstored"));
             return Behaviors.empty();

@@ -21,7 +21,7 @@ final class ProfileOptions {
             description = "XenPvBlkDxe I/O: ovmf (synchronous, as OVMF ships; default) or async (the what-if driver with requests in flight at EBS)")
     List<String> firmwareIo;
 
-    @Option(names = "--xenstored", paramLabel = "F", split = ",", description = "xenstored flavour: c (default) or ocaml")
+    @Option(names = "--xenstored", paramLabel = "F", split = ",", description = "xenstored version: c-4.17, c-4.21, c-4.22, ocaml, or c (= c-4.22, the default)")
     List<String> xenstored;
 
     @Option(names = "--edk2", paramLabel = "V", split = ",",

@@ -36,7 +36,7 @@ public final class XenstoredCommand implements Callable<Integer> {
     @Option(names = "--out", description = "write the JSON event log to DIR/events.jsonl")
     Path out;
 
-    @Option(names = "--flavour", defaultValue = "c", description = "c (C xenstored) or ocaml (oxenstored); default ${DEFAULT-VALUE}")
+    @Option(names = "--flavour", defaultValue = "c", description = "c-4.17, c-4.21, c-4.22 (C xenstored of those Xen versions), ocaml (oxenstored), or c (= c-4.22); default ${DEFAULT-VALUE}")
     String flavour;
 
     /** Set by tests to stop the server; null when run from the command line. */

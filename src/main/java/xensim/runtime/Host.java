@@ -76,11 +76,11 @@ public final class Host {
                                        java.util.function.BiConsumer<Parts, ActorContext<Msg>> onParts, Hold hold) {
         return Behaviors.setup(ctx -> {
             Hypervisor core = new Hypervisor(seam.events());
-            ActorRef<HypervisorActor.Command> hv = ctx.spawn(HypervisorActor.create(seam, core, 0), "hypervisor");
-            XenstoredCore.Flavour flavour = "ocaml".equals(cfg.xenstoredFlavour()) ? XenstoredCore.Flavour.OCAML : XenstoredCore.Flavour.C;
+            ActorRef<HypervisorActor.Command> hv = ctx.spawn(HypervisorActor.create(seam, core, cfg.timing().evtchnNanos()), "hypervisor");
+            XenstoredCore.Flavour flavour = XenstoredCore.Flavour.parse(cfg.xenstoredFlavour());
             XenstoredCore xsCore = new XenstoredCore(flavour, seam.events());
             xsCore.initDom0("Domain-0");
-            ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, xsCore, hv), "xenstored");
+            ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, xsCore, hv, cfg.xenstoredTiming()), "xenstored");
             ActorRef<Toolstack.Command> ts = ctx.spawn(Toolstack.create(seam, hv, xs, cfg.xsResetWatchesFeature()), "toolstack");
             if (onParts != null) onParts.accept(new Parts(seam, core, hv, xs, ts), ctx);
             if (!cfg.faults().isEmpty()) {
@@ -139,7 +139,7 @@ public final class Host {
                         int index = Integer.parseInt(c.spec().name().substring("guest".length()));
                         created.put(c.domid(), new long[] {index, seam.nowNanos()});
                         ActorRef<GuestMsg> vcpu = ctx.spawn(FirmwareActor.create(seam, hv, c.domid(), c.memory(), cfg.firmware(),
-                                h -> GuestOs.create(seam, h, cfg.os(), doneAdapter)), "dom" + c.domid());
+                                h -> GuestOs.create(seam, h, cfg.os(), doneAdapter), cfg.timing()), "dom" + c.domid());
                         vcpu.tell(new GuestMsg.PowerOn());
                         return Behaviors.same();
                     })

@@ -12,6 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import xensim.dom0.blkback.BlkbackProfile;
+import xensim.dom0.xenstored.XenstoredCore;
+import xensim.dom0.xenstored.XenstoredTiming;
+import xensim.platform.Timing;
 import xensim.firmware.FirmwareConfig;
 import xensim.firmware.uefi.EbsOrder;
 import xensim.firmware.uefi.Edk2Version;
@@ -33,7 +36,13 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                        int memoryPages, int disks, long diskBytes, int firmwareQueueDepth, int ioBeforeEbs,
                        boolean bootRecordWrite, int ioAfterEbs, boolean resetState, long latencyMeanNanos,
                        double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults,
-                       BlkbackProfile backendProfile, FirmwareIo firmwareIo, Edk2Version edk2, EbsOrder ebsOrder) {
+                       BlkbackProfile backendProfile, FirmwareIo firmwareIo, Edk2Version edk2, EbsOrder ebsOrder,
+                       Timing timing, XenstoredTiming xenstoredTiming) {
+
+    public Scenario {
+        if (timing == null) timing = Timing.DEFAULTS;
+        if (xenstoredTiming == null) xenstoredTiming = XenstoredTiming.DEFAULTS;
+    }
 
     /**
      * The behaviours that differ between real versions, as (scenario key, value): written to
@@ -142,8 +151,12 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
             mode = null;
         }
         if (mode == null) throw r.bad("mode", "deterministic or threaded, got '" + modeText + "'");
-        String flavour = r.string("xenstored.flavour");
-        if (!flavour.equals("c") && !flavour.equals("ocaml")) throw r.bad("xenstored.flavour", "c or ocaml, got '" + flavour + "'");
+        String flavour = r.string("xenstored.flavour"); // as given: "c" stays the alias of the default version
+        try {
+            XenstoredCore.Flavour.parse(flavour);
+        } catch (IllegalArgumentException e) {
+            throw r.bad("xenstored.flavour", String.join(", ", XenstoredCore.Flavour.NAMES) + ", got '" + r.string("xenstored.flavour") + "'");
+        }
         BlkbackProfile backendProfile;
         try {
             backendProfile = BlkbackProfile.named(r.string("backend.profile"));
@@ -182,6 +195,11 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
             throw r.bad("backend.tail-factor", "latency-mean x tail-factor x " + LONGEST_DRAW_TEXT
                     + " (the longest draw) of at most 1h of virtual time, got " + VirtualTime.format(latencyMean) + " x " + tailF);
         }
+        long hypercall = r.nanos("hypervisor.hypercall");
+        Timing timing = new Timing(hypercall, r.nanos("hypervisor.evtchn-latency"), r.nanos("guests.vcpu-preempt-interval"),
+                r.nanos("guests.vcpu-preempt"));
+        XenstoredTiming xsTiming = new XenstoredTiming(r.nanos("xenstored.wakeup"), r.nanos("xenstored.request"),
+                r.nanos("xenstored.ring-copy"), hypercall, r.nanos("xenstored.loop"));
         List<Fault> faults = new ArrayList<>();
         List<String> texts;
         try {
@@ -201,7 +219,8 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 r.integer("guests.disks", 1, 8), diskBytes, r.integer("guests.firmware-queue-depth", 1, 32),
                 r.integer("guests.io-before-ebs", 0, 32), r.bool("guests.boot-record-write"),
                 r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), latencyMean,
-                tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults), backendProfile, firmwareIo, edk2, ebsOrder);
+                tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults), backendProfile, firmwareIo, edk2, ebsOrder,
+                timing, xsTiming);
         for (Fault f : faults) {
             String why = sc.misfit(f);
             if (why != null) throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + why);
@@ -344,7 +363,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     public HostConfig hostConfig(Path diskDir) {
         return new HostConfig(guests, staggerNanos, memoryPages, disks, diskBytes / 512, latencyMeanNanos, tailProbability,
                 tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2),
-                new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile);
+                new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile, true, timing, xenstoredTiming);
     }
 
     /** The same scenario with more faults (the command line's come after the file's). */
@@ -353,6 +372,6 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         all.addAll(more);
         return new Scenario(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
                 ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
-                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder);
+                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming);
     }
 }

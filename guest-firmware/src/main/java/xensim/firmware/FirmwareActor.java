@@ -44,7 +44,14 @@ public final class FirmwareActor {
 
     public static Behavior<GuestMsg> create(Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,
                                             FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os) {
-        return Behaviors.setup(ctx -> new Machine(ctx, seam, hv, domid, memory, cfg, os).behavior());
+        return create(seam, hv, domid, memory, cfg, os, xensim.platform.Timing.INSTANT);
+    }
+
+    /** @param timing what the vCPU's hypercalls cost and how often it is preempted (firmware and OS alike) */
+    public static Behavior<GuestMsg> create(Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,
+                                            FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os,
+                                            xensim.platform.Timing timing) {
+        return Behaviors.setup(ctx -> new Machine(ctx, seam, hv, domid, memory, cfg, os, timing).behavior());
     }
 
     private static final class Machine {
@@ -65,7 +72,7 @@ public final class FirmwareActor {
         private long started;
 
         Machine(ActorContext<GuestMsg> ctx, Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,
-                FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os) {
+                FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os, xensim.platform.Timing timing) {
             this.ctx = ctx;
             this.seam = seam;
             this.domid = domid;
@@ -74,6 +81,9 @@ public final class FirmwareActor {
             this.os = os;
             ActorRef<GuestMsg> self = ctx.getSelf();
             this.cpu = new Cpu((delay, token) -> seam.deliverAfter(delay, self, new GuestMsg.Alarm(token)), seam::nowNanos);
+            cpu.setPreemption(timing.preemptIntervalNanos(), timing.preemptNanos(), seam.random("vcpu/" + domid),
+                    (what, away) -> seam.events().event(domid, "hypervisor", "VCPU_PREEMPTED").with("nanos", away)
+                            .with("during", what).emit());
             MemoryMap map = new MemoryMap(memory.ramPages());
             map.setType(FW_CODE_GFN, FW_CODE_PAGES, EfiMemoryType.EfiBootServicesCode);
             map.setType(RT_CODE_GFN, RT_CODE_PAGES, EfiMemoryType.EfiRuntimeServicesCode);
@@ -88,7 +98,7 @@ public final class FirmwareActor {
                     ctx.messageAdapter(Hypervisor.EvtchnPort.class, GuestMsg.HvReply::new),
                     ctx.messageAdapter(Hypervisor.HvmParam.class, GuestMsg.HvReply::new),
                     ctx.messageAdapter(HypervisorActor.EvtchnUpcall.class, u -> new GuestMsg.Upcall(u.port())),
-                    ctx.getSystem().ignoreRef()));
+                    ctx.getSystem().ignoreRef()), new xensim.platform.Latency(timing.hypercallNanos(), seam.random("hypercall/" + domid)));
             EbsStrategy strategy = Strategies.create(cfg.strategy());
             this.xenbus = new XenBusDxe(bs, hc, strategy);
             this.pvblk = new XenPvBlkDxe(bs, strategy, cfg.queueDepth(), cfg.firmwareIo());

@@ -8,8 +8,8 @@ import java.util.List;
  * {@code len} payload bytes, usually NUL-terminated strings. Errors travel as XS_ERROR with the
  * errno's name ("EINVAL") as payload.
  *
- * <p>Message types after XS_DIRECTORY_PART (GET/SET_FEATURE, GET/SET_QUOTA) are from Xen 4.19's
- * header; Debian's 4.17 header stops at XS_DIRECTORY_PART, so the conformance test checks those
+ * <p>Message types after XS_DIRECTORY_PART (GET/SET_FEATURE, GET/SET_QUOTA) are from Xen 4.21's
+ * header (d239b81a17); 4.17–4.20's header stops at XS_DIRECTORY_PART, so the conformance test checks those
  * that the installed header has.
  */
 public final class XsWire {

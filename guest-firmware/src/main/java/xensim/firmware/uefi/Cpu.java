@@ -57,6 +57,48 @@ public final class Cpu {
         poll();
     }
 
+    /** Descheduling by Xen: the rate and length of preemption, the stream they are drawn from, and who is told. */
+    private long preemptIntervalNanos;
+    private long preemptNanos;
+    private java.util.random.RandomGenerator preemptRandom;
+    private java.util.function.ObjLongConsumer<String> onPreempt;
+
+    /**
+     * This vCPU shares its pCPU: during a timed step of {@code d} ns it is descheduled with
+     * probability {@code 1 - exp(-d / intervalNanos)}, for a draw of mean {@code lengthNanos}
+     * ({@link xensim.platform.Latency}); {@code onPreempt} is told the step and each length (an event). An
+     * interval of 0 turns it off.
+     */
+    public void setPreemption(long intervalNanos, long lengthNanos, java.util.random.RandomGenerator random,
+                              java.util.function.ObjLongConsumer<String> onPreempt) {
+        this.preemptIntervalNanos = intervalNanos;
+        this.preemptNanos = lengthNanos;
+        this.preemptRandom = random;
+        this.onPreempt = onPreempt;
+    }
+
+    /**
+     * Executes instructions that take {@code nanos} of guest time (a timed step: a hypercall's
+     * trap and return, a store the model orders against another domain), then {@code then}; the
+     * vCPU may be preempted meanwhile (see {@link #setPreemption}). The host keeps running.
+     */
+    public void execute(String what, long nanos, Runnable then) {
+        long d = Math.max(0, nanos);
+        if (preemptIntervalNanos > 0 && preemptRandom != null && d > 0
+                && preemptRandom.nextDouble() < -Math.expm1(-(double) d / preemptIntervalNanos)) {
+            long away = xensim.platform.Latency.draw(preemptRandom, preemptNanos);
+            if (onPreempt != null) onPreempt.accept(what, away);
+            d += away;
+        }
+        if (d == 0) {
+            run(then);
+            return;
+        }
+        long token = ++nextToken;
+        alarm.wakeAfter(d, token);
+        waitUntil(what, () -> fired.remove(token), then);
+    }
+
     /** Runs {@code then} on the CPU as soon as it is free at this level (a yield). */
     public void run(Runnable then) {
         waitUntil("run", () -> true, then);

@@ -41,10 +41,9 @@ public final class EventChannel {
         });
     }
 
-    /** EVTCHNOP_send: does not block the vCPU (the status is not looked at, as in edk2). */
+    /** EVTCHNOP_send: the status is not looked at (as in edk2); the vCPU goes on once the hypercall returned. */
     public void notify(int port, Runnable then) {
-        hc.evtchnSendNoWait(port);
-        then.run();
+        hc.evtchnSendNoWait(port, then);
     }
 
     public void close(int port, Runnable then) {

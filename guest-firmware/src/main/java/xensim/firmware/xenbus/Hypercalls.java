@@ -27,12 +27,23 @@ public final class Hypercalls {
     private final Cpu cpu;
     private final Adapters adapters;
     private final Map<Class<?>, ArrayDeque<Object[]>> waiting = new HashMap<>();
+    private final xensim.platform.Latency cost;
 
+    /** Hypercalls that cost the vCPU no time. */
     public Hypercalls(int dom, ActorRef<HypervisorActor.Command> hv, Cpu cpu, Adapters adapters) {
+        this(dom, hv, cpu, adapters, xensim.platform.Latency.none());
+    }
+
+    /**
+     * @param cost what one hypercall costs the calling vCPU (its trap and return): the vCPU
+     *             continues that long after the call, or after the answer if that comes later
+     */
+    public Hypercalls(int dom, ActorRef<HypervisorActor.Command> hv, Cpu cpu, Adapters adapters, xensim.platform.Latency cost) {
         this.dom = dom;
         this.hv = hv;
         this.cpu = cpu;
         this.adapters = adapters;
+        this.cost = cost;
     }
 
     public int domid() {
@@ -52,7 +63,12 @@ public final class Hypercalls {
         Object[] slot = new Object[1];
         waiting.computeIfAbsent(type, c -> new ArrayDeque<>()).add(slot);
         hv.tell(cmd);
-        cpu.waitUntil("hypercall " + what, () -> slot[0] != null, () -> k.accept((R) slot[0]));
+        long until = cpu.now() + cost.next();
+        cpu.waitUntil("hypercall " + what, () -> slot[0] != null, () -> {
+            long left = until - cpu.now();
+            if (left <= 0) k.accept((R) slot[0]);
+            else cpu.execute("hypercall " + what, left, () -> k.accept((R) slot[0]));
+        });
     }
 
     public void hvmGetParam(int index, Consumer<Hypervisor.HvmParam> k) {
@@ -79,6 +95,14 @@ public final class Hypercalls {
     /** A send whose status nobody reads (its reply goes to the ignore ref, not the Result FIFO). */
     public void evtchnSendNoWait(int port) {
         hv.tell(new HypervisorActor.EvtchnSend(dom, port, adapters.ignore()));
+    }
+
+    /** As {@link #evtchnSendNoWait(int)}; the vCPU goes on with {@code then} once the hypercall returned. */
+    public void evtchnSendNoWait(int port, Runnable then) {
+        hv.tell(new HypervisorActor.EvtchnSend(dom, port, adapters.ignore()));
+        long c = cost.next();
+        if (c <= 0) then.run();
+        else cpu.execute("hypercall evtchn_send", c, then);
     }
 
     public void evtchnClose(int port, Consumer<Hypervisor.Result> k) {

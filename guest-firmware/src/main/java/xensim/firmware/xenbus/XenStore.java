@@ -32,7 +32,8 @@ import xensim.firmware.uefi.UefiEvent;
  *   ring without any boot service.</li>
  *   <li>init waits up to 5 s for a quiescent response ring, then fixes it up (rsp_cons = rsp_prod).</li>
  *   <li>deinit: with XENSTORE_SERVER_FEATURE_RECONNECTION, connection=RECONNECT + notify + poll
- *   until the server says CONNECTED; otherwise fill both rings with 0xff and zero the indexes.</li>
+ *   until the server says CONNECTED; otherwise fill both rings with 0xff and zero the indexes,
+ *   store by store in virtual time (xenstored can see the ring half reset).</li>
  * </ul>
  */
 public final class XenStore {
@@ -318,18 +319,55 @@ public final class XenStore {
         }
         PageBytes p = ring;
         serverFeatures = p.getIntAcquire(xensim.abi.XenstoreRing.SERVER_FEATURES);
-        if ((serverFeatures & XENSTORE_SERVER_FEATURE_RECONNECTION) != 0) {
+        boolean reconnect = (serverFeatures & XENSTORE_SERVER_FEATURE_RECONNECTION) != 0;
+        bs.log().event(bs.domid(), COMP, "XENSTORE_DEINIT").with("method", reconnect ? "reconnect" : "ring-0xff")
+                .with("serverFeatures", serverFeatures).emit();
+        if (reconnect) {
             p.putIntRelease(XenstoreRing.CONNECTION, XENSTORE_RECONNECT);
             evtchn.notify(port, () -> reconnectWait(p, then));
         } else {
-            p.fill(XenstoreRing.REQ, XENSTORE_RING_SIZE, (byte) 0xff);
-            p.fill(XenstoreRing.RSP, XENSTORE_RING_SIZE, (byte) 0xff);
-            p.putIntRelease(XenstoreRing.REQ_CONS, 0);
-            p.putIntRelease(XenstoreRing.REQ_PROD, 0);
-            p.putIntRelease(XenstoreRing.RSP_CONS, 0);
-            p.putIntRelease(XenstoreRing.RSP_PROD, 0);
-            finishDeinit("ring-0xff", then);
+            resetRing(p, 0, () -> finishDeinit("ring-0xff", then));
         }
+    }
+
+    /** What one SetMem of a 1 KiB ring costs the vCPU (rep stosb: BaseMemoryLibRepStr). */
+    public static final long SETMEM_RING_NANOS = 64;
+    /** What one 32-bit store of an index costs the vCPU. */
+    public static final long STORE_NANOS = 1;
+
+    /**
+     * XenStoreDeinit's reset without RECONNECTION, one store at a time, in program order:
+     * {@code SetMem(req, 0xff); SetMem(rsp, 0xff); req_cons = req_prod = 0; rsp_cons = rsp_prod = 0;}
+     * — each chained assignment stores its right-hand index first (as GCC emits {@code a = b = 0}),
+     * with no barrier and no notify. Each store is a timed step of the vCPU, so xenstored (which
+     * looks at the indexes whenever anything wakes it) can find the ring half reset: req_prod 0
+     * with req_cons still at its old value is a request ring that fails its sanity check. (GCC's
+     * store merging could fuse each pair into one 8-byte store; the model keeps C's stores.)
+     */
+    private void resetRing(PageBytes p, int step, Runnable then) {
+        Runnable next = () -> resetRing(p, step + 1, then);
+        switch (step) {
+            case 0 -> bs.cpu().execute("SetMem(req, 0xff)", SETMEM_RING_NANOS, () -> {
+                p.fill(XenstoreRing.REQ, XENSTORE_RING_SIZE, (byte) 0xff);
+                next.run();
+            });
+            case 1 -> bs.cpu().execute("SetMem(rsp, 0xff)", SETMEM_RING_NANOS, () -> {
+                p.fill(XenstoreRing.RSP, XENSTORE_RING_SIZE, (byte) 0xff);
+                next.run();
+            });
+            case 2 -> store(p, XenstoreRing.REQ_PROD, "req_prod = 0", next);
+            case 3 -> store(p, XenstoreRing.REQ_CONS, "req_cons = 0", next);
+            case 4 -> store(p, XenstoreRing.RSP_PROD, "rsp_prod = 0", next);
+            case 5 -> store(p, XenstoreRing.RSP_CONS, "rsp_cons = 0", next);
+            default -> then.run();
+        }
+    }
+
+    private void store(PageBytes p, int offset, String what, Runnable next) {
+        bs.cpu().execute(what, STORE_NANOS, () -> {
+            p.putIntRelease(offset, 0);
+            next.run();
+        });
     }
 
     private void reconnectWait(PageBytes p, Consumer<String> then) {

@@ -15,7 +15,7 @@ public final class Connection {
     final int id;
     final int domid;
     final String transport;
-    final Consumer<XsMessage> sink;
+    Consumer<XsMessage> sink;
     final Map<Integer, Tree.Transaction> transactions = new HashMap<>();
     int nextTxId = 1;
     Integer target;
@@ -26,6 +26,11 @@ public final class Connection {
         this.domid = domid;
         this.transport = transport;
         this.sink = sink;
+    }
+
+    /** The transport that owns this connection takes its output (set once, before any request). */
+    void sinkOverride(Consumer<XsMessage> s) {
+        this.sink = s;
     }
 
     public int id() {

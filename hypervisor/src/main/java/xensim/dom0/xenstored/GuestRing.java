@@ -1,7 +1,5 @@
 package xensim.dom0.xenstored;
 
-import xensim.abi.XsMessage;
-import xensim.abi.XsFramer;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.javadsl.ActorContext;
 import java.util.ArrayDeque;
@@ -9,20 +7,16 @@ import java.util.HashMap;
 import java.util.Map;
 import xensim.abi.GrantTableAbi;
 import xensim.abi.PageBytes;
-import xensim.abi.XenstoreRing;
-import xensim.abi.XsWire;
 import xensim.platform.Seam;
-import xensim.xen.GrantMappingFault;
 import xensim.xen.Hypervisor;
 import xensim.xen.HypervisorActor;
 
 /**
- * Guest connections over the {@code xenstore_domain_interface} page (xenstored_domain.c). On
- * INTRODUCE xenstored maps the guest's GNTTAB_RESERVED_XENSTORE grant and binds the store event
- * channel; each kick it honours a reconnect request (when advertised), reads request bytes
- * (insane indexes or an oversized payload deactivate the connection and set the ring's error
- * field, as C xenstored does), handles complete messages and writes responses as space allows.
- * Part of {@link XenstoredActor}: it runs on the actor's thread.
+ * Attaching guests' rings (xenstored_domain.c introduce_domain / destroy_domain): on INTRODUCE
+ * xenstored maps the guest's GNTTAB_RESERVED_XENSTORE grant and binds the store event channel;
+ * once both answered, the ring joins the {@link MainLoop}; on RELEASE it is unmapped and unbound.
+ * Every upcall on a store port wakes the loop (which then looks at every ring, as xenstored's
+ * main loop does). Part of {@link XenstoredActor}: it runs on the actor's thread.
  */
 final class GuestRing implements XenstoredCore.DomainListener {
 
@@ -36,21 +30,14 @@ final class GuestRing implements XenstoredCore.DomainListener {
 
     private static final class Ring {
         final int domid;
-        final int remotePort;
         PageBytes page;
         int handle = -1;
         int localPort = -1;
-        Connection conn;
-        final XsFramer framer = new XsFramer();
-        final ArrayDeque<byte[]> out = new ArrayDeque<>();
-        int outOffset;
+        boolean attached;
         boolean dead;
-        /** Inside {@link #service}: output is flushed (and the guest notified) once at its end. */
-        boolean servicing;
 
-        Ring(int domid, int remotePort) {
+        Ring(int domid) {
             this.domid = domid;
-            this.remotePort = remotePort;
         }
 
         boolean ready() {
@@ -60,16 +47,22 @@ final class GuestRing implements XenstoredCore.DomainListener {
 
     private final ActorContext<XenstoredActor.Command> ctx;
     private final Seam seam;
-    private final XenstoredCore core;
     private final ActorRef<HypervisorActor.Command> hypervisor;
+    private final MainLoop loop;
     private final Map<Integer, Ring> rings = new HashMap<>();
-    private final byte[] buf = new byte[XsWire.XENSTORE_RING_SIZE];
     /** Domains awaiting their ring map / bind replies, in issue order (one adapter per reply class). */
-    private final java.util.ArrayDeque<Integer> mapWaiters = new java.util.ArrayDeque<>();
-    private final java.util.ArrayDeque<Integer> bindWaiters = new java.util.ArrayDeque<>();
+    private final ArrayDeque<Integer> mapWaiters = new ArrayDeque<>();
+    private final ArrayDeque<Integer> bindWaiters = new ArrayDeque<>();
     private ActorRef<Hypervisor.GrantMapped> mapAdapter;
     private ActorRef<Hypervisor.EvtchnPort> bindAdapter;
     private ActorRef<HypervisorActor.EvtchnUpcall> upcallAdapter;
+
+    GuestRing(ActorContext<XenstoredActor.Command> ctx, Seam seam, ActorRef<HypervisorActor.Command> hypervisor, MainLoop loop) {
+        this.ctx = ctx;
+        this.seam = seam;
+        this.hypervisor = hypervisor;
+        this.loop = loop;
+    }
 
     /** One adapter for every ring's upcalls; the local port says whose ring it is. */
     private ActorRef<HypervisorActor.EvtchnUpcall> upcallAdapter() {
@@ -77,18 +70,10 @@ final class GuestRing implements XenstoredCore.DomainListener {
         return upcallAdapter;
     }
 
-    GuestRing(ActorContext<XenstoredActor.Command> ctx, Seam seam, XenstoredCore core,
-              ActorRef<HypervisorActor.Command> hypervisor) {
-        this.ctx = ctx;
-        this.seam = seam;
-        this.core = core;
-        this.hypervisor = hypervisor;
-    }
-
     @Override
     public void introduced(int domid, long gfn, int port) {
         if (hypervisor == null) return; // standalone xenstored: no guests
-        Ring r = new Ring(domid, port);
+        Ring r = new Ring(domid);
         rings.put(domid, r);
         if (mapAdapter == null) {
             mapAdapter = ctx.messageAdapter(Hypervisor.GrantMapped.class, g -> new Mapped(mapWaiters.isEmpty() ? -1 : mapWaiters.poll(), g));
@@ -104,162 +89,48 @@ final class GuestRing implements XenstoredCore.DomainListener {
     public void released(int domid) {
         Ring r = rings.remove(domid);
         if (r == null) return;
+        if (r.attached) loop.removeRing(domid);
         if (r.handle >= 0) hypervisor.tell(new HypervisorActor.UnmapGrantRef(0, r.handle, null));
         if (r.localPort > 0) hypervisor.tell(new HypervisorActor.EvtchnClose(0, r.localPort, null));
-        if (r.conn != null) core.disconnect(r.conn);
     }
 
     void onCommand(RingCommand c) {
         if (c instanceof Mapped m) {
-                Ring r = rings.get(m.domid());
-                if (r == null) { // released meanwhile
-                    if (m.reply().status() == 0) hypervisor.tell(new HypervisorActor.UnmapGrantRef(0, m.reply().handle(), null));
-                    return;
-                }
-                if (m.reply().status() != GrantTableAbi.GNTST_okay) {
-                    seam.events().event(m.domid(), "xenstored", "XS_RESET").with("reason", "ring-map-failed")
-                            .with("status", GrantTableAbi.gntstName(m.reply().status())).emit();
-                    r.dead = true;
-                    return;
-                }
-                r.page = m.reply().mapping();
-                r.handle = m.reply().handle();
-                attachIfReady(r);
+            Ring r = rings.get(m.domid());
+            if (r == null) { // released meanwhile
+                if (m.reply().status() == 0) hypervisor.tell(new HypervisorActor.UnmapGrantRef(0, m.reply().handle(), null));
+                return;
+            }
+            if (m.reply().status() != GrantTableAbi.GNTST_okay) {
+                seam.events().event(m.domid(), "xenstored", "XS_RESET").with("reason", "ring-map-failed")
+                        .with("status", GrantTableAbi.gntstName(m.reply().status())).emit();
+                r.dead = true;
+                return;
+            }
+            r.page = m.reply().mapping();
+            r.handle = m.reply().handle();
+            attachIfReady(r);
         } else if (c instanceof Bound b) {
-                Ring r = rings.get(b.domid());
-                if (r == null) {
-                    if (b.reply().rc() == 0) hypervisor.tell(new HypervisorActor.EvtchnClose(0, b.reply().port(), null));
-                    return;
-                }
-                if (b.reply().rc() != 0) {
-                    r.dead = true;
-                    return;
-                }
-                r.localPort = b.reply().port();
-                hypervisor.tell(new HypervisorActor.BindUpcall(0, r.localPort,
-                        upcallAdapter(), null));
-                attachIfReady(r);
-        } else if (c instanceof Kick k) {
-                for (Ring r : rings.values()) {
-                    if (r.localPort == k.port() && r.ready() && !r.dead) service(r);
-                }
+            Ring r = rings.get(b.domid());
+            if (r == null) {
+                if (b.reply().rc() == 0) hypervisor.tell(new HypervisorActor.EvtchnClose(0, b.reply().port(), null));
+                return;
+            }
+            if (b.reply().rc() != 0) {
+                r.dead = true;
+                return;
+            }
+            r.localPort = b.reply().port();
+            hypervisor.tell(new HypervisorActor.BindUpcall(0, r.localPort, upcallAdapter(), null));
+            attachIfReady(r);
+        } else if (c instanceof Kick) {
+            loop.wake(); // xenstored's poll() returns; the loop looks at every ring
         }
     }
 
     private void attachIfReady(Ring r) {
-        if (!r.ready() || r.conn != null) return;
-        r.conn = core.connect(r.domid, "ring", msg -> {
-            r.out.add(msg.encode());
-            if (!r.servicing) pushOutOfBand(r); // a watch event caused by another connection's write
-        });
-        try {
-            // advertise features before producing or consuming anything (xenstore-ring.txt)
-            r.page.putInt(XenstoreRing.SERVER_FEATURES, core.serverFeatures(r.domid));
-        } catch (GrantMappingFault e) {
-            r.dead = true;
-            return;
-        }
-        service(r);
-    }
-
-    /** Output nobody's request is waiting to flush (watch events): onto the ring now, and notify. */
-    private void pushOutOfBand(Ring r) {
-        if (r.dead || !r.ready()) return;
-        try {
-            if (flush(r)) notifyGuest(r);
-        } catch (GrantMappingFault e) {
-            r.dead = true;
-        }
-    }
-
-    private void service(Ring r) {
-        r.servicing = true;
-        try {
-            serviceRequests(r);
-        } finally {
-            r.servicing = false;
-        }
-    }
-
-    private void serviceRequests(Ring r) {
-        boolean progress = false;
-        try {
-            if ((core.serverFeatures(r.domid) & XsWire.XENSTORE_SERVER_FEATURE_RECONNECTION) != 0
-                    && r.page.getIntAcquire(XenstoreRing.CONNECTION) == XsWire.XENSTORE_RECONNECT) {
-                reconnect(r);
-                return;
-            }
-            while (true) {
-                int n = XenstoreRing.readRequest(r.page, buf, 0, buf.length);
-                if (n == XenstoreRing.BAD_INDEXES) {
-                    deactivate(r, XsWire.XENSTORE_ERROR_RINGIDX, "bad-ring-index");
-                    return;
-                }
-                if (n == 0) break;
-                progress = true;
-                for (XsMessage m : r.framer.feed(buf, 0, n)) core.handle(r.conn, m);
-                if (r.framer.broken()) {
-                    deactivate(r, XsWire.XENSTORE_ERROR_PROTO, "payload-too-long");
-                    return;
-                }
-            }
-            progress |= flush(r);
-        } catch (GrantMappingFault e) {
-            r.dead = true;
-            return;
-        }
-        if (progress) notifyGuest(r);
-    }
-
-    /** Writes queued output while the response ring has room; true if anything was written. */
-    private boolean flush(Ring r) {
-        boolean wrote = false;
-        while (!r.out.isEmpty()) {
-            byte[] head = r.out.peek();
-            int n = XenstoreRing.writeResponse(r.page, head, r.outOffset, head.length - r.outOffset);
-            if (n == XenstoreRing.BAD_INDEXES) {
-                deactivate(r, XsWire.XENSTORE_ERROR_RINGIDX, "bad-ring-index");
-                return wrote;
-            }
-            if (n == 0) break;
-            wrote = true;
-            r.outOffset += n;
-            if (r.outOffset == head.length) {
-                r.out.poll();
-                r.outOffset = 0;
-            }
-        }
-        return wrote;
-    }
-
-    /** The ring reconnection feature: forget everything about the connection, empty the queues. */
-    private void reconnect(Ring r) {
-        r.framer.reset();
-        r.out.clear();
-        r.outOffset = 0;
-        core.resetConnection(r.conn, "reconnect");
-        r.page.putInt(XenstoreRing.REQ_CONS, r.page.getInt(XenstoreRing.REQ_PROD));
-        r.page.putInt(XenstoreRing.RSP_PROD, r.page.getInt(XenstoreRing.RSP_CONS));
-        r.page.putInt(XenstoreRing.ERROR, XsWire.XENSTORE_ERROR_NONE);
-        r.page.putIntRelease(XenstoreRing.CONNECTION, XsWire.XENSTORE_CONNECTED);
-        notifyGuest(r);
-    }
-
-    /** C xenstored's ignore_connection(): the guest gets no more service on this ring. */
-    private void deactivate(Ring r, int error, String reason) {
-        r.dead = true;
-        core.resetConnection(r.conn, reason);
-        try {
-            if ((core.serverFeatures(r.domid) & XsWire.XENSTORE_SERVER_FEATURE_ERROR) != 0) {
-                r.page.putIntRelease(XenstoreRing.ERROR, error);
-            }
-        } catch (GrantMappingFault ignored) {
-            // unmapped meanwhile
-        }
-        notifyGuest(r);
-    }
-
-    private void notifyGuest(Ring r) {
-        hypervisor.tell(new HypervisorActor.EvtchnSend(0, r.localPort, null));
+        if (!r.ready() || r.attached || r.dead) return;
+        r.attached = true;
+        loop.addRing(r.domid, r.page, r.localPort);
     }
 }

@@ -19,12 +19,17 @@ import xensim.xen.HypervisorActor;
  * xenstored as an actor: the only owner of the store ({@link XenstoredCore}). Three transports
  * feed it: in-process dom0 components ({@link OpenLocal}), dom0 tools on the unix socket
  * ({@link SocketOpened}/{@link SocketBytes}), and guests over their xenstore ring page
- * ({@link GuestRing}, attached on INTRODUCE when a hypervisor is present).
+ * ({@link GuestRing}, attached on INTRODUCE when a hypervisor is present). Guests' rings and
+ * in-process connections are served by the {@link MainLoop}, xenstored's single thread in steps of
+ * virtual time ({@link XenstoredTiming}); socket clients (real dom0 tools) are answered at once.
  */
 public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Command> {
 
     public sealed interface Command permits OpenLocal, Request, Close, SocketOpened, SocketBytes, SocketClosed,
-            GuestRing.RingCommand, Restart, XenstoredActor.RestartDone {}
+            GuestRing.RingCommand, Restart, XenstoredActor.RestartDone, XenstoredActor.Step {}
+
+    /** One step of xenstored's main loop ({@link MainLoop}) coming due. */
+    record Step(Runnable run) implements Command {}
 
     /**
      * Nemesis xenstored-restart: xenstored goes away for {@code downNanos} and comes back with its
@@ -60,6 +65,7 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
     private final Map<Integer, Connection> local = new HashMap<>();
     private final Map<Integer, SocketConn> sockets = new HashMap<>();
     private final GuestRing rings;
+    private final MainLoop loop;
     /** Virtual time until which xenstored is down (nemesis xenstored-restart). */
     private long downUntil = Long.MIN_VALUE;
     /** What arrived while it was down, in arrival order. */
@@ -72,19 +78,43 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
     private Receive<Command> built;
 
     public static Behavior<Command> create(Seam seam, XenstoredCore.Flavour flavour, ActorRef<HypervisorActor.Command> hypervisor) {
-        return Behaviors.setup(ctx -> new XenstoredActor(ctx, seam, new XenstoredCore(flavour, seam.events()), hypervisor));
+        return create(seam, new XenstoredCore(flavour, seam.events()), hypervisor);
     }
 
+    /** xenstored with the default costs ({@link XenstoredTiming#DEFAULTS}). */
     public static Behavior<Command> create(Seam seam, XenstoredCore core, ActorRef<HypervisorActor.Command> hypervisor) {
-        return Behaviors.setup(ctx -> new XenstoredActor(ctx, seam, core, hypervisor));
+        return create(seam, core, hypervisor, XenstoredTiming.DEFAULTS);
+    }
+
+    public static Behavior<Command> create(Seam seam, XenstoredCore core, ActorRef<HypervisorActor.Command> hypervisor,
+                                           XenstoredTiming timing) {
+        return Behaviors.setup(ctx -> new XenstoredActor(ctx, seam, core, hypervisor, timing));
     }
 
     private XenstoredActor(ActorContext<Command> ctx, Seam seam, XenstoredCore core,
-                           ActorRef<HypervisorActor.Command> hypervisor) {
+                           ActorRef<HypervisorActor.Command> hypervisor, XenstoredTiming timing) {
         super(ctx);
         this.seam = seam;
         this.core = core;
-        this.rings = new GuestRing(ctx, seam, core, hypervisor);
+        ActorRef<Command> self = ctx.getSelf();
+        MainLoop.Costs costs = new MainLoop.Costs(
+                new xensim.platform.Latency(timing.wakeupNanos(), seam.random("xenstored/wakeup")),
+                new xensim.platform.Latency(timing.requestNanos(), seam.random("xenstored/request")),
+                new xensim.platform.Latency(timing.ringCopyNanos(), seam.random("xenstored/ring-copy")),
+                new xensim.platform.Latency(timing.notifyNanos(), seam.random("xenstored/notify")),
+                new xensim.platform.Latency(timing.loopNanos(), seam.random("xenstored/loop")));
+        this.loop = new MainLoop(core, new MainLoop.Env() {
+            @Override
+            public void after(long nanos, Runnable step) {
+                seam.deliverAfter(nanos, self, new Step(step));
+            }
+
+            @Override
+            public void notify(int localPort) {
+                if (hypervisor != null) hypervisor.tell(new HypervisorActor.EvtchnSend(0, localPort, null));
+            }
+        }, costs);
+        this.rings = new GuestRing(ctx, seam, hypervisor, loop);
         core.setDomainListener(rings);
     }
 
@@ -101,6 +131,7 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
                 .onMessage(RestartDone.class, m -> {
                     if (m.until() != downUntil) return this; // a later restart extended the outage
                     seam.events().event(0, "xenstored", "XS_RESTART").with("phase", "up").emit();
+                    loop.wake();
                     List<Command> held = new ArrayList<>(deferred);
                     deferred.clear();
                     for (Command c : held) built.receiveMessage(c); // in arrival order, before anything newer
@@ -110,22 +141,30 @@ public final class XenstoredActor extends AbstractBehavior<XenstoredActor.Comman
                     deferred.add(m);
                     return this;
                 })
+                .onMessage(Step.class, m -> {
+                    m.run().run();
+                    dropOverQuota();
+                    return this;
+                })
                 .onMessage(OpenLocal.class, m -> {
                     ActorRef<XsMessage> sink = m.sink();
                     Connection c = core.connect(m.domid(), "local", sink::tell);
                     local.put(c.id(), c);
+                    loop.addLocal(c);
                     if (m.replyTo() != null) m.replyTo().tell(new Opened(c.id()));
                     return this;
                 })
                 .onMessage(Request.class, m -> {
                     Connection c = local.get(m.connId());
-                    if (c != null) core.handle(c, m.message());
-                    dropOverQuota();
+                    if (c != null) loop.submit(c, m.message()); // answered on the loop's turn
                     return this;
                 })
                 .onMessage(Close.class, m -> {
                     Connection c = local.remove(m.connId());
-                    if (c != null) core.disconnect(c);
+                    if (c != null) {
+                        loop.remove(c);
+                        core.disconnect(c);
+                    }
                     return this;
                 })
                 .onMessage(SocketOpened.class, m -> {

@@ -25,24 +25,81 @@ import xensim.platform.EventLog;
  */
 public final class XenstoredCore {
 
-    /** Which xenstored is modelled: the features it advertises on a guest's ring page. */
+    /** How a xenstored treats the ring page's {@code error} field when it cuts a guest off. */
+    public enum ErrorField {
+        /** C xenstored 4.17–4.20: ignore_connection() writes it unconditionally. */
+        ALWAYS,
+        /** C xenstored 4.21+: only when the domain's features include XENSTORE_SERVER_FEATURE_ERROR. */
+        IF_ADVERTISED,
+        /** oxenstored: never (xs_ring_stubs.c has no error field). */
+        NEVER
+    }
+
+    /**
+     * Which xenstored, and which version, is modelled: what it writes to a guest's ring page
+     * ({@code server_features} at introduction, the {@code error} field when it ignores a
+     * connection), which message types it knows, and how its ring code behaves (C's
+     * tools/xenstored/domain.c readchn/writechn vs oxenstored's xs_ring_stubs.c with the
+     * reconnection protocol). Checked against xen.git: fdd31b3bed (Jul 2025, in 4.21.0) added
+     * server_features with ERROR only; 7e7723ea07 and 42aeed3b53 (Apr 2026, in 4.22.0) added
+     * WATCHDEPTH and DOMID_ANY. Only the advertised bits are modelled for WATCHDEPTH and
+     * DOMID_ANY, not their semantics (no guest here uses them).
+     */
     public enum Flavour {
-        /** C xenstored: ERROR | WATCHDEPTH | DOMID_ANY; no ring reconnection. */
-        C(XENSTORE_SERVER_FEATURE_ERROR | XENSTORE_SERVER_FEATURE_WATCHDEPTH | XENSTORE_SERVER_FEATURE_DOMID_ANY),
-        /** oxenstored: RECONNECTION | ERROR. */
-        OCAML(XENSTORE_SERVER_FEATURE_RECONNECTION | XENSTORE_SERVER_FEATURE_ERROR);
+        /**
+         * C xenstored of Xen 4.17–4.20 (Debian 12, Ubuntu 24.04): never writes server_features
+         * (the page keeps whatever the guest left: 0 from the toolstack), always writes the error
+         * field in ignore_connection(); no GET/SET_FEATURE or GET/SET_QUOTA (XS_TYPE_COUNT 23).
+         */
+        C_4_17("c-4.17", 0, false, ErrorField.ALWAYS, false, false),
+        /** C xenstored of Xen 4.21: advertises ERROR (fdd31b3bed); error field only when advertised. */
+        C_4_21("c-4.21", XENSTORE_SERVER_FEATURE_ERROR, true, ErrorField.IF_ADVERTISED, true, false),
+        /** C xenstored of Xen 4.22 and master: ERROR | WATCHDEPTH | DOMID_ANY. */
+        C_4_22("c-4.22", XENSTORE_SERVER_FEATURE_ERROR | XENSTORE_SERVER_FEATURE_WATCHDEPTH
+                | XENSTORE_SERVER_FEATURE_DOMID_ANY, true, ErrorField.IF_ADVERTISED, true, false),
+        /**
+         * oxenstored (tools/ocaml/xenstored): advertises RECONNECTION only (Xb.open_mmap); on a
+         * reconnect request zeroes all four indexes, fills both rings with 0xff and says CONNECTED
+         * (ml_interface_close); never writes the error field; a bad index marks the domain bad.
+         */
+        OCAML("ocaml", XENSTORE_SERVER_FEATURE_RECONNECTION, true, ErrorField.NEVER, false, true);
 
+        /** What {@code xenstored.flavour = c} means: {@link #C_4_22}, the newest release (and master). */
+        public static final Flavour DEFAULT = C_4_22;
+
+        public final String cliName;
+        /** server_features as advertised (0 for 4.17, which writes nothing). */
         public final int features;
+        /** Whether introduction writes server_features to the ring page. */
+        public final boolean writesServerFeatures;
+        public final ErrorField errorField;
+        /** XS_GET/SET_FEATURE and XS_GET/SET_QUOTA (Xen 4.21+, d239b81a17). */
+        public final boolean featureOps;
+        /** oxenstored's ring code (reconnection, no domain_conn_reset at introduction). */
+        public final boolean ocamlRing;
 
-        Flavour(int features) {
+        Flavour(String cliName, int features, boolean writesServerFeatures, ErrorField errorField, boolean featureOps,
+                boolean ocamlRing) {
+            this.cliName = cliName;
             this.features = features;
+            this.writesServerFeatures = writesServerFeatures;
+            this.errorField = errorField;
+            this.featureOps = featureOps;
+            this.ocamlRing = ocamlRing;
         }
+
+        /** Every name {@link #parse} takes, the alias first. */
+        public static final java.util.List<String> NAMES = java.util.List.of("c", "c-4.17", "c-4.21", "c-4.22", "ocaml");
 
         public static Flavour parse(String s) {
             return switch (s) {
-                case "c" -> C;
+                case "c" -> DEFAULT;
+                case "c-4.17", "c-4.18", "c-4.19", "c-4.20" -> C_4_17;
+                case "c-4.21" -> C_4_21;
+                case "c-4.22", "c-master" -> C_4_22;
                 case "ocaml", "oxenstored" -> OCAML;
-                default -> throw new IllegalArgumentException("unknown xenstored flavour '" + s + "' (expected c or ocaml)");
+                default -> throw new IllegalArgumentException("unknown xenstored flavour '" + s
+                        + "' (expected " + String.join(", ", NAMES) + ")");
             };
         }
     }
@@ -106,7 +163,7 @@ public final class XenstoredCore {
         return flavour;
     }
 
-    /** server_features to advertise on a guest's ring page. */
+    /** The features the domain has (what introduction advertises, or SET_FEATURE gave it). */
     public int serverFeatures(int domid) {
         return domainFeatures.getOrDefault(domid, flavour.features);
     }
@@ -139,9 +196,17 @@ public final class XenstoredCore {
 
     /** Ring reconnection (or a reset after a protocol error): drop watches and transactions. */
     public void resetConnection(Connection c, String reason) {
+        resetConnection(c, reason, null, 0, 0);
+    }
+
+    /** As above, saying which ring's indexes ({@code "req"} or {@code "rsp"}) were found as {@code cons}/{@code prod}. */
+    void resetConnection(Connection c, String reason, String ring, int cons, int prod) {
         watches.removeAll(c);
         c.transactions.clear();
-        if (log != null) log.event(c.domid, COMP, "XS_RESET").with("reason", reason).with("conn", c.transport).emit();
+        if (log == null) return;
+        var e = log.event(c.domid, COMP, "XS_RESET").with("reason", reason).with("conn", c.transport);
+        if (ring != null) e.with("ring", ring).with("cons", Integer.toUnsignedLong(cons)).with("prod", Integer.toUnsignedLong(prod));
+        e.emit();
     }
 
     public boolean isIntroduced(int domid) {
@@ -216,6 +281,8 @@ public final class XenstoredCore {
 
     private Reply dispatch(Connection c, XsMessage m, List<Runnable> after) throws XsError {
         List<String> a = terminatedStrings(m);
+        // before 4.21 wire_funcs ends at XS_DIRECTORY_PART: a later type has no handler
+        if (!flavour.featureOps && m.type() >= XS_GET_FEATURE && m.type() <= XS_SET_QUOTA) throw new XsError("ENOSYS");
         return switch (m.type()) {
             case XS_READ -> {
                 String p = path(c, onearg(m));

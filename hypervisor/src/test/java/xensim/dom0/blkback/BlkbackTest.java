@@ -272,7 +272,7 @@ class BlkbackTest {
             Fe fe = new Fe();
             fe.hv = new Hypervisor(seam.events());
             fe.hyp = ctx.spawn(HypervisorActor.create(seam, fe.hv, 1000), "hypervisor");
-            fe.core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
+            fe.core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, seam.events());
             ActorRef<XenstoredActor.Command> xsd = ctx.spawn(XenstoredActor.create(seam, fe.core, fe.hyp), "xenstored");
             DomainConfig cfg = DomainConfig.ofRamPages(4096);
             Hypervisor.DomainCreated dc = fe.hv.createDomain(0, cfg);

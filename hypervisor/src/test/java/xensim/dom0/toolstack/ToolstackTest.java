@@ -74,7 +74,7 @@ class ToolstackTest {
             w.ctx = ctx;
             w.hv = new Hypervisor(seam.events());
             ActorRef<HypervisorActor.Command> hyp = ctx.spawn(HypervisorActor.create(seam, w.hv, 1000), "hypervisor");
-            w.core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
+            w.core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, seam.events());
             w.core.initDom0("Domain-0");
             ActorRef<XenstoredActor.Command> xs = ctx.spawn(XenstoredActor.create(seam, w.core, hyp), "xenstored");
             w.toolstack = ctx.spawn(Toolstack.create(seam, hyp, xs), "toolstack");

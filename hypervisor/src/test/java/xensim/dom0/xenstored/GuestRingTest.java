@@ -134,20 +134,22 @@ class GuestRingTest {
 
     @Test
     void requestsAndWatchStormThroughTheRingWithWrapAround() throws Exception {
-        Host h = start(XenstoredCore.Flavour.C);
+        Host h = start(XenstoredCore.Flavour.DEFAULT);
         try {
             h.await(() -> h.page.getInt(XenstoreRing.SERVER_FEATURES) != 0, "features");
-            assertEquals(XenstoredCore.Flavour.C.features, h.page.getInt(XenstoreRing.SERVER_FEATURES));
+            assertEquals(XenstoredCore.Flavour.DEFAULT.features, h.page.getInt(XenstoreRing.SERVER_FEATURES));
             h.send(XsMessage.of(XS_WATCH, 1, 0, "data", "storm"));
             int n = 300; // ~300 x 120 bytes each way: the 1 KiB rings wrap many times
             for (int i = 0; i < n; i++) {
                 h.send(new XsMessage(XS_WRITE, 100 + i, 0, ("data/k" + (i % 7) + "\0" + "v".repeat(80) + i)
                         .getBytes(StandardCharsets.UTF_8)));
             }
-            h.await(() -> h.replies().size() == n + 1 && h.received.size() == 2 * n + 2, "replies and events");
+            h.await(() -> h.replies().size() == n + 1, "replies");
             for (int i = 0; i < n; i++) assertEquals(100 + i, h.replies().get(i + 1).reqId(), "replies in order");
             long events = h.received.stream().filter(m -> m.type() == XS_WATCH_EVENT).count();
-            assertEquals(n + 1, events, "initial event plus one per write");
+            // one message out per turn of the loop: events back up, and send_event drops one
+            // identical to an event still queued (C xenstored), so there may be fewer than writes
+            assertTrue(events >= 8 && events <= n + 1, "initial event plus one per write at most: " + events);
             assertTrue(Integer.compareUnsigned(h.page.getInt(XenstoreRing.REQ_PROD), 10 * 1024) > 0, "indexes went round");
             h.send(XsMessage.of(XS_READ, 999, 0, "data/k3"));
             h.send(XsMessage.of(XS_DIRECTORY, 1000, 0, "data"));
@@ -161,7 +163,7 @@ class GuestRingTest {
             h.send(XsMessage.of(XS_RESET_WATCHES, 1002, 0, ""));
             h.send(new XsMessage(XS_WRITE, 1003, 0, "data/after\0x".getBytes(StandardCharsets.UTF_8)));
             h.await(() -> h.replies().size() == n + 6, "reset");
-            assertEquals(n + 1, h.received.stream().filter(m -> m.type() == XS_WATCH_EVENT).count(), "no events after RESET_WATCHES");
+            assertEquals(events, h.received.stream().filter(m -> m.type() == XS_WATCH_EVENT).count(), "no events after RESET_WATCHES");
         } finally {
             h.sim.close();
         }
@@ -169,8 +171,9 @@ class GuestRingTest {
 
     @Test
     void anOversizedPayloadKillsTheConnection() throws Exception {
-        Host h = start(XenstoredCore.Flavour.C);
+        Host h = start(XenstoredCore.Flavour.DEFAULT);
         try {
+            h.await(() -> h.page.getInt(XenstoreRing.SERVER_FEATURES) != 0, "ring attached");
             h.send(XsMessage.of(XS_READ, 1, 0, "name"));
             h.await(() -> h.replies().size() == 1, "first reply");
             byte[] hdr = new XsMessage(XS_WRITE, 2, 0, new byte[0]).encode();
@@ -190,7 +193,7 @@ class GuestRingTest {
     void reconnectionResetsTheRingWhenAdvertised() throws Exception {
         Host h = start(XenstoredCore.Flavour.OCAML);
         try {
-            h.await(() -> h.page.getInt(XenstoreRing.SERVER_FEATURES) == 3, "features");
+            h.await(() -> h.page.getInt(XenstoreRing.SERVER_FEATURES) == XENSTORE_SERVER_FEATURE_RECONNECTION, "features");
             h.send(XsMessage.of(XS_WATCH, 1, 0, "w", "t"));
             h.await(() -> h.replies().size() == 1, "watch");
             // a half-written request is left on the ring, then the guest asks for a reconnect
@@ -198,8 +201,12 @@ class GuestRingTest {
             h.sim.system().tell(new Poke(p -> p.putIntRelease(XenstoreRing.CONNECTION, XENSTORE_RECONNECT)));
             h.await(() -> h.events.named("XS_RESET").stream().anyMatch(e -> "reconnect".equals(e.get("reason")))
                     && h.page.getInt(XenstoreRing.CONNECTION) == XENSTORE_CONNECTED, "reconnected");
-            assertEquals(h.page.getInt(XenstoreRing.REQ_CONS), h.page.getInt(XenstoreRing.REQ_PROD));
-            assertEquals(h.page.getInt(XenstoreRing.RSP_CONS), h.page.getInt(XenstoreRing.RSP_PROD));
+            // ml_interface_close: all four indexes 0, both rings full of XS_INVALID bytes
+            for (int off : new int[] {XenstoreRing.REQ_CONS, XenstoreRing.REQ_PROD, XenstoreRing.RSP_CONS, XenstoreRing.RSP_PROD}) {
+                assertEquals(0, h.page.getInt(off), "index at " + off);
+            }
+            assertEquals((byte) 0xff, h.page.getByte(XenstoreRing.REQ + 100));
+            assertEquals((byte) 0xff, h.page.getByte(XenstoreRing.RSP + 1000));
             int before = h.received.size();
             h.send(new XsMessage(XS_WRITE, 5, 0, "w\0x".getBytes(StandardCharsets.UTF_8)));
             h.await(() -> h.received.size() == before + 1, "write after reconnect");
@@ -212,8 +219,9 @@ class GuestRingTest {
 
     @Test
     void cXenstoredIgnoresAReconnectRequest() throws Exception {
-        Host h = start(XenstoredCore.Flavour.C);
+        Host h = start(XenstoredCore.Flavour.DEFAULT);
         try {
+            h.await(() -> h.page.getInt(XenstoreRing.SERVER_FEATURES) != 0, "ring attached");
             h.sim.system().tell(new Poke(p -> p.putIntRelease(XenstoreRing.CONNECTION, XENSTORE_RECONNECT)));
             h.send(XsMessage.of(XS_READ, 1, 0, "name"));
             h.await(() -> h.replies().size() == 1, "still served");

@@ -43,7 +43,7 @@ class RealXenstoreClientsTest {
         dir = Files.createTempDirectory("xs");
         CompletableFuture<ActorRef<XenstoredActor.Command>> ref = new CompletableFuture<>();
         sim = SimSystem.start("xs-real", Mode.THREADED, 0, new EventLog(), 1.0, seam -> Behaviors.setup(ctx -> {
-            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
+            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, seam.events());
             core.initDom0("Domain-0");
             ref.complete(ctx.spawn(XenstoredActor.create(seam, core, null), "xenstored"));
             return Behaviors.empty();

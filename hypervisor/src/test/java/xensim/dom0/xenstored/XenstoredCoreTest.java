@@ -28,7 +28,7 @@ class XenstoredCoreTest {
     @BeforeEach
     void setUp() {
         rec = new EventRecorder();
-        core = new XenstoredCore(XenstoredCore.Flavour.C, new EventLog(rec));
+        core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, new EventLog(rec));
         core.initDom0("Domain-0");
         dom0 = core.connect(0, "local", dom0Out::add);
         guest = core.connect(1, "ring", guestOut::add);
@@ -243,9 +243,19 @@ class XenstoredCoreTest {
 
     @Test
     void featuresByFlavour() {
-        assertEquals(List.of("14"), send(guest, XS_GET_FEATURE).strings(), "C: ERROR|WATCHDEPTH|DOMID_ANY");
-        XenstoredCore o = new XenstoredCore(XenstoredCore.Flavour.OCAML, null);
-        assertEquals(3, o.serverFeatures(5), "oxenstored: RECONNECTION|ERROR");
+        assertEquals(List.of("14"), send(guest, XS_GET_FEATURE).strings(), "C 4.22 (the default): ERROR|WATCHDEPTH|DOMID_ANY");
+        assertEquals(XenstoredCore.Flavour.C_4_22, XenstoredCore.Flavour.parse("c"), "c is an alias of the default");
+        assertEquals(1, new XenstoredCore(XenstoredCore.Flavour.OCAML, null).serverFeatures(5), "oxenstored: RECONNECTION only");
+        assertEquals(2, new XenstoredCore(XenstoredCore.Flavour.C_4_21, null).serverFeatures(5), "C 4.21: ERROR only (fdd31b3bed)");
+        XenstoredCore old = new XenstoredCore(XenstoredCore.Flavour.C_4_17, null);
+        assertEquals(0, old.serverFeatures(5), "C 4.17-4.20: no server_features");
+        List<XsMessage> got = new java.util.ArrayList<>();
+        Connection oldDom0 = old.connect(0, "test", got::add);
+        Connection oldGuest = old.connect(5, "test", got::add);
+        old.handle(oldGuest, XsMessage.of(XS_GET_FEATURE, 1, 0, ""));
+        old.handle(oldDom0, XsMessage.of(XS_GET_QUOTA, 2, 0, ""));
+        assertEquals(List.of("ENOSYS"), got.get(0).strings(), "no XS_GET_FEATURE before 4.21");
+        assertEquals(List.of("ENOSYS"), got.get(1).strings(), "no XS_GET_QUOTA before 4.21");
         assertEquals("EINVAL", err(send(dom0, XS_SET_FEATURE, "9", "1")), "cannot offer what C xenstored lacks");
         ok(dom0, XS_SET_FEATURE, "9", "2");
         assertEquals(2, core.serverFeatures(9));
@@ -344,7 +354,7 @@ class XenstoredCoreTest {
 
     @Test
     void watchRegistrationIsConstantWorkPerWatch() {
-        XenstoredCore quiet = new XenstoredCore(XenstoredCore.Flavour.C, null);
+        XenstoredCore quiet = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, null);
         int[] replies = {0};
         XsMessage[] last = {null};
         Connection c = quiet.connect(0, "local", m -> {

@@ -21,7 +21,7 @@ import xensim.abi.XsMessage;
 class XenstoredProperties {
 
     private static XenstoredCore freshCore(List<XsMessage> guestOut, Connection[] conns) {
-        XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, null);
+        XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, null);
         core.initDom0("Domain-0");
         Connection dom0 = core.connect(0, "local", m -> { });
         for (int d = 1; d <= 2; d++) {

@@ -61,7 +61,7 @@ class XenstoredSocketServerTest {
         EventRecorder rec = new EventRecorder();
         CompletableFuture<ActorRef<XenstoredActor.Command>> ref = new CompletableFuture<>();
         SimSystem<Void> sim = SimSystem.start("xs-flood", Mode.DETERMINISTIC, 1, new EventLog(rec), 1.0, seam -> Behaviors.setup(ctx -> {
-            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, seam.events());
+            XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, seam.events());
             core.initDom0("Domain-0");
             ref.complete(ctx.spawn(XenstoredActor.create(seam, core, null), "xenstored"));
             return Behaviors.empty();
