@@ -22,8 +22,10 @@ import xensim.timeline.LogReader;
  *
  * <p>The host is heavily overcommitted (a vCPU preempted about every 50 ns of run time for about
  * 100 µs: a stress setting that makes the one-store window likely; the default, 10 ms, makes it
- * about a million times rarer). Three guests under refcount; seed 9 is the smallest of 1..20
- * in which a guest is caught: dom3, preempted for 190 µs during "req_cons = 0".
+ * about a million times rarer). Three guests under refcount. The test takes the smallest seed
+ * that catches a guest (seed 11 when written: dom3, preempted for 130 µs during "req_cons = 0";
+ * seed 9 before the edk2 notify order and the Linux OS were merged), so that an unrelated change
+ * to the model moves the seed, not the finding; the same seed and scenario replay it.
  */
 class XenstoreResetRaceTest {
     @TempDir
@@ -47,9 +49,20 @@ class XenstoreResetRaceTest {
     @Test
     void aHalfDoneResetCutsTheGuestOffAndItsOsHangs() throws Exception {
         Path sc = Files.writeString(tmp.resolve("busy.conf"), BUSY);
-        Path dir = tmp.resolve("race");
-        Cli.Result o = Cli.exec("run", "--scenario", sc.toString(), "--strategy", "refcount", "--seed", "9", "--out", dir.toString());
-        assertEquals(Main.EXIT_VIOLATION, o.code(), o.out() + o.err());
+        Path dir = null;
+        Cli.Result o = null;
+        long seed = 0;
+        for (long s = 1; s <= 40 && dir == null; s++) {
+            Path d = tmp.resolve("race-" + s);
+            Cli.Result r = Cli.exec("run", "--scenario", sc.toString(), "--strategy", "refcount", "--seed", Long.toString(s), "--out", d.toString());
+            if (Files.readString(d.resolve("events.jsonl")).contains("\"bad-ring-index\"")) {
+                dir = d;
+                o = r;
+                seed = s;
+            }
+        }
+        assertTrue(dir != null, "no seed of 1..40 caught a guest half way through its reset");
+        assertEquals(Main.EXIT_VIOLATION, o.code(), "seed " + seed + ": " + o.out() + o.err());
         assertTrue(o.out().contains("verdict: VIOLATION HANG\n"), o.out());
         List<LogEvent> log = read(dir.resolve("events.jsonl"));
 
@@ -84,7 +97,7 @@ class XenstoreResetRaceTest {
 
         // the same run is byte for byte the same
         Path again = tmp.resolve("again");
-        Cli.exec("run", "--scenario", sc.toString(), "--strategy", "refcount", "--seed", "9", "--out", again.toString());
+        Cli.exec("run", "--scenario", sc.toString(), "--strategy", "refcount", "--seed", Long.toString(seed), "--out", again.toString());
         assertEquals(Files.readString(dir.resolve("events.jsonl")), Files.readString(again.resolve("events.jsonl")));
     }
 
@@ -92,7 +105,7 @@ class XenstoreResetRaceTest {
     void oxenstoredsReconnectionHasNoSuchRace() throws Exception {
         Path sc = Files.writeString(tmp.resolve("busy.conf"), BUSY);
         Path dir = tmp.resolve("ocaml");
-        Cli.Result o = Cli.exec("run", "--scenario", sc.toString(), "--strategy", "refcount", "--seed", "9", "--xenstored", "ocaml",
+        Cli.Result o = Cli.exec("run", "--scenario", sc.toString(), "--strategy", "refcount", "--seed", "11", "--xenstored", "ocaml",
                 "--out", dir.toString());
         assertEquals(Main.EXIT_CLEAN, o.code(), o.out() + o.err());
         List<LogEvent> log = read(dir.resolve("events.jsonl"));

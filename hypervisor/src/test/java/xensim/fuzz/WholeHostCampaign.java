@@ -48,6 +48,7 @@ import xensim.dom0.blkback.BlkbackProfile;
 import xensim.dom0.blkback.DiskImage;
 import xensim.dom0.xenstored.Connection;
 import xensim.dom0.xenstored.XenstoredActor;
+import xensim.dom0.xenstored.XenstoredTiming;
 import xensim.dom0.xenstored.XenstoredCore;
 import xensim.platform.EventLog;
 import xensim.platform.Mode;
@@ -261,9 +262,9 @@ abstract class WholeHostCampaign {
             this.result = result;
             hv = new Hypervisor(seam.events());
             hyp = ctx.spawn(HypervisorActor.create(seam, hv, 1000), "hypervisor");
-            core = new XenstoredCore(oxenstored ? XenstoredCore.Flavour.OCAML : XenstoredCore.Flavour.C, seam.events());
+            core = new XenstoredCore(oxenstored ? XenstoredCore.Flavour.OCAML : XenstoredCore.Flavour.DEFAULT, seam.events());
             core.initDom0("Domain-0");
-            ActorRef<XenstoredActor.Command> xsd = ctx.spawn(XenstoredActor.create(seam, core, hyp), "xenstored");
+            ActorRef<XenstoredActor.Command> xsd = ctx.spawn(XenstoredActor.create(seam, core, hyp, XenstoredTiming.INSTANT), "xenstored");
             ctx.watch(hyp);
             ctx.watch(xsd);
             // INTRODUCE goes through xenstored's own connection API: its actor attaches the guest's ring
@@ -695,6 +696,10 @@ abstract class WholeHostCampaign {
 
         /** A's memory never holds the victim's bytes; its page fields say what xenstored did. */
         void checkAPage() {
+            if (oxenstored && core.ringIgnored(a.dom)) { // a bad client: oxenstored writes no error field
+                aXsDead = true;
+                aXsSane = false;
+            }
             int err = a.store.getInt(XenstoreRing.ERROR);
             if (err != XENSTORE_ERROR_NONE) {
                 aXsDead = true;

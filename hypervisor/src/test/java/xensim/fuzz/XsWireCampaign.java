@@ -93,7 +93,7 @@ abstract class XsWireCampaign {
 
     /** One world: the store with dom0's, A's and B's nodes; A's and B's connections; what they received. */
     static final class World {
-        final XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, null);
+        final XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, null);
         final Connection dom0;
         Connection a;
         final Connection b;

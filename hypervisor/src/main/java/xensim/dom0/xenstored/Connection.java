@@ -20,6 +20,8 @@ public final class Connection {
     int nextTxId = 1;
     Integer target;
     boolean closed;
+    /** C's conn->is_ignored (oxenstored: a bad client): the ring is never served again. */
+    boolean ignored;
 
     Connection(int id, int domid, String transport, Consumer<XsMessage> sink) {
         this.id = id;
@@ -47,6 +49,10 @@ public final class Connection {
 
     public boolean closed() {
         return closed;
+    }
+
+    public boolean ignored() {
+        return ignored;
     }
 
     @Override

@@ -475,6 +475,7 @@ final class MainLoop {
     private void ignore(RingConn r, int error, String reason) {
         if (r.ignored) return;
         r.ignored = true;
+        r.conn.ignored = true;
         r.out.clear();
         r.body = null;
         r.inhdr = true;
@@ -638,6 +639,7 @@ final class MainLoop {
     /** Connection.mark_as_bad: the domain gets no more I/O. */
     private void markBad(RingConn r, String reason) {
         r.ignored = true;
+        r.conn.ignored = true;
         r.out.clear();
         core.resetConnection(r.conn, reason, r.badRing, r.badCons, r.badProd);
     }

@@ -209,6 +209,12 @@ public final class XenstoredCore {
         e.emit();
     }
 
+    /** True if xenstored ignores {@code domid}'s ring (ignore_connection; oxenstored: a bad client). */
+    public boolean ringIgnored(int domid) {
+        for (Connection c : connections.values()) if (c.domid == domid && c.transport.equals("ring") && c.ignored) return true;
+        return false;
+    }
+
     public boolean isIntroduced(int domid) {
         return introduced.containsKey(domid);
     }

@@ -21,7 +21,7 @@ class TransactionViewTest {
 
     @Test
     void aChildCreatedOutsideATransactionThatRemovedItsParentIsGoneInsideIt() {
-        XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, null);
+        XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, null);
         core.initDom0("Domain-0");
         Connection dom0 = core.connect(0, "toolstack", m -> { });
         core.handle(dom0, XsMessage.of(XS_MKDIR, 1, 0, "/local/domain/1"));

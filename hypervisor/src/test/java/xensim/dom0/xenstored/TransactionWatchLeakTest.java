@@ -25,7 +25,7 @@ class TransactionWatchLeakTest {
 
     @Test
     void aNodeRemovedInATransactionIsNotReportedToAWatcherWhoCannotReadIt() {
-        XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.C, null);
+        XenstoredCore core = new XenstoredCore(XenstoredCore.Flavour.DEFAULT, null);
         core.initDom0("Domain-0");
         Connection dom0 = core.connect(0, "toolstack", m -> { });
         for (int d = 1; d <= 2; d++) {
