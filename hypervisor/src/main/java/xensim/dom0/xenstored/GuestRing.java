@@ -71,8 +71,8 @@ final class GuestRing implements XenstoredCore.DomainListener {
     }
 
     @Override
-    public void introduced(int domid, long gfn, int port) {
-        if (hypervisor == null) return; // standalone xenstored: no guests
+    public boolean introduced(int domid, long gfn, int port) {
+        if (hypervisor == null) return false; // standalone xenstored: no guests
         Ring r = new Ring(domid);
         rings.put(domid, r);
         if (mapAdapter == null) {
@@ -83,6 +83,7 @@ final class GuestRing implements XenstoredCore.DomainListener {
         hypervisor.tell(new HypervisorActor.MapGrantRef(0, domid, GrantTableAbi.GNTTAB_RESERVED_XENSTORE, false, mapAdapter));
         bindWaiters.add(domid);
         hypervisor.tell(new HypervisorActor.EvtchnBindInterdomain(0, domid, port, bindAdapter));
+        return true;
     }
 
     @Override
@@ -105,6 +106,7 @@ final class GuestRing implements XenstoredCore.DomainListener {
                 seam.events().event(m.domid(), "xenstored", "XS_RESET").with("reason", "ring-map-failed")
                         .with("status", GrantTableAbi.gntstName(m.reply().status())).emit();
                 r.dead = true;
+                loop.core().introduceDone(m.domid(), "EINVAL");
                 return;
             }
             r.page = m.reply().mapping();
@@ -118,6 +120,7 @@ final class GuestRing implements XenstoredCore.DomainListener {
             }
             if (b.reply().rc() != 0) {
                 r.dead = true;
+                loop.core().introduceDone(b.domid(), "EINVAL");
                 return;
             }
             r.localPort = b.reply().port();
@@ -132,5 +135,6 @@ final class GuestRing implements XenstoredCore.DomainListener {
         if (!r.ready() || r.attached || r.dead) return;
         r.attached = true;
         loop.addRing(r.domid, r.page, r.localPort);
+        loop.core().introduceDone(r.domid, null); // do_introduce answers once the ring is reset
     }
 }

@@ -154,6 +154,10 @@ final class MainLoop {
         this.costs = costs;
     }
 
+    XenstoredCore core() {
+        return core;
+    }
+
     // --- connections ----------------------------------------------------------------------------
 
     /** A dom0 component's connection: requests wait for the loop's turn. */

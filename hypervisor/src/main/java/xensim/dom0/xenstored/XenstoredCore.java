@@ -106,7 +106,12 @@ public final class XenstoredCore {
 
     /** Told about INTRODUCE/RELEASE so the transport layer can attach or drop a guest's ring. */
     public interface DomainListener {
-        void introduced(int domid, long gfn, int port);
+        /**
+         * INTRODUCE of {@code domid}. Returns true if the listener maps the ring and binds its event
+         * channel asynchronously and will call {@link #introduceDone} when it has (C's
+         * introduce_domain does both before do_introduce answers, so the answer waits for it).
+         */
+        boolean introduced(int domid, long gfn, int port);
 
         void released(int domid);
     }
@@ -123,6 +128,13 @@ public final class XenstoredCore {
     private final Map<Integer, long[]> introduced = new LinkedHashMap<>();
     private final Map<Integer, Integer> domainFeatures = new HashMap<>();
     private DomainListener listener;
+    /** INTRODUCEs whose ring the listener is still mapping: the request waits for its answer. */
+    private final Map<Integer, PendingIntroduce> introducing = new HashMap<>();
+
+    private record PendingIntroduce(Connection c, XsMessage m) {}
+
+    /** The answer of a request that is not answered yet ({@link #introduceDone}). */
+    private static final Reply DEFERRED = new Reply(-1, new byte[0], null);
     private int nextConnId = 1;
 
     public XenstoredCore(Flavour flavour, EventLog log) {
@@ -272,13 +284,37 @@ public final class XenstoredCore {
             r = new Reply(XS_ERROR, (e.errno + "\0").getBytes(StandardCharsets.UTF_8), null);
             after.clear();
         }
+        if (r != DEFERRED) reply(c, m, r, err);
+        for (Runnable a : after) a.run();
+    }
+
+    /** send_reply: the XS_RSP event and the reply to {@code c}'s sink. */
+    private void reply(Connection c, XsMessage m, Reply r, String err) {
         if (log != null) {
+            String firstArg = m.strings().isEmpty() ? "" : m.strings().get(0);
             String path = r.path() != null ? r.path() : XsPaths.canonical(c.domid, firstArg);
             log.event(c.domid, COMP, "XS_RSP").with("type", typeName(m.type())).with("reqId", Integer.toUnsignedLong(m.reqId()))
                     .with("path", path == null ? firstArg : path).with("error", err).emit();
         }
-        c.sink.accept(new XsMessage(r.type(), m.reqId(), m.txId(), r.payload()));
-        for (Runnable a : after) a.run();
+        if (!c.closed) c.sink.accept(new XsMessage(r.type(), m.reqId(), m.txId(), r.payload()));
+    }
+
+    /**
+     * The listener has mapped {@code domid}'s ring and bound its event channel and xenstored has
+     * reset the connection ({@code errno} null), or the mapping or binding failed. Ends C's
+     * do_introduce: on success {@code @introduceDomain} fires and the toolstack gets its OK; on
+     * failure the domain is not introduced and the answer is the error.
+     */
+    public void introduceDone(int domid, String errno) {
+        PendingIntroduce p = introducing.remove(domid);
+        if (p == null) return;
+        if (errno == null) {
+            fire(XsPaths.INTRODUCE_DOMAIN, false, null);
+            reply(p.c(), p.m(), ok(XS_INTRODUCE, null), null);
+        } else {
+            introduced.remove(domid);
+            reply(p.c(), p.m(), new Reply(XS_ERROR, (errno + "\0").getBytes(StandardCharsets.UTF_8), null), errno);
+        }
     }
 
     private Reply ok(int type, String path) {
@@ -334,7 +370,7 @@ public final class XenstoredCore {
                 yield new Reply(XS_TRANSACTION_START, (Integer.toUnsignedString(id) + "\0").getBytes(StandardCharsets.UTF_8), null);
             }
             case XS_TRANSACTION_END -> transactionEnd(c, m);
-            case XS_INTRODUCE -> introduce(c, a);
+            case XS_INTRODUCE -> introduce(c, m, a);
             case XS_RELEASE -> release(c, m);
             case XS_GET_DOMAIN_PATH -> {
                 int d = domid(onearg(m));
@@ -654,7 +690,7 @@ public final class XenstoredCore {
         return ok(XS_TRANSACTION_END, null);
     }
 
-    private Reply introduce(Connection c, List<String> a) throws XsError {
+    private Reply introduce(Connection c, XsMessage m, List<String> a) throws XsError {
         privileged(c);
         if (a.size() < 3) throw new XsError("EINVAL");
         int d = domid(a.get(0));
@@ -669,7 +705,10 @@ public final class XenstoredCore {
         if (d == 0 || port <= 0) throw new XsError("EINVAL");
         if (introduced.containsKey(d)) return ok(XS_INTRODUCE, null);
         introduced.put(d, new long[] {gfn, port});
-        if (listener != null) listener.introduced(d, gfn, port);
+        if (listener != null && listener.introduced(d, gfn, port)) {
+            introducing.put(d, new PendingIntroduce(c, m));
+            return DEFERRED;
+        }
         fire(XsPaths.INTRODUCE_DOMAIN, false, null);
         return ok(XS_INTRODUCE, null);
     }
@@ -678,6 +717,8 @@ public final class XenstoredCore {
         privileged(c);
         int d = domid(onearg(m));
         if (introduced.remove(d) == null) throw new XsError("ENOENT");
+        PendingIntroduce p = introducing.remove(d); // the introduce is answered before the release
+        if (p != null) reply(p.c(), p.m(), ok(XS_INTRODUCE, null), null);
         for (Connection x : new ArrayList<>(connections.values())) {
             if (x.domid == d && !x.transport.equals("local")) disconnect(x);
         }

@@ -226,7 +226,10 @@ class XenstoredCoreTest {
         core.handle(dom0, XsMessage.of(XS_WATCH, 2, 0, "@releaseDomain", "r"));
         List<int[]> seen = new ArrayList<>();
         core.setDomainListener(new XenstoredCore.DomainListener() {
-            public void introduced(int domid, long gfn, int port) { seen.add(new int[] {domid, (int) gfn, port}); }
+            public boolean introduced(int domid, long gfn, int port) {
+                seen.add(new int[] {domid, (int) gfn, port});
+                return false;
+            }
             public void released(int domid) { seen.add(new int[] {-domid}); }
         });
         assertEquals(List.of("F"), send(dom0, XS_IS_DOMAIN_INTRODUCED, "3").strings());
