@@ -73,10 +73,15 @@ public final class RunCommand implements Callable<Integer> {
             description = "the order of the ExitBootServices notify functions: edk2 (default: edk2's own, highest TPL first, the latest created first), seeded (drawn from the seed) or indexes in creation order, e.g. 1,0 (explore prints them for a failing order)")
     String ebsOrder;
 
+    @Option(names = "--xs-reset-watches", paramLabel = "on|off",
+            description = "whether the toolstack writes control/platform-feature-xs_reset_watches, as libxl does (default on); without it the OS sends no XS_RESET_WATCHES")
+    String xsResetWatches;
+
     @Override
     public Integer call() throws Exception {
         Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
         if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
+        if (xsResetWatches != null) keys.put("toolstack.xs-reset-watches", onOff(xsResetWatches));
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
@@ -93,6 +98,14 @@ public final class RunCommand implements Callable<Integer> {
         String replay = replay(scenario, sc, faults);
         RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease);
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
+    }
+
+    private static boolean onOff(String v) {
+        return switch (v) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new BadInputException("--xs-reset-watches: on or off, got '" + v + "'");
+        };
     }
 
     /** The scenario file (or the defaults) with the command line's flags and faults over it; bad input → exit 2. */
@@ -138,7 +151,8 @@ public final class RunCommand implements Callable<Integer> {
         // every profile, defaults too: a replay must not change meaning when a default does
         sb.append(" --profile ").append(sc.backendProfile().cliName()).append(" --firmware-io ").append(sc.firmwareIo().cliName())
                 .append(" --xenstored ").append(sc.flavour()).append(" --edk2 ").append(sc.edk2().cliName())
-                .append(" --ebs-order ").append(sc.ebsOrder().cliName());
+                .append(" --ebs-order ").append(sc.ebsOrder().cliName())
+                .append(" --xs-reset-watches ").append(sc.xsResetWatches() ? "on" : "off");
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();

@@ -37,7 +37,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                        boolean bootRecordWrite, int ioAfterEbs, boolean resetState, long latencyMeanNanos,
                        double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults,
                        BlkbackProfile backendProfile, FirmwareIo firmwareIo, Edk2Version edk2, EbsOrder ebsOrder,
-                       Timing timing, XenstoredTiming xenstoredTiming) {
+                       Timing timing, XenstoredTiming xenstoredTiming, boolean xsResetWatches) {
 
     public Scenario {
         if (timing == null) timing = Timing.DEFAULTS;
@@ -61,6 +61,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     public Map<String, String> runBegin() {
         Map<String, String> p = profiles();
         p.put("firmware.ebs-order", ebsOrder.cliName());
+        p.put("toolstack.xs-reset-watches", xsResetWatches ? "on" : "off");
         return p;
     }
 
@@ -220,7 +221,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 r.integer("guests.io-before-ebs", 0, 32), r.bool("guests.boot-record-write"),
                 r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), latencyMean,
                 tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults), backendProfile, firmwareIo, edk2, ebsOrder,
-                timing, xsTiming);
+                timing, xsTiming, r.bool("toolstack.xs-reset-watches"));
         for (Fault f : faults) {
             String why = sc.misfit(f);
             if (why != null) throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + why);
@@ -363,7 +364,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     public HostConfig hostConfig(Path diskDir) {
         return new HostConfig(guests, staggerNanos, memoryPages, disks, diskBytes / 512, latencyMeanNanos, tailProbability,
                 tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2),
-                new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile, true, timing, xenstoredTiming);
+                new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile, xsResetWatches, timing, xenstoredTiming);
     }
 
     /** The same scenario with more faults (the command line's come after the file's). */
@@ -372,6 +373,6 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         all.addAll(more);
         return new Scenario(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
                 ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
-                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming);
+                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches);
     }
 }
