@@ -57,7 +57,23 @@ public final class Simulation {
         log.addSink(checker);
         for (EventSink s : extraSinks) log.addSink(s);
 
-        CompletableFuture<Object> done = new CompletableFuture<>();
+        // Deterministic: the host completes `done` on the simulation's thread; judge right there,
+        // at that virtual instant (in complete() itself: a whenComplete action may be run by the
+        // harness thread waiting in get()). Judging when the harness noticed let timers that log
+        // nothing move the clock on, so RUN_END's t differed from run to run for the same seed.
+        java.util.concurrent.atomic.AtomicBoolean judgedAtCompletion = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong doneAt = new java.util.concurrent.atomic.AtomicLong(-1);
+        boolean deterministic = spec.mode() == xensim.platform.Mode.DETERMINISTIC;
+        CompletableFuture<Object> done = new CompletableFuture<>() {
+            @Override
+            public boolean complete(Object value) {
+                if (deterministic && !isDone() && judgedAtCompletion.compareAndSet(false, true)) {
+                    doneAt.set(log.nowNanos());
+                    runEnd(checker, log, RunResult.Ending.COMPLETED);
+                }
+                return super.complete(value);
+            }
+        };
         RunResult.Ending ending;
         Object report = null;
         long virtualNanos;
@@ -75,7 +91,7 @@ public final class Simulation {
         try {
             ending = await(sim, done, spec, log, hold);
             if (done.isDone() && !done.isCompletedExceptionally()) report = done.getNow(null);
-            virtualNanos = sim.seam().nowNanos();
+            virtualNanos = doneAt.get() >= 0 ? doneAt.get() : sim.seam().nowNanos();
             // RUN_END is the log's last line: judge on the simulation's own thread when there is one
             // (deterministic), or once every actor has stopped (threaded: actors run on their own
             // threads until the system is down)
@@ -86,10 +102,7 @@ public final class Simulation {
             CompletableFuture<Void> judged = new CompletableFuture<>();
             Runnable judge = () -> {
                 try {
-                    checker.finish(ending.name());
-                    log.event(0, "runtime", "RUN_END").with("verdict", checker.verdictLine().substring("verdict: ".length()))
-                            .with("ending", ending.name())
-                            .emit();
+                    if (!judgedAtCompletion.getAndSet(true)) runEnd(checker, log, ending);
                     judged.complete(null);
                 } catch (Throwable t) {
                     judged.completeExceptionally(t);
@@ -108,6 +121,14 @@ public final class Simulation {
         }
         return new RunResult(spec.seed(), spec.strategy(), checker.verdict(), checker.counts(), virtualNanos,
                 log.count(), ending, eventsFile, report);
+    }
+
+    /** The end-of-run judgement, then RUN_END: the log's last line. */
+    private static void runEnd(InvariantChecker checker, EventLog log, RunResult.Ending ending) {
+        checker.finish(ending.name());
+        log.event(0, "runtime", "RUN_END").with("verdict", checker.verdictLine().substring("verdict: ".length()))
+                .with("ending", ending.name())
+                .emit();
     }
 
     private static void closeQuietly(SimSystem<?> sim) {

@@ -41,6 +41,35 @@ class SimulationTest {
         });
     }
 
+    record Tick() {}
+
+    /**
+     * A deterministic run is judged at the virtual instant its host finished. This host completes
+     * at 1 ms and then keeps a silent 1 µs timer going (as an idle OS or the vCPU preemption clock
+     * do): judged when the harness noticed, RUN_END's t (and the run's virtual time) moved on by
+     * however long the harness took to wake — a different value each run of the same seed.
+     */
+    @Test
+    void aDeterministicRunIsJudgedAtTheInstantItsHostFinished(@TempDir Path dir) throws Exception {
+        for (int i = 0; i < 3; i++) {
+            RunResult r = Simulation.run(spec(1, dir.resolve("t" + i)), (seam, done) -> Behaviors.<Tick>setup(ctx -> {
+                seam.deliverAfter(1_000_000, ctx.getSelf(), new Tick());
+                return Behaviors.receiveMessage(t -> {
+                    if (!done.isDone()) {
+                        seam.events().event(1, "os", "OS_HANDOFF").emit();
+                        done.complete("done at 1 ms");
+                    }
+                    seam.deliverAfter(1_000, ctx.getSelf(), new Tick()); // silent from here on
+                    return Behaviors.same();
+                });
+            }));
+            List<String> lines = Files.readAllLines(r.eventsFile());
+            String last = lines.get(lines.size() - 1);
+            assertTrue(last.startsWith("{\"t\":1000000,") && last.contains("\"ev\":\"RUN_END\""), "run " + i + ": " + last);
+            assertEquals(1_000_000, r.virtualNanos(), "run " + i);
+        }
+    }
+
     private static RunSpec spec(long seed, Path out) {
         return new RunSpec(seed, Mode.DETERMINISTIC, "refcount", "test", out, 1.0, 30_000);
     }

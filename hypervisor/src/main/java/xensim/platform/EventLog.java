@@ -23,6 +23,11 @@ public final class EventLog implements AutoCloseable {
         this.sinks.addAll(List.of(sinks));
     }
 
+    /** The time the next event would carry (the seam's clock). */
+    public long nowNanos() {
+        return clock.getAsLong();
+    }
+
     /** The seam attaches its clock; events carry that time. */
     void attachClock(LongSupplier clock) {
         this.clock = clock;
