@@ -28,7 +28,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import xensim.check.Invariant;
 import xensim.firmware.FirmwareConfig;
-import xensim.firmware.ebs.Strategies;
 import xensim.platform.Mode;
 import xensim.runtime.Host;
 import xensim.runtime.HostConfig;
@@ -50,8 +49,11 @@ public final class ExploreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ProfileOptions profiles = new ProfileOptions();
 
-    @Option(names = "--strategy", description = "an EBS design or 'all' (default all)")
+    @Option(names = "--strategy", description = "an EBS design (built in or of --design-jar) or 'all' (default all: every one)")
     String strategy = "all";
+
+    @picocli.CommandLine.Mixin
+    DesignOptions designs = new DesignOptions();
 
     @Option(names = "--seeds", description = "seeds 1..N per strategy (default 20)")
     int seeds = 20;
@@ -152,14 +154,20 @@ public final class ExploreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (seeds < 1 || seeds > 1_000_000) throw new BadInputException("--seeds must be between 1 and 1000000");
-        List<String> strategies;
-        if ("all".equals(strategy)) strategies = Strategies.NAMES;
-        else if (Strategies.NAMES.contains(strategy)) strategies = List.of(strategy);
-        else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", Strategies.NAMES) + ")");
         if (orders != null && !orders.equals("all")) throw new BadInputException("--orders takes 'all' (got '" + orders + "')");
         scenarios = new ArrayList<>();
-        for (Map<String, Object> combo : profiles.combinations()) scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, combo));
+        for (Map<String, Object> combo : profiles.combinations()) {
+            Map<String, Object> keys = new LinkedHashMap<>(combo);
+            keys.putAll(designs.keys());
+            scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, keys));
+        }
         Scenario sc = scenarios.get(0);
+        List<String> known = sc.designs().names();
+        List<String> strategies;
+        if ("all".equals(strategy)) strategies = known;
+        else if (known.contains(strategy)) strategies = List.of(strategy);
+        else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", known)
+                + (sc.designs().jars().isEmpty() ? ", or a design of --design-jar" : "") + ")");
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
         int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
@@ -202,7 +210,13 @@ public final class ExploreCommand implements Callable<Integer> {
                 List<Plan> again = new ArrayList<>();
                 java.util.Set<String> scheduled = new java.util.HashSet<>();
                 for (Future<Ran> f : futures) {
-                    Ran ran = f.get();
+                    Ran ran;
+                    try {
+                        ran = f.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        if (e.getCause() instanceof BadInputException bad) throw bad; // a design that threw
+                        throw e;
+                    }
                     Outcome o = ran.outcome();
                     EbsOrderWatch.Mismatch m = o.ebs().mismatch();
                     if (m == null) {
@@ -241,17 +255,24 @@ public final class ExploreCommand implements Callable<Integer> {
     }
 
     static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks) throws Exception {
+        return runOne(sc, strategy, seed, order, disks, null);
+    }
+
+    /** One deterministic run; with {@code outDir}, its events.jsonl is written there (the report's reruns). */
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks, Path outDir) throws Exception {
         Path d = Files.createTempDirectory(disks, strategy + "-" + seed);
         try {
             HostConfig base = sc.hostConfig(d);
             FirmwareConfig fw = base.firmware();
-            HostConfig cfg = base.withFirmware(new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(),
-                    order == null ? fw.ebsOrder() : xensim.firmware.uefi.EbsOrder.explicit(order), fw.firmwareIo(), fw.edk2()));
+            HostConfig cfg = base.withFirmware(fw.withStrategy(strategy)
+                    .withEbsOrder(order == null ? fw.ebsOrder() : xensim.firmware.uefi.EbsOrder.explicit(order)));
             EbsOrderWatch ebs = new EbsOrderWatch();
+            DesignFailureWatch designFailure = new DesignFailureWatch();
             Map<String, String> runBegin = sc.runBegin();
             runBegin.put("firmware.ebs-order", cfg.firmware().ebsOrder().cliName());
-            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(runBegin),
-                    (seam, done) -> Host.create(seam, cfg, done), ebs);
+            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), outDir, 1.0, 120_000).withProfiles(runBegin),
+                    (seam, done) -> Host.create(seam, cfg, done), ebs, designFailure);
+            designFailure.check(); // a design that threw: bad input, not a verdict
             EbsOrderWatch.Seen seen = ebs.seen();
             // an empty order orders nothing: its replay needs none
             return new Outcome(strategy, seed, seen.reachedEbs() && order != null && !order.isEmpty() ? order : null, r, seen);

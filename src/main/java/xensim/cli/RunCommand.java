@@ -33,8 +33,11 @@ public final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--strategy", description = "EBS design: disconnect, naive-reset, exit-callback, refcount, bus-tracks, before-ebs (default refcount)")
+    @Option(names = "--strategy", description = "EBS design: disconnect, naive-reset, exit-callback, refcount, bus-tracks, before-ebs, or a design of --design-jar (default refcount)")
     String strategy;
+
+    @picocli.CommandLine.Mixin
+    DesignOptions designs = new DesignOptions();
 
     @Option(names = "--seed", description = "seed of every random choice (default 1)")
     Long seed;
@@ -76,6 +79,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
+        keys.putAll(designs.keys());
         if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
@@ -139,6 +143,7 @@ public final class RunCommand implements Callable<Integer> {
         sb.append(" --profile ").append(sc.backendProfile().cliName()).append(" --firmware-io ").append(sc.firmwareIo().cliName())
                 .append(" --xenstored ").append(sc.flavour()).append(" --edk2 ").append(sc.edk2().cliName())
                 .append(" --ebs-order ").append(sc.ebsOrder().cliName());
+        for (Path jar : sc.designs().jars()) sb.append(" --design-jar ").append(shellQuote(jar.toString()));
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();
@@ -189,6 +194,7 @@ public final class RunCommand implements Callable<Integer> {
         SignalStop signals = hold && release == null ? SignalStop.install(released) : null;
         try {
             EbsOrderWatch ebs = new EbsOrderWatch();
+            DesignFailureWatch designFailure = new DesignFailureWatch();
             RunResult r;
             try {
                 if (held != null) {
@@ -214,10 +220,11 @@ public final class RunCommand implements Callable<Integer> {
                         out.println("xenstored listening on " + sv.path());
                         out.flush();
                     }
-                }, held), held, ebs);
+                }, held), held, ebs, designFailure);
             } finally {
                 if (server != null) server.close();
             }
+            designFailure.check(); // a design that threw: bad input, not a verdict
             // an explicit order that did not fit a guest's notify functions parked it: not the run asked for
             EbsOrderWatch.Mismatch misfit = ebs.seen().mismatch();
             if (misfit != null) throw new BadInputException(EbsOrderWatch.message(cfg.firmware().ebsOrder().indexes(), misfit));
