@@ -157,7 +157,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         String strategy = r.string("strategy");
         if (!designs.has(strategy)) {
             throw r.bad("strategy", "one of " + String.join(", ", designs.names())
-                    + (jars.isEmpty() ? " (or a design from --design-jar)" : "") + ", got '" + strategy + "'");
+                    + (jars.isEmpty() ? " or a design of --design-jar" : "") + ", got '" + strategy + "'");
         }
         String modeText = r.string("mode");
         Mode mode;

@@ -42,9 +42,9 @@ public final class DesignCatalog {
      * to make a fresh instance (one per guest).
      */
     public record Entry(String name, Path jar, Class<? extends EbsDesign> type, String summary, Supplier<EbsDesign> factory) {
-        /** "built in" or the jar's path, as messages name it. */
+        /** "class path" (the built-in designs, or a design on the class path) or the jar's path, as messages name it. */
         public String source() {
-            return jar == null ? "built in" : jar.toString();
+            return jar == null ? "class path" : jar.toString();
         }
 
         /**
@@ -74,7 +74,7 @@ public final class DesignCatalog {
         /** The one line a design that threw is reported with (bad input). */
         public String failure(String where, String error) {
             return (jar == null ? "" : "--design-jar " + jar + ": ") + "design '" + name + "' (class " + type.getName()
-                    + (jar == null ? ", built in" : "") + ") threw " + error + " at " + where;
+                    + (jar == null ? ", on the class path" : "") + ") threw " + error + " at " + where;
         }
     }
 
