@@ -66,6 +66,12 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--fault", description = "a fault to inject, kind@trigger[:key=value,...], e.g. 'backend-stall@ebs-begin:duration=5ms' (repeatable)")
     List<String> faults = new ArrayList<>();
 
+    @Option(names = "--no-progress", description = "no progress bar (it shows only with --guests > 1 on a terminal)")
+    boolean noProgress;
+
+    /** Set by tests to draw the progress bar as if on a terminal (null: ask System.console()). */
+    Boolean terminal;
+
     @Option(names = "--force", description = "run even when the estimated output (events, trace, report, disk images) exceeds the free space of --out's file system")
     boolean force;
 
@@ -95,7 +101,10 @@ public final class RunCommand implements Callable<Integer> {
         }
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
         String replay = replay(scenario, sc, faults);
-        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease);
+        RunResult r;
+        try (RunProgress progress = RunProgress.start(sc.guests(), noProgress, terminal != null ? terminal : RunProgress.onTerminal(), System.err)) {
+            r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease, progress);
+        }
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
@@ -179,6 +188,12 @@ public final class RunCommand implements Callable<Integer> {
      */
     static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay,
                                   CountDownLatch release) throws Exception {
+        return runAndReport(out, rs, cfg, socket, hold, replay, release, null);
+    }
+
+    /** As above; {@code progress}, when not null, watches the run's events (the --guests progress bar). */
+    static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay,
+                                  CountDownLatch release, RunProgress progress) throws Exception {
         XenstoredSocketServer server = null;
         if (socket != null) {
             try {
@@ -220,7 +235,8 @@ public final class RunCommand implements Callable<Integer> {
                         out.println("xenstored listening on " + sv.path());
                         out.flush();
                     }
-                }, held), held, ebs, designFailure);
+                }, held), held, progress == null ? new xensim.platform.EventSink[] {ebs, designFailure}
+                        : new xensim.platform.EventSink[] {ebs, designFailure, progress});
             } finally {
                 if (server != null) server.close();
             }
