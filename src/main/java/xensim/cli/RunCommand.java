@@ -240,6 +240,7 @@ public final class RunCommand implements Callable<Integer> {
             } finally {
                 if (server != null) server.close();
             }
+            if (progress != null) progress.close(); // the bar's last line before the summary
             designFailure.check(); // a design that threw: bad input, not a verdict
             // an explicit order that did not fit a guest's notify functions parked it: not the run asked for
             EbsOrderWatch.Mismatch misfit = ebs.seen().mismatch();

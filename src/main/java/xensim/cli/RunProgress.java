@@ -65,8 +65,13 @@ final class RunProgress implements EventSink, AutoCloseable {
         return violations.get();
     }
 
+    private boolean closed;
+
+    /** Draws the last state and ends the bar's line (once; before the run's summary is printed). */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         bar.close();
     }
 }
