@@ -252,9 +252,13 @@ public final class ExploreCommand implements Callable<Integer> {
         writeJson(dir.resolve("matrix.json"), matrix, sc, outcomes.size());
         pw.println("matrix: " + dir.resolve("matrix.md") + " and " + dir.resolve("matrix.json"));
         pw.flush();
-        int seedReports = ExploreReport.write(dir, reportModel(matrix, outcomes, sc, seconds, parallel, strategies), this::seedReport);
-        pw.println("report: " + dir.resolve("report.html") + " (" + seedReports + " failing seed" + (seedReports == 1 ? "" : "s")
-                + " run again for their own report.html under " + dir.resolve("seeds") + ")");
+        try {
+            int seedReports = ExploreReport.write(dir, reportModel(matrix, outcomes, sc, seconds, parallel, strategies), this::seedReport);
+            pw.println("report: " + dir.resolve("report.html") + " (" + seedReports + " failing seed" + (seedReports == 1 ? "" : "s")
+                    + " run again for their own report.html under " + dir.resolve("seeds") + ")");
+        } catch (java.io.IOException e) {
+            pw.println("report: not written (" + e.getMessage() + ")"); // the matrix stands; the page is extra
+        }
         pw.flush();
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
