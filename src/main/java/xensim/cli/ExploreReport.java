@@ -108,7 +108,8 @@ final class ExploreReport {
         for (String i : m.invariants()) w.write("<th class=\"inv\"><span>" + esc(i) + "</span></th>");
         w.write("</tr></thead>\n<tbody>\n");
         for (Row r : m.rows()) {
-            w.write("<tr data-design=\"" + esc(r.design()) + "\"><th class=\"design\">" + esc(r.design()) + "</th><td class=\"prof\">"
+            w.write("<tr data-design=\"" + esc(r.design()) + "\"><th class=\"design\">" + esc(r.design()) + "</th><td class=\"prof\" title=\""
+                    + esc(r.profiles().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "))) + "\">"
                     + esc(String.join(" ", r.profiles().values())) + "</td>");
             for (String i : m.invariants()) {
                 Cell c = r.cells().get(i);

@@ -134,5 +134,12 @@ class DesignJarTest {
                 notify.toString(), "org.example.Late", "IllegalStateException: in EBS", "Late.lambda$busStarted$");
         oneLineNaming(Cli.exec("run", "--design-jar", notify.toString(), "--strategy", "misuse", "--out", tmp.resolve("e").toString()),
                 notify.toString(), "org.example.Misuse", "ClassCastException");
+        // a notify function that returns twice
+        Path twice = DesignJars.build(tmp, "twice", Map.of("org.example.Twice",
+                DesignJars.design("org.example", "Twice", "twice", "", "bus.setExitBootEvent(bus.bootServices().createEvent("
+                        + "EfiBootServices.EVT_SIGNAL_EXIT_BOOT_SERVICES, EfiBootServices.TPL_CALLBACK, (e, done) -> { done.run(); done.run(); },"
+                        + " XenBus.DRIVER));")), List.of("org.example.Twice"));
+        oneLineNaming(Cli.exec("run", "--design-jar", twice.toString(), "--strategy", "twice", "--out", tmp.resolve("t").toString()),
+                twice.toString(), "org.example.Twice", "called done twice", "Twice.lambda$busStarted$");
     }
 }

@@ -21,12 +21,30 @@ public final class DesignBootServices implements EfiBootServices {
 
     @Override
     public EfiEvent createEvent(int type, int notifyTpl, Notify notify, String owner) {
-        return bs.createEvent(type, notifyTpl, notify == null ? null : notify::run, owner);
+        return bs.createEvent(type, notifyTpl, guarded(notify, owner), owner);
     }
 
     @Override
     public EfiEvent createEventEx(int type, int notifyTpl, Notify notify, String owner, String group) {
-        return bs.createEventEx(type, notifyTpl, notify == null ? null : notify::run, owner, group);
+        return bs.createEventEx(type, notifyTpl, guarded(notify, owner), owner, group);
+    }
+
+    /**
+     * The design's notify function, whose {@code done} may be called once: a second call would
+     * return from the notify twice (the DXE core would run the next notify twice), so it throws —
+     * from the design's own frame, which makes it the design's failure (DESIGN_FAILED). A
+     * {@code done} never called leaves ExitBootServices waiting: HANG, judged as any stuck firmware.
+     */
+    private static UefiEvent.Notify guarded(Notify notify, String owner) {
+        if (notify == null) return null;
+        return (e, done) -> {
+            boolean[] called = new boolean[1];
+            notify.run(e, () -> {
+                if (called[0]) throw new IllegalStateException("the notify function of " + owner + " called done twice");
+                called[0] = true;
+                done.run();
+            });
+        };
     }
 
     @Override
