@@ -28,7 +28,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import xensim.check.Invariant;
 import xensim.firmware.FirmwareConfig;
-import xensim.firmware.ebs.Strategies;
 import xensim.platform.Mode;
 import xensim.runtime.Host;
 import xensim.runtime.HostConfig;
@@ -50,8 +49,11 @@ public final class ExploreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ProfileOptions profiles = new ProfileOptions();
 
-    @Option(names = "--strategy", description = "an EBS design or 'all' (default all)")
+    @Option(names = "--strategy", description = "an EBS design (built in or of --design-jar) or 'all' (default all: every one)")
     String strategy = "all";
+
+    @picocli.CommandLine.Mixin
+    DesignOptions designs = new DesignOptions();
 
     @Option(names = "--seeds", description = "seeds 1..N per strategy (default 20)")
     int seeds = 20;
@@ -68,7 +70,7 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--jobs", description = "runs in parallel (default: the number of cores)")
     Integer jobs;
 
-    @Option(names = "--out", description = "output folder for matrix.json and matrix.md (default runs/explore-<date>/)")
+    @Option(names = "--out", description = "output folder for matrix.json, matrix.md and report.html (with seeds/: each failing cell's smallest seed run again, its own report.html) (default runs/explore-<date>/)")
     Path out;
 
     @Option(names = "--no-progress", description = "no progress bar (for logs)")
@@ -79,7 +81,8 @@ public final class ExploreCommand implements Callable<Integer> {
      * explicit notify order it ran, or null when it ran the seeded one — or never reached EBS, where
      * no order plays a part (its replay needs none).
      */
-    record Outcome(String strategy, long seed, List<Integer> order, RunResult result, EbsOrderWatch.Seen ebs) {
+    record Outcome(String strategy, long seed, List<Integer> order, RunResult result, EbsOrderWatch.Seen ebs, List<String> notified,
+                   List<Integer> notifiedRegistered) {
         /** The EBS notify functions of the first guest that reached EBS (-1: none did). */
         int notifies() {
             return ebs.first();
@@ -152,14 +155,20 @@ public final class ExploreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (seeds < 1 || seeds > 1_000_000) throw new BadInputException("--seeds must be between 1 and 1000000");
-        List<String> strategies;
-        if ("all".equals(strategy)) strategies = Strategies.NAMES;
-        else if (Strategies.NAMES.contains(strategy)) strategies = List.of(strategy);
-        else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", Strategies.NAMES) + ")");
         if (orders != null && !orders.equals("all")) throw new BadInputException("--orders takes 'all' (got '" + orders + "')");
         scenarios = new ArrayList<>();
-        for (Map<String, Object> combo : profiles.combinations()) scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, combo));
+        for (Map<String, Object> combo : profiles.combinations()) {
+            Map<String, Object> keys = new LinkedHashMap<>(combo);
+            keys.putAll(designs.keys());
+            scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, keys));
+        }
         Scenario sc = scenarios.get(0);
+        List<String> known = sc.designs().names();
+        List<String> strategies;
+        if ("all".equals(strategy)) strategies = known;
+        else if (known.contains(strategy)) strategies = List.of(strategy);
+        else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", known)
+                + (sc.designs().jars().isEmpty() ? ", or a design of --design-jar" : "") + ")");
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
         int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
@@ -202,7 +211,13 @@ public final class ExploreCommand implements Callable<Integer> {
                 List<Plan> again = new ArrayList<>();
                 java.util.Set<String> scheduled = new java.util.HashSet<>();
                 for (Future<Ran> f : futures) {
-                    Ran ran = f.get();
+                    Ran ran;
+                    try {
+                        ran = f.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        if (e.getCause() instanceof BadInputException bad) throw bad; // a design that threw
+                        throw e;
+                    }
                     Outcome o = ran.outcome();
                     EbsOrderWatch.Mismatch m = o.ebs().mismatch();
                     if (m == null) {
@@ -237,24 +252,105 @@ public final class ExploreCommand implements Callable<Integer> {
         writeJson(dir.resolve("matrix.json"), matrix, sc, outcomes.size());
         pw.println("matrix: " + dir.resolve("matrix.md") + " and " + dir.resolve("matrix.json"));
         pw.flush();
+        try {
+            int seedReports = ExploreReport.write(dir, reportModel(matrix, outcomes, sc, seconds, parallel, strategies), this::seedReport);
+            pw.println("report: " + dir.resolve("report.html") + " (" + seedReports + " failing seed" + (seedReports == 1 ? "" : "s")
+                    + " run again for their own report.html under " + dir.resolve("seeds") + ")");
+        } catch (java.io.IOException e) {
+            pw.println("report: not written (" + e.getMessage() + ")"); // the matrix stands; the page is extra
+        }
+        pw.flush();
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
     static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks) throws Exception {
+        return runOne(sc, strategy, seed, order, disks, null);
+    }
+
+    /** report.html: one failing seed run again into {@code dir} (events.jsonl and its own report.html). */
+    private void seedReport(ExploreReport.Row row, long seed, List<Integer> order, Path dir) throws Exception {
+        Path disks = Files.createTempDirectory("xensim-explore-report");
+        try {
+            runOne(scenarios.get(row.combo()), row.design(), seed, order, disks, dir);
+            xensim.timeline.TimelineAnalysis.analyse(dir.resolve("events.jsonl"), new xensim.timeline.TimelineAnalysis.Options(
+                    xensim.timeline.Filter.ALL, true, true, null, dir.resolve("report.html")));
+            Files.deleteIfExists(dir.resolve("events.jsonl")); // the page holds what it shows; the replay line makes the log again
+        } finally {
+            deleteTree(disks);
+        }
+    }
+
+    /** What report.html shows, from the matrix and the runs. */
+    private ExploreReport.Model reportModel(Map<Row, Map<Invariant, Cell>> matrix, List<Ran> outcomes, Scenario sc, double seconds,
+                                            int parallel, List<String> strategies) {
+        Map<Row, Integer> runs = new LinkedHashMap<>();
+        List<ExploreReport.OrderRun> orderRuns = new ArrayList<>();
+        for (Ran ran : outcomes) {
+            Outcome o = ran.outcome();
+            Row r = new Row(o.strategy(), ran.plan().combo());
+            runs.merge(r, 1, Integer::sum);
+            if (o.notified().isEmpty() && !o.ebs().reachedEbs()) continue;
+            java.util.Set<String> v = new java.util.TreeSet<>();
+            for (Invariant i : o.result().verdict()) v.add(i.name());
+            orderRuns.add(new ExploreReport.OrderRun(o.strategy(), rowName(r), o.notified(),
+                    o.notifiedRegistered().equals(o.ebs().edk2Order()), v));
+        }
+        List<ExploreReport.Row> rows = new ArrayList<>();
+        for (Map.Entry<Row, Map<Invariant, Cell>> e : matrix.entrySet()) {
+            Row r = e.getKey();
+            Map<String, ExploreReport.Cell> cells = new LinkedHashMap<>();
+            for (Invariant i : Invariant.values()) {
+                Cell c = e.getValue().get(i);
+                cells.put(i.name(), new ExploreReport.Cell(c.count, c.count == 0 ? -1 : c.seed, c.order,
+                        c.count == 0 ? null : replay(r.strategy(), c, scenarios.get(r.combo()), scenario, faults)));
+            }
+            rows.add(new ExploreReport.Row(rowName(r), r.strategy(), r.combo(), scenarios.get(r.combo()).profiles(), runs.getOrDefault(r, 0), cells));
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("xensim", xensim.runtime.Version.get());
+        env.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
+        env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        env.put("cores", Runtime.getRuntime().availableProcessors() + " (jobs " + parallel + ")");
+        env.put("scenario", sc.name() + (scenario != null ? " (" + scenario + ")" : " (the defaults)"));
+        env.put("faults", sc.faults().isEmpty() ? "none" : sc.faults().stream().map(f -> f.text()).collect(Collectors.joining(" ")));
+        env.put("seeds", "1.." + seeds + " per row");
+        env.put("EBS notify order", orders != null ? "every order (--orders all)" : sc.ebsOrder().cliName());
+        Map<String, java.util.Set<String>> profileValues = new LinkedHashMap<>();
+        for (Scenario s : scenarios) s.profiles().forEach((k, v) -> profileValues.computeIfAbsent(k, x -> new java.util.LinkedHashSet<>()).add(v));
+        profileValues.forEach((k, v) -> env.put("profile " + k, String.join(", ", v)));
+        List<String> ds = new ArrayList<>();
+        for (String name : strategies) {
+            var entry = sc.designs().entry(name);
+            ds.add(name + " (" + (entry.jar() == null ? entry.type().getName() : entry.jar() + ": " + entry.type().getName()) + ")");
+        }
+        env.put("designs", String.join("; ", ds));
+        String title = outcomes.size() + " runs, seeds 1.." + seeds + ", " + strategies.size() + " design" + (strategies.size() == 1 ? "" : "s")
+                + " × " + scenarios.size() + " profile combination" + (scenarios.size() == 1 ? "" : "s");
+        List<String> invariants = new ArrayList<>();
+        for (Invariant i : Invariant.values()) invariants.add(i.name());
+        return new ExploreReport.Model(title, invariants, rows, orderRuns, outcomes.size(), seconds, parallel, env);
+    }
+
+    /** One deterministic run; with {@code outDir}, its events.jsonl is written there (the report's reruns). */
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks, Path outDir) throws Exception {
         Path d = Files.createTempDirectory(disks, strategy + "-" + seed);
         try {
             HostConfig base = sc.hostConfig(d);
             FirmwareConfig fw = base.firmware();
-            HostConfig cfg = base.withFirmware(new FirmwareConfig(strategy, fw.queueDepth(), fw.readAheadAtEbs(), fw.bootRecordWrite(),
-                    order == null ? fw.ebsOrder() : xensim.firmware.uefi.EbsOrder.explicit(order), fw.firmwareIo(), fw.edk2()));
+            HostConfig cfg = base.withFirmware(fw.withStrategy(strategy)
+                    .withEbsOrder(order == null ? fw.ebsOrder() : xensim.firmware.uefi.EbsOrder.explicit(order)));
             EbsOrderWatch ebs = new EbsOrderWatch();
+            DesignFailureWatch designFailure = new DesignFailureWatch();
+            ExploreReport.NotifyOrderWatch notified = new ExploreReport.NotifyOrderWatch();
             Map<String, String> runBegin = sc.runBegin();
             runBegin.put("firmware.ebs-order", cfg.firmware().ebsOrder().cliName());
-            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(runBegin),
-                    (seam, done) -> Host.create(seam, cfg, done), ebs);
+            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), outDir, 1.0, 120_000).withProfiles(runBegin),
+                    (seam, done) -> Host.create(seam, cfg, done), ebs, designFailure, notified);
+            designFailure.check(); // a design that threw: bad input, not a verdict
             EbsOrderWatch.Seen seen = ebs.seen();
             // an empty order orders nothing: its replay needs none
-            return new Outcome(strategy, seed, seen.reachedEbs() && order != null && !order.isEmpty() ? order : null, r, seen);
+            return new Outcome(strategy, seed, seen.reachedEbs() && order != null && !order.isEmpty() ? order : null, r, seen,
+                    notified.owners(), notified.registered());
         } finally {
             deleteTree(d);
         }

@@ -33,8 +33,11 @@ public final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--strategy", description = "EBS design: disconnect, naive-reset, exit-callback, refcount, bus-tracks, before-ebs (default refcount)")
+    @Option(names = "--strategy", description = "EBS design: disconnect, naive-reset, exit-callback, refcount, bus-tracks, before-ebs, or a design of --design-jar (default refcount)")
     String strategy;
+
+    @picocli.CommandLine.Mixin
+    DesignOptions designs = new DesignOptions();
 
     @Option(names = "--seed", description = "seed of every random choice (default 1)")
     Long seed;
@@ -63,6 +66,12 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--fault", description = "a fault to inject, kind@trigger[:key=value,...], e.g. 'backend-stall@ebs-begin:duration=5ms' (repeatable)")
     List<String> faults = new ArrayList<>();
 
+    @Option(names = "--no-progress", description = "no progress bar (it shows only with --guests > 1 on a terminal)")
+    boolean noProgress;
+
+    /** Set by tests to draw the progress bar as if on a terminal (null: ask System.console()). */
+    Boolean terminal;
+
     @Option(names = "--force", description = "run even when the estimated output (events, trace, report, disk images) exceeds the free space of --out's file system")
     boolean force;
 
@@ -80,6 +89,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
+        keys.putAll(designs.keys());
         if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
         if (xsResetWatches != null) keys.put("toolstack.xs-reset-watches", onOff(xsResetWatches));
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
@@ -96,7 +106,10 @@ public final class RunCommand implements Callable<Integer> {
         }
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
         String replay = replay(scenario, sc, faults);
-        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease);
+        RunResult r;
+        try (RunProgress progress = RunProgress.start(sc.guests(), noProgress, terminal != null ? terminal : RunProgress.onTerminal(), System.err)) {
+            r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease, progress);
+        }
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
@@ -153,6 +166,7 @@ public final class RunCommand implements Callable<Integer> {
                 .append(" --xenstored ").append(sc.flavour()).append(" --edk2 ").append(sc.edk2().cliName())
                 .append(" --ebs-order ").append(sc.ebsOrder().cliName())
                 .append(" --xs-reset-watches ").append(sc.xsResetWatches() ? "on" : "off");
+        for (Path jar : sc.designs().jars()) sb.append(" --design-jar ").append(shellQuote(jar.toString()));
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();
@@ -188,6 +202,12 @@ public final class RunCommand implements Callable<Integer> {
      */
     static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay,
                                   CountDownLatch release) throws Exception {
+        return runAndReport(out, rs, cfg, socket, hold, replay, release, null);
+    }
+
+    /** As above; {@code progress}, when not null, watches the run's events (the --guests progress bar). */
+    static RunResult runAndReport(PrintWriter out, RunSpec rs, HostConfig cfg, Path socket, boolean hold, String replay,
+                                  CountDownLatch release, RunProgress progress) throws Exception {
         XenstoredSocketServer server = null;
         if (socket != null) {
             try {
@@ -203,6 +223,7 @@ public final class RunCommand implements Callable<Integer> {
         SignalStop signals = hold && release == null ? SignalStop.install(released) : null;
         try {
             EbsOrderWatch ebs = new EbsOrderWatch();
+            DesignFailureWatch designFailure = new DesignFailureWatch();
             RunResult r;
             try {
                 if (held != null) {
@@ -228,10 +249,13 @@ public final class RunCommand implements Callable<Integer> {
                         out.println("xenstored listening on " + sv.path());
                         out.flush();
                     }
-                }, held), held, ebs);
+                }, held), held, progress == null ? new xensim.platform.EventSink[] {ebs, designFailure}
+                        : new xensim.platform.EventSink[] {ebs, designFailure, progress});
             } finally {
                 if (server != null) server.close();
             }
+            if (progress != null) progress.close(); // the bar's last line before the summary
+            designFailure.check(); // a design that threw: bad input, not a verdict
             // an explicit order that did not fit a guest's notify functions parked it: not the run asked for
             EbsOrderWatch.Mismatch misfit = ebs.seen().mismatch();
             if (misfit != null) throw new BadInputException(EbsOrderWatch.message(cfg.firmware().ebsOrder().indexes(), misfit));

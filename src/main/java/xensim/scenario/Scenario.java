@@ -19,7 +19,7 @@ import xensim.firmware.FirmwareConfig;
 import xensim.firmware.uefi.EbsOrder;
 import xensim.firmware.uefi.Edk2Version;
 import xensim.firmware.pvblk.FirmwareIo;
-import xensim.firmware.ebs.Strategies;
+import xensim.firmware.DesignCatalog;
 import xensim.nemesis.Fault;
 import xensim.os.OsConfig;
 import xensim.platform.Mode;
@@ -37,11 +37,12 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                        boolean bootRecordWrite, int ioAfterEbs, boolean resetState, long latencyMeanNanos,
                        double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults,
                        BlkbackProfile backendProfile, FirmwareIo firmwareIo, Edk2Version edk2, EbsOrder ebsOrder,
-                       Timing timing, XenstoredTiming xenstoredTiming, boolean xsResetWatches) {
+                       Timing timing, XenstoredTiming xenstoredTiming, boolean xsResetWatches, DesignCatalog designs) {
 
     public Scenario {
         if (timing == null) timing = Timing.DEFAULTS;
         if (xenstoredTiming == null) xenstoredTiming = XenstoredTiming.DEFAULTS;
+        if (designs == null) designs = DesignCatalog.builtIn();
     }
 
     /**
@@ -142,8 +143,23 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         }
         Config c = mine.withFallback(ref).resolve();
         Reader r = new Reader(c, shown);
+        List<java.nio.file.Path> jars = new ArrayList<>();
+        try {
+            for (String j : c.getStringList("firmware.design-jars")) jars.add(java.nio.file.Path.of(j));
+        } catch (ConfigException | java.nio.file.InvalidPathException e) {
+            throw r.bad("firmware.design-jars", "a list of paths to design jars");
+        }
+        DesignCatalog designs;
+        try {
+            designs = DesignCatalog.load(jars);
+        } catch (DesignCatalog.DesignLoadException e) {
+            throw new ScenarioException(e.getMessage());
+        }
         String strategy = r.string("strategy");
-        if (!Strategies.NAMES.contains(strategy)) throw r.bad("strategy", "one of " + String.join(", ", Strategies.NAMES) + ", got '" + strategy + "'");
+        if (!designs.has(strategy)) {
+            throw r.bad("strategy", "one of " + String.join(", ", designs.names())
+                    + (jars.isEmpty() ? " or a design of --design-jar" : "") + ", got '" + strategy + "'");
+        }
         String modeText = r.string("mode");
         Mode mode;
         try {
@@ -221,7 +237,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 r.integer("guests.io-before-ebs", 0, 32), r.bool("guests.boot-record-write"),
                 r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), latencyMean,
                 tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults), backendProfile, firmwareIo, edk2, ebsOrder,
-                timing, xsTiming, r.bool("toolstack.xs-reset-watches"));
+                timing, xsTiming, r.bool("toolstack.xs-reset-watches"), designs);
         for (Fault f : faults) {
             String why = sc.misfit(f);
             if (why != null) throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + why);
@@ -363,7 +379,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     /** The host this scenario describes, with disk images under {@code diskDir}. */
     public HostConfig hostConfig(Path diskDir) {
         return new HostConfig(guests, staggerNanos, memoryPages, disks, diskBytes / 512, latencyMeanNanos, tailProbability,
-                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2),
+                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2, designs),
                 new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile, xsResetWatches, timing, xenstoredTiming);
     }
 
@@ -373,6 +389,6 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         all.addAll(more);
         return new Scenario(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
                 ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
-                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches);
+                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs);
     }
 }

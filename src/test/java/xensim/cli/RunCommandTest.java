@@ -43,7 +43,7 @@ class RunCommandTest {
     void badInputIsExitTwoWithAMessage() {
         Cli.Result o = run("run", "--strategy", "nope", "--out", tmp.resolve("c").toString());
         assertEquals(2, o.code());
-        assertTrue(o.err().contains("xensim.strategy: expected one of disconnect, naive-reset, exit-callback, refcount, bus-tracks, before-ebs, got 'nope'"), o.err());
+        assertTrue(o.err().contains("xensim.strategy: expected one of disconnect, naive-reset, exit-callback, refcount, bus-tracks, before-ebs or a design of --design-jar, got 'nope'"), o.err());
         assertFalse(o.err().contains("Exception"), "a message, never a stack trace: " + o.err());
         assertEquals(2, run("run", "--mode", "sideways", "--out", tmp.resolve("d").toString()).code());
         assertEquals(2, run("run", "--guests", "0", "--out", tmp.resolve("e").toString()).code());

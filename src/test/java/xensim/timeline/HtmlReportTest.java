@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * installed by .ci/run) — showing the swimlanes and each violation with working evidence links.
  * Without Chromium the rendering test is skipped, unless {@code XENSIM_REQUIRE_NATIVE=1} (CI).
  */
-class HtmlReportTest {
+public class HtmlReportTest {
     @TempDir
     Path dir;
 
@@ -85,7 +85,7 @@ class HtmlReportTest {
         assertTrue(dom.contains("offline and online verdicts agree"));
     }
 
-    static String findChromium() {
+    public static String findChromium() {
         for (String name : new String[] {"chromium", "chromium-browser", "google-chrome"}) {
             String path = System.getenv("PATH");
             if (path == null) return null;
@@ -97,7 +97,7 @@ class HtmlReportTest {
         return null;
     }
 
-    static String dumpDom(String chromium, Path html) throws Exception {
+    public static String dumpDom(String chromium, Path html) throws Exception {
         Path profile = Files.createTempDirectory("xensim-chromium");
         Path out = profile.resolve("dom.html");
         Path err = profile.resolve("stderr.txt");

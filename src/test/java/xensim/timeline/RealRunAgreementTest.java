@@ -11,7 +11,7 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import xensim.check.Invariant;
-import xensim.firmware.ebs.Strategies;
+import xensim.firmware.DesignCatalog;
 import xensim.nemesis.Nemesis;
 import xensim.platform.Mode;
 import xensim.runtime.Host;
@@ -39,8 +39,8 @@ class RealRunAgreementTest {
     void offlineVerdictEqualsOnlineVerdictOverFiftySeedsAllStrategiesAndFaults() throws Exception {
         Set<String> seen = new TreeSet<>();
         for (int seed = 1; seed <= 50; seed++) {
-            String strategy = Strategies.NAMES.get(seed % Strategies.NAMES.size());
-            List<String> faults = FAULTS.get((seed / Strategies.NAMES.size()) % FAULTS.size());
+            String strategy = DesignCatalog.builtIn().names().get(seed % DesignCatalog.builtIn().names().size());
+            List<String> faults = FAULTS.get((seed / DesignCatalog.builtIn().names().size()) % FAULTS.size());
             Path dir = Files.createTempDirectory(tmp, "s" + seed);
             Scenario sc = Scenario.defaults().withMoreFaults(Nemesis.parseAll(faults));
             HostConfig d = sc.hostConfig(dir);

@@ -7,8 +7,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import java.util.function.Function;
 import xensim.abi.HvmParams;
 import xensim.firmware.boot.BootManager;
-import xensim.firmware.ebs.EbsStrategy;
-import xensim.firmware.ebs.Strategies;
+import xensim.design.EbsDesign;
 import xensim.firmware.pvblk.XenPvBlkDxe;
 import xensim.firmware.uefi.BootServices;
 import xensim.firmware.uefi.Cpu;
@@ -51,7 +50,28 @@ public final class FirmwareActor {
     public static Behavior<GuestMsg> create(Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,
                                             FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os,
                                             xensim.platform.Timing timing) {
-        return Behaviors.setup(ctx -> new Machine(ctx, seam, hv, domid, memory, cfg, os, timing).behavior());
+        return Behaviors.setup(ctx -> {
+            DesignCatalog.Entry design = cfg.designs().entry(cfg.strategy());
+            EbsDesign instance;
+            try {
+                instance = design.factory().get();
+            } catch (RuntimeException | java.util.ServiceConfigurationError e) {
+                Throwable t = e instanceof java.util.ServiceConfigurationError && e.getCause() != null ? e.getCause() : e;
+                designFailed(seam, domid, design, "its constructor", t);
+                return Behaviors.ignore();
+            }
+            return new Machine(ctx, seam, hv, domid, memory, cfg, os, timing, design, instance).behavior();
+        });
+    }
+
+    /**
+     * A design threw: DESIGN_FAILED names the design, its class and jar, the exception and where
+     * (the command reports it as bad input, exit 2); the guest's firmware does nothing more.
+     */
+    static void designFailed(Seam seam, int domid, DesignCatalog.Entry design, String where, Throwable t) {
+        seam.events().event(domid, BootServices.COMP, "DESIGN_FAILED").with("design", design.name())
+                .with("class", design.type().getName()).with("jar", design.source()).with("error", DesignCatalog.describe(t))
+                .with("at", where).with("message", design.failure(where, DesignCatalog.describe(t))).emit();
     }
 
     private static final class Machine {
@@ -70,10 +90,14 @@ public final class FirmwareActor {
         private ConsoleOut console;
         private Behavior<GuestMsg> next;
         private long started;
+        private final DesignCatalog.Entry design;
+        private boolean failed;
 
         Machine(ActorContext<GuestMsg> ctx, Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,
-                FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os, xensim.platform.Timing timing) {
+                FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os, xensim.platform.Timing timing,
+                DesignCatalog.Entry design, EbsDesign strategy) {
             this.ctx = ctx;
+            this.design = design;
             this.seam = seam;
             this.domid = domid;
             this.memory = memory;
@@ -99,7 +123,6 @@ public final class FirmwareActor {
                     ctx.messageAdapter(Hypervisor.HvmParam.class, GuestMsg.HvReply::new),
                     ctx.messageAdapter(HypervisorActor.EvtchnUpcall.class, u -> new GuestMsg.Upcall(u.port())),
                     ctx.getSystem().ignoreRef()), new xensim.platform.Latency(timing.hypercallNanos(), seam.random("hypercall/" + domid)));
-            EbsStrategy strategy = Strategies.create(cfg.strategy());
             this.xenbus = new XenBusDxe(bs, hc, strategy);
             this.pvblk = new XenPvBlkDxe(bs, strategy, cfg.queueDepth(), cfg.firmwareIo());
             this.consoleChannel = new EventChannel(hc);
@@ -107,28 +130,35 @@ public final class FirmwareActor {
 
         Behavior<GuestMsg> behavior() {
             return Behaviors.receive(GuestMsg.class)
-                    .onMessage(GuestMsg.PowerOn.class, m -> {
-                        powerOn();
-                        return after();
-                    })
-                    .onMessage(GuestMsg.Upcall.class, m -> {
+                    .onMessage(GuestMsg.PowerOn.class, m -> guarded(this::powerOn))
+                    .onMessage(GuestMsg.Upcall.class, m -> guarded(() -> {
                         xenbus.onUpcall(m.port());
                         cpu.poll();
-                        return after();
-                    })
-                    .onMessage(GuestMsg.Alarm.class, m -> {
-                        cpu.onAlarm(m.token());
-                        return after();
-                    })
-                    .onMessage(GuestMsg.TimerTick.class, m -> {
-                        bs.onTimer(m.eventId(), m.generation());
-                        return after();
-                    })
-                    .onMessage(GuestMsg.HvReply.class, m -> {
-                        hc.onReply(m.reply());
-                        return after();
-                    })
+                    }))
+                    .onMessage(GuestMsg.Alarm.class, m -> guarded(() -> cpu.onAlarm(m.token())))
+                    .onMessage(GuestMsg.TimerTick.class, m -> guarded(() -> bs.onTimer(m.eventId(), m.generation())))
+                    .onMessage(GuestMsg.HvReply.class, m -> guarded(() -> hc.onReply(m.reply())))
                     .build();
+        }
+
+        /**
+         * Runs one message's firmware work. An exception the design threw (its own code, or its
+         * misuse of a view) ends this guest's firmware with DESIGN_FAILED; any other is the
+         * firmware's own and propagates.
+         */
+        private Behavior<GuestMsg> guarded(Runnable work) {
+            if (failed) return Behaviors.ignore();
+            try {
+                work.run();
+            } catch (RuntimeException | LinkageError e) {
+                StackTraceElement at = design.threwFrom(e);
+                if (at == null) throw e;
+                failed = true;
+                designFailed(seam, domid, design, at.getClassName().substring(at.getClassName().lastIndexOf('.') + 1) + "."
+                        + at.getMethodName() + "(" + at.getFileName() + ":" + at.getLineNumber() + ")", e);
+                return Behaviors.ignore();
+            }
+            return after();
         }
 
         private Behavior<GuestMsg> after() {

@@ -9,15 +9,23 @@ import xensim.firmware.uefi.Edk2Version;
  * ({@link FirmwareIo}), the blkfront queue depth (ASYNC only), how many reads the boot manager
  * tries to leave in flight when it calls ExitBootServices, whether it writes its boot record
  * first, the order of the ExitBootServices group's notify functions ({@link EbsOrder}), and the
- * edk2 release whose DXE core runs ({@link Edk2Version}).
+ * edk2 release whose DXE core runs ({@link Edk2Version}), and the catalog the design is chosen from
+ * by name ({@link DesignCatalog}: the built-in designs and those of {@code --design-jar}).
  */
 public record FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs, boolean bootRecordWrite,
-                             EbsOrder ebsOrder, FirmwareIo firmwareIo, Edk2Version edk2) {
+                             EbsOrder ebsOrder, FirmwareIo firmwareIo, Edk2Version edk2, DesignCatalog designs) {
 
     public FirmwareConfig {
         if (firmwareIo == null) throw new IllegalArgumentException("firmware-io");
         if (ebsOrder == null) throw new IllegalArgumentException("ebs-order");
         if (edk2 == null) throw new IllegalArgumentException("edk2");
+        if (designs == null) designs = DesignCatalog.builtIn();
+    }
+
+    /** With the built-in designs only ({@link DesignCatalog#builtIn()}). */
+    public FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs, boolean bootRecordWrite,
+                          EbsOrder ebsOrder, FirmwareIo firmwareIo, Edk2Version edk2) {
+        this(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2, null);
     }
 
     /**
@@ -38,18 +46,28 @@ public record FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs
     }
 
     public FirmwareConfig withEbsOrder(EbsOrder order) {
-        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, order, firmwareIo, edk2);
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, order, firmwareIo, edk2, designs);
     }
 
     public FirmwareConfig withReadAhead(int n) {
-        return new FirmwareConfig(strategy, queueDepth, n, bootRecordWrite, ebsOrder, firmwareIo, edk2);
+        return new FirmwareConfig(strategy, queueDepth, n, bootRecordWrite, ebsOrder, firmwareIo, edk2, designs);
     }
 
     public FirmwareConfig withFirmwareIo(FirmwareIo io) {
-        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, io, edk2);
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, io, edk2, designs);
     }
 
     public FirmwareConfig withEdk2(Edk2Version v) {
-        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, v);
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, v, designs);
+    }
+
+    /** The same firmware running another design (by name, from the same catalog). */
+    public FirmwareConfig withStrategy(String name) {
+        return new FirmwareConfig(name, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2, designs);
+    }
+
+    /** The same firmware choosing its design from {@code catalog}. */
+    public FirmwareConfig withDesigns(DesignCatalog catalog) {
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2, catalog);
     }
 }

@@ -1,9 +1,8 @@
 package xensim.firmware.ebs;
 
-import xensim.firmware.pvblk.XenPvBlkDxe;
-import xensim.firmware.uefi.Tpl;
-import xensim.firmware.uefi.UefiEvent;
-import xensim.firmware.xenbus.XenBusDxe;
+import xensim.design.EbsDesign;
+import xensim.design.EfiBootServices;
+import xensim.design.XenBus;
 
 /**
  * {@code before-ebs} — the sixth design (DESIGN.md §3): OvmfPkg/XenBusDxe/XenBusDxe.c as it is
@@ -17,10 +16,15 @@ import xensim.firmware.xenbus.XenBusDxe;
  * loader's one retry (Linux's EFI stub) succeeds; the ExitBootServices group then has no Xen
  * notify. On edk2-stable202211 the group is never signalled: nothing is disconnected.
  */
-public final class BeforeEbs implements EbsStrategy {
+public final class BeforeEbs implements EbsDesign {
     @Override
     public String name() {
         return "before-ebs";
+    }
+
+    @Override
+    public String summary() {
+        return "disconnect's DisconnectController from the BeforeExitBootServices group (memory services allowed; the loader retries EBS)";
     }
 
     @Override
@@ -29,16 +33,10 @@ public final class BeforeEbs implements EbsStrategy {
     }
 
     @Override
-    public void busStarted(XenBusDxe bus) {
-        var bs = bus.bs();
-        bus.setExitBootEvent(bs.createEventEx(UefiEvent.EVT_NOTIFY_SIGNAL, Tpl.CALLBACK,
-                (e, done) -> bs.disconnectController(bus.controller(), null, st -> done.run()), XenBusDxe.NAME,
-                UefiEvent.BEFORE_EXIT_BOOT_SERVICES_GROUP));
+    public void busStarted(XenBus bus) {
+        EfiBootServices bs = bus.bootServices();
+        bus.setExitBootEvent(bs.createEventEx(EfiBootServices.EVT_NOTIFY_SIGNAL, EfiBootServices.TPL_CALLBACK,
+                (e, done) -> bs.disconnectController(bus.controller(), st -> done.run()), XenBus.DRIVER,
+                EfiBootServices.BEFORE_EXIT_BOOT_SERVICES_GROUP));
     }
-
-    @Override
-    public void childStarted(XenPvBlkDxe.Device dev) {}
-
-    @Override
-    public void childStopping(XenPvBlkDxe.Device dev) {}
 }

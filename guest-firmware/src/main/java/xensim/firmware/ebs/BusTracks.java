@@ -1,13 +1,11 @@
 package xensim.firmware.ebs;
 
 import java.util.List;
-import xensim.abi.XenbusState;
-import xensim.firmware.pvblk.XenPvBlkDxe;
-import xensim.firmware.uefi.Tpl;
-import xensim.firmware.uefi.UefiEvent;
-import xensim.firmware.xenbus.XenBusDxe;
-import xensim.firmware.xenbus.XenBusIo;
-import xensim.firmware.xenbus.XenbusPoll;
+import xensim.design.EbsDesign;
+import xensim.design.EfiBootServices;
+import xensim.design.XenBus;
+import xensim.design.XenBusProtocol;
+import xensim.design.XenbusState;
 
 /**
  * {@code bus-tracks} — Andrew Fish's idea: the bus tracks every child's shared allocations
@@ -15,10 +13,15 @@ import xensim.firmware.xenbus.XenbusPoll;
  * itself (Closing, poll the backend to Closing, Closed, poll to Closed), ends each tracked grant,
  * then resets. Children register nothing.
  */
-public final class BusTracks implements EbsStrategy {
+public final class BusTracks implements EbsDesign {
     @Override
     public String name() {
         return "bus-tracks";
+    }
+
+    @Override
+    public String summary() {
+        return "Andrew Fish's idea: the bus closes each child and ends the grants it tracked, then resets";
     }
 
     @Override
@@ -27,33 +30,26 @@ public final class BusTracks implements EbsStrategy {
     }
 
     @Override
-    public void busStarted(XenBusDxe bus) {
-        bus.setExitBootEvent(bus.bs().createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK,
-                (e, done) -> closeAll(bus, bus.children(), 0, () -> bus.reset(done)), XenBusDxe.NAME));
+    public void busStarted(XenBus bus) {
+        bus.setExitBootEvent(bus.bootServices().createEvent(EfiBootServices.EVT_SIGNAL_EXIT_BOOT_SERVICES, EfiBootServices.TPL_CALLBACK,
+                (e, done) -> closeAll(bus, bus.children(), 0, () -> bus.reset(done)), XenBus.DRIVER));
     }
 
-    private static void closeAll(XenBusDxe bus, List<XenBusIo> kids, int i, Runnable then) {
+    private static void closeAll(XenBus bus, List<XenBusProtocol> kids, int i, Runnable then) {
         if (i == kids.size()) {
             then.run();
             return;
         }
-        XenBusIo io = kids.get(i);
-        var bs = bus.bs();
-        Runnable next = () -> bs.cpu().run(() -> closeAll(bus, kids, i + 1, then));
+        XenBusProtocol io = kids.get(i);
+        Runnable next = () -> bus.bootServices().later(() -> closeAll(bus, kids, i + 1, then));
         if (io.trackedRefs().isEmpty()) {
             next.run();
             return;
         }
-        io.setState(0, XenbusState.Closing, e1 -> XenbusPoll.backendAtLeast(bs, io, XenbusState.Closing, ok1 ->
-            io.setState(0, XenbusState.Closed, e2 -> XenbusPoll.backendAtLeast(bs, io, XenbusState.Closed, ok2 -> {
+        io.setState(XenbusState.Closing, e1 -> io.pollBackendState(XenbusState.Closing, ok1 ->
+            io.setState(XenbusState.Closed, e2 -> io.pollBackendState(XenbusState.Closed, ok2 -> {
                 for (int ref : io.trackedRefs()) io.grantEndAccess(ref);
                 next.run();
             }))));
     }
-
-    @Override
-    public void childStarted(XenPvBlkDxe.Device dev) {}
-
-    @Override
-    public void childStopping(XenPvBlkDxe.Device dev) {}
 }

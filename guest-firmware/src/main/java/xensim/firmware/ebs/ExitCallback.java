@@ -1,11 +1,11 @@
 package xensim.firmware.ebs;
 
 import java.util.List;
-import xensim.firmware.pvblk.XenPvBlkDxe;
-import xensim.firmware.uefi.Tpl;
-import xensim.firmware.uefi.UefiEvent;
-import xensim.firmware.xenbus.XenBusDxe;
-import xensim.firmware.xenbus.XenBusIo;
+import xensim.design.EbsDesign;
+import xensim.design.EfiBootServices;
+import xensim.design.PvBlockDevice;
+import xensim.design.XenBus;
+import xensim.design.XenBusProtocol;
 
 /**
  * {@code exit-callback} — Anthony PERARD's series: each child registers an exit callback with the
@@ -13,10 +13,15 @@ import xensim.firmware.xenbus.XenBusIo;
  * Closing, poll the backend to Closed, end grant access, no memory services), then resets the
  * xenstore connection and the grant table.
  */
-public final class ExitCallback implements EbsStrategy {
+public final class ExitCallback implements EbsDesign {
     @Override
     public String name() {
         return "exit-callback";
+    }
+
+    @Override
+    public String summary() {
+        return "Anthony PERARD's series: the bus's EBS notify calls each child's exit callback (quiesce), then resets";
     }
 
     @Override
@@ -25,28 +30,28 @@ public final class ExitCallback implements EbsStrategy {
     }
 
     @Override
-    public void busStarted(XenBusDxe bus) {
-        bus.setExitBootEvent(bus.bs().createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK,
-                (e, done) -> callAll(bus, bus.children(), 0, () -> bus.reset(done)), XenBusDxe.NAME));
+    public void busStarted(XenBus bus) {
+        bus.setExitBootEvent(bus.bootServices().createEvent(EfiBootServices.EVT_SIGNAL_EXIT_BOOT_SERVICES, EfiBootServices.TPL_CALLBACK,
+                (e, done) -> callAll(bus, bus.children(), 0, () -> bus.reset(done)), XenBus.DRIVER));
     }
 
-    private static void callAll(XenBusDxe bus, List<XenBusIo> kids, int i, Runnable then) {
+    private static void callAll(XenBus bus, List<XenBusProtocol> kids, int i, Runnable then) {
         if (i == kids.size()) {
             then.run();
             return;
         }
-        XenBusIo.ExitCallback cb = kids.get(i).exitCallback();
+        XenBusProtocol.ExitCallback cb = kids.get(i).exitCallback();
         if (cb == null) callAll(bus, kids, i + 1, then);
-        else cb.run(() -> bus.bs().cpu().run(() -> callAll(bus, kids, i + 1, then)));
+        else cb.run(() -> bus.bootServices().later(() -> callAll(bus, kids, i + 1, then)));
     }
 
     @Override
-    public void childStarted(XenPvBlkDxe.Device dev) {
-        dev.xenBusIo().registerExitCallback(dev::quiesceForHandoff);
+    public void childStarted(PvBlockDevice dev) {
+        dev.xenBus().registerExitCallback(dev::quiesceForHandoff);
     }
 
     @Override
-    public void childStopping(XenPvBlkDxe.Device dev) {
-        dev.xenBusIo().registerExitCallback(null);
+    public void childStopping(PvBlockDevice dev) {
+        dev.xenBus().registerExitCallback(null);
     }
 }

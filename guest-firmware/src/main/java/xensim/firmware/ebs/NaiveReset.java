@@ -1,19 +1,23 @@
 package xensim.firmware.ebs;
 
-import xensim.firmware.pvblk.XenPvBlkDxe;
-import xensim.firmware.uefi.Tpl;
-import xensim.firmware.uefi.UefiEvent;
-import xensim.firmware.xenbus.XenBusDxe;
+import xensim.design.EbsDesign;
+import xensim.design.EfiBootServices;
+import xensim.design.XenBus;
 
 /**
  * {@code naive-reset} — the bus's EBS notify resets the xenstore connection and the grant table
  * at once; the children coordinate nothing and have no EBS event (as for most real hardware).
  * It avoids memory services (allocation-free xenstore client) but not the race.
  */
-public final class NaiveReset implements EbsStrategy {
+public final class NaiveReset implements EbsDesign {
     @Override
     public String name() {
         return "naive-reset";
+    }
+
+    @Override
+    public String summary() {
+        return "the bus's EBS notify resets xenstore and the grant table at once; children do nothing";
     }
 
     @Override
@@ -22,14 +26,8 @@ public final class NaiveReset implements EbsStrategy {
     }
 
     @Override
-    public void busStarted(XenBusDxe bus) {
-        bus.setExitBootEvent(bus.bs().createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK,
-                (e, done) -> bus.reset(done), XenBusDxe.NAME));
+    public void busStarted(XenBus bus) {
+        bus.setExitBootEvent(bus.bootServices().createEvent(EfiBootServices.EVT_SIGNAL_EXIT_BOOT_SERVICES, EfiBootServices.TPL_CALLBACK,
+                (e, done) -> bus.reset(done), XenBus.DRIVER));
     }
-
-    @Override
-    public void childStarted(XenPvBlkDxe.Device dev) {}
-
-    @Override
-    public void childStopping(XenPvBlkDxe.Device dev) {}
 }

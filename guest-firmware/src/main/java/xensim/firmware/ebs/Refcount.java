@@ -2,10 +2,11 @@ package xensim.firmware.ebs;
 
 import java.util.HashMap;
 import java.util.Map;
-import xensim.firmware.pvblk.XenPvBlkDxe;
-import xensim.firmware.uefi.Tpl;
-import xensim.firmware.uefi.UefiEvent;
-import xensim.firmware.xenbus.XenBusDxe;
+import xensim.design.EbsDesign;
+import xensim.design.EfiBootServices;
+import xensim.design.EfiEvent;
+import xensim.design.PvBlockDevice;
+import xensim.design.XenBus;
 
 /**
  * {@code refcount} — Laszlo Ersek's proposal: AddReference at the end of a successful child
@@ -14,12 +15,17 @@ import xensim.firmware.xenbus.XenBusDxe;
  * which resets the xenstore connection when the count reaches 0; the bus's notify does nothing
  * if the count is positive or HandOffToOs was seen, else resets.
  */
-public final class Refcount implements EbsStrategy {
-    private final Map<XenPvBlkDxe.Device, UefiEvent> childEvents = new HashMap<>();
+public final class Refcount implements EbsDesign {
+    private final Map<PvBlockDevice, EfiEvent> childEvents = new HashMap<>();
 
     @Override
     public String name() {
         return "refcount";
+    }
+
+    @Override
+    public String summary() {
+        return "Laszlo Ersek's proposal: an EBS notify per child quiesces it and drops a reference; the last one resets the bus";
     }
 
     @Override
@@ -28,26 +34,26 @@ public final class Refcount implements EbsStrategy {
     }
 
     @Override
-    public void busStarted(XenBusDxe bus) {
-        bus.setExitBootEvent(bus.bs().createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK, (e, done) -> {
+    public void busStarted(XenBus bus) {
+        bus.setExitBootEvent(bus.bootServices().createEvent(EfiBootServices.EVT_SIGNAL_EXIT_BOOT_SERVICES, EfiBootServices.TPL_CALLBACK, (e, done) -> {
             if (bus.refCount() > 0 || bus.handOffToOs()) done.run();
             else bus.reset(done);
-        }, XenBusDxe.NAME));
+        }, XenBus.DRIVER));
     }
 
     @Override
-    public void childStarted(XenPvBlkDxe.Device dev) {
-        dev.xenBusIo().addReference();
-        var bs = dev.xenBusIo().bus().bs();
-        childEvents.put(dev, bs.createEvent(UefiEvent.EVT_SIGNAL_EXIT_BOOT_SERVICES, Tpl.CALLBACK,
-                (e, done) -> dev.quiesceForHandoff(() -> dev.xenBusIo().removeReference(true, done)),
-                XenPvBlkDxe.NAME + "/" + dev.xenBusIo().deviceId()));
+    public void childStarted(PvBlockDevice dev) {
+        dev.xenBus().addReference();
+        EfiBootServices bs = dev.xenBus().bus().bootServices();
+        childEvents.put(dev, bs.createEvent(EfiBootServices.EVT_SIGNAL_EXIT_BOOT_SERVICES, EfiBootServices.TPL_CALLBACK,
+                (e, done) -> dev.quiesceForHandoff(() -> dev.xenBus().removeReference(true, done)),
+                PvBlockDevice.DRIVER + "/" + dev.xenBus().deviceId()));
     }
 
     @Override
-    public void childStopping(XenPvBlkDxe.Device dev) {
-        UefiEvent e = childEvents.remove(dev);
-        if (e != null) dev.xenBusIo().bus().bs().closeEvent(e);
-        dev.xenBusIo().removeReference(false, () -> { });
+    public void childStopping(PvBlockDevice dev) {
+        EfiEvent e = childEvents.remove(dev);
+        if (e != null) dev.xenBus().bus().bootServices().closeEvent(e);
+        dev.xenBus().removeReference(false, () -> { });
     }
 }

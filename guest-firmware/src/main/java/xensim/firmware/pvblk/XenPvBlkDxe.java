@@ -10,7 +10,7 @@ import xensim.abi.Blkif;
 import xensim.abi.PageBytes;
 import xensim.abi.SharedRing;
 import xensim.abi.XenbusState;
-import xensim.firmware.ebs.EbsStrategy;
+import xensim.design.EbsDesign;
 import xensim.firmware.uefi.BootServices;
 import xensim.firmware.uefi.DriverBinding;
 import xensim.firmware.uefi.EfiMemoryType;
@@ -38,12 +38,12 @@ public final class XenPvBlkDxe implements DriverBinding {
     public static final long POLL_PERIOD_NANOS = 200_000;
 
     private final BootServices bs;
-    private final EbsStrategy strategy;
+    private final EbsDesign strategy;
     private final int queueDepth;
     private final FirmwareIo firmwareIo;
     private final Map<Handle, Device> devices = new LinkedHashMap<>();
 
-    public XenPvBlkDxe(BootServices bs, EbsStrategy strategy, int queueDepth, FirmwareIo firmwareIo) {
+    public XenPvBlkDxe(BootServices bs, EbsDesign strategy, int queueDepth, FirmwareIo firmwareIo) {
         this.bs = bs;
         this.strategy = strategy;
         this.firmwareIo = firmwareIo;
@@ -86,7 +86,7 @@ public final class XenPvBlkDxe implements DriverBinding {
             }
             devices.put(h, dev);
             bs.installProtocolInterface(h, io.node(), Protocols.BLOCK_IO, dev);
-            strategy.childStarted(dev);
+            strategy.childStarted(dev.forDesigns());
             done.accept(EfiStatus.EFI_SUCCESS);
         });
     }
@@ -98,7 +98,7 @@ public final class XenPvBlkDxe implements DriverBinding {
             done.accept(EfiStatus.EFI_SUCCESS);
             return;
         }
-        strategy.childStopping(dev);
+        strategy.childStopping(dev.forDesigns());
         bs.uninstallProtocolInterface(h, Protocols.BLOCK_IO, st -> dev.shutdown(() -> {
             bs.closeProtocol(h, Protocols.XENBUS, NAME, h);
             devices.remove(h);
@@ -140,6 +140,36 @@ public final class XenPvBlkDxe implements DriverBinding {
 
         public XenBusIo xenBusIo() {
             return io;
+        }
+
+        private xensim.design.PvBlockDevice designView;
+
+        /** This device as EBS designs see it (the same object each time). */
+        public xensim.design.PvBlockDevice forDesigns() {
+            if (designView == null) {
+                designView = new xensim.design.PvBlockDevice() {
+                    @Override
+                    public xensim.design.XenBusProtocol xenBus() {
+                        return io.forDesigns();
+                    }
+
+                    @Override
+                    public int inFlight() {
+                        return inflight.size();
+                    }
+
+                    @Override
+                    public void quiesceForHandoff(Runnable then) {
+                        Device.this.quiesceForHandoff(then);
+                    }
+
+                    @Override
+                    public String toString() {
+                        return "XenPvBlkDxe(" + io.node() + ")";
+                    }
+                };
+            }
+            return designView;
         }
 
         public Handle handle() {

@@ -97,6 +97,14 @@ public final class BootServices {
         this.random = random;
     }
 
+    private DesignBootServices designView;
+
+    /** These boot services as EBS designs see them (one view per instance). */
+    public xensim.design.EfiBootServices forDesigns() {
+        if (designView == null) designView = new DesignBootServices(this);
+        return designView;
+    }
+
     public int domid() {
         return dom;
     }

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /** An EFI_HANDLE: its protocol interfaces and who opened them (OpenProtocolInformation). */
-public final class Handle {
+public final class Handle implements xensim.design.EfiHandle {
     public static final int BY_HANDLE_PROTOCOL = 0x01;
     public static final int GET_PROTOCOL = 0x02;
     public static final int TEST_PROTOCOL = 0x04;

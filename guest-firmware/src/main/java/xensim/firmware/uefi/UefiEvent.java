@@ -5,7 +5,7 @@ package xensim.firmware.uefi;
  * function, its event group, SignalCount ({@code signaled}), whether it is on a gEventQueue
  * ({@code queued}: NotifyLink in a list), timer state.
  */
-public final class UefiEvent {
+public final class UefiEvent implements xensim.design.EfiEvent {
     public static final int EVT_TIMER = 0x80000000;
     public static final int EVT_RUNTIME = 0x40000000;
     public static final int EVT_NOTIFY_WAIT = 0x00000100;
@@ -54,6 +54,7 @@ public final class UefiEvent {
         return id;
     }
 
+    @Override
     public String owner() {
         return owner;
     }
@@ -71,6 +72,7 @@ public final class UefiEvent {
         return group;
     }
 
+    @Override
     public boolean isClosed() {
         return closed;
     }

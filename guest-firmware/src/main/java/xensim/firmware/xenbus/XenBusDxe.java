@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import xensim.abi.HvmParams;
-import xensim.firmware.ebs.EbsStrategy;
+import xensim.design.EbsDesign;
 import xensim.firmware.uefi.BootServices;
 import xensim.firmware.uefi.DriverBinding;
 import xensim.firmware.uefi.EfiMemoryType;
@@ -29,7 +29,8 @@ public final class XenBusDxe implements DriverBinding {
 
     private final BootServices bs;
     private final Hypercalls hc;
-    private final EbsStrategy strategy;
+    private final EbsDesign strategy;
+    private DesignXenBus designView;
     private EventChannel evtchn;
     private XenStore xenStore;
     private GrantTable grantTable;
@@ -43,7 +44,7 @@ public final class XenBusDxe implements DriverBinding {
     private boolean handOffToOs;
     private final Map<XenBusIo, Map<Integer, Long>> tracked = new LinkedHashMap<>();
 
-    public XenBusDxe(BootServices bs, Hypercalls hc, EbsStrategy strategy) {
+    public XenBusDxe(BootServices bs, Hypercalls hc, EbsDesign strategy) {
         this.bs = bs;
         this.hc = hc;
         this.strategy = strategy;
@@ -52,6 +53,12 @@ public final class XenBusDxe implements DriverBinding {
     @Override
     public String name() {
         return NAME;
+    }
+
+    /** The bus as EBS designs see it (the same object each time). */
+    public xensim.design.XenBus forDesigns() {
+        if (designView == null) designView = new DesignXenBus(this);
+        return designView;
     }
 
     public BootServices bs() {
@@ -122,7 +129,7 @@ public final class XenBusDxe implements DriverBinding {
             hc.hvmGetParam(HvmParams.HVM_PARAM_STORE_PFN, pfn ->
                 hc.bindUpcall((int) port.value(), r -> {
                     xenStore.init(bs.memory().page(pfn.value()), (int) port.value(), () -> {
-                        strategy.busStarted(this);
+                        strategy.busStarted(forDesigns());
                         enumerate(() -> done.accept(EfiStatus.EFI_SUCCESS));
                     });
                 }))));

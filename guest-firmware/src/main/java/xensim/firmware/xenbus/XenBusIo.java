@@ -13,11 +13,6 @@ import xensim.firmware.uefi.Handle;
  * RegisterExitCallback (exit-callback) and AddReference/RemoveReference (refcount).
  */
 public final class XenBusIo {
-    /** An exit callback registered by a child (Anthony's series). Must call {@code done}. */
-    public interface ExitCallback {
-        void run(Runnable done);
-    }
-
     private final XenBusDxe bus;
     final String type;
     final String node;
@@ -26,10 +21,18 @@ public final class XenBusIo {
     final int backendId;
     Handle handle;
     long childData = -1;
-    ExitCallback exitCallback;
+    xensim.design.XenBusProtocol.ExitCallback exitCallback;
+    private DesignXenBus.Protocol designView;
 
-    public ExitCallback exitCallback() {
+    /** The exit callback a child registered (Anthony's series), or null. */
+    public xensim.design.XenBusProtocol.ExitCallback exitCallback() {
         return exitCallback;
+    }
+
+    /** This XENBUS_PROTOCOL as EBS designs see it (the same object each time). */
+    public xensim.design.XenBusProtocol forDesigns() {
+        if (designView == null) designView = new DesignXenBus.Protocol(this);
+        return designView;
     }
 
     XenBusIo(XenBusDxe bus, String type, String node, int deviceId, String backend, int backendId) {
@@ -169,7 +172,7 @@ public final class XenBusIo {
     // --- members the EBS designs add -------------------------------------------------------------
 
     /** exit-callback: the bus calls it from its EBS notify before resetting. */
-    public void registerExitCallback(ExitCallback cb) {
+    public void registerExitCallback(xensim.design.XenBusProtocol.ExitCallback cb) {
         this.exitCallback = cb;
     }
 
