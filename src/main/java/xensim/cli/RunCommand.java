@@ -16,6 +16,7 @@ import xensim.dom0.xenstored.XenstoredSocketServer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import xensim.nemesis.Fault;
+import xensim.platform.schedule.ScheduleSpec;
 import xensim.scenario.Scenario;
 import xensim.runtime.Hold;
 import xensim.runtime.Host;
@@ -73,8 +74,26 @@ public final class RunCommand implements Callable<Integer> {
             description = "the order of the ExitBootServices notify functions: edk2 (default: edk2's own, highest TPL first, the latest created first), seeded (drawn from the seed) or indexes in creation order, e.g. 1,0 (explore prints them for a failing order)")
     String ebsOrder;
 
+    @Option(names = "--schedule", paramLabel = "SCHEDULE",
+            description = "deterministic mode: which runnable step goes next: fifo (default), random, pct:D[/K] (PCT, D-1 priority change points over K steps), pos (partial order sampling) or dev:STEP.INDEX,... (FIFO but for the listed deviations; what replay and shrink print); any but fifo runs one actor message per step")
+    String schedule;
+
+    @Option(names = "--schedule-seed", description = "the seed of the schedule's choices (default: derived from --seed)")
+    Long scheduleSeed;
+
+    /** --schedule parsed; bad input → exit 2. */
+    static ScheduleSpec schedule(String s) {
+        if (s == null) return ScheduleSpec.FIFO;
+        try {
+            return ScheduleSpec.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--schedule: " + e.getMessage());
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        ScheduleSpec sched = schedule(schedule);
         Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
         if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
@@ -89,9 +108,13 @@ public final class RunCommand implements Callable<Integer> {
             UserPaths.removeCreated(dir, existed); // refused: leave nothing behind
             throw e;
         }
+        if (sched.controlled() && sc.mode() != xensim.platform.Mode.DETERMINISTIC) {
+            throw new BadInputException("--schedule " + sched + " needs --mode deterministic (threaded runs are scheduled by the JVM)");
+        }
+        long sseed = scheduleSeed != null ? scheduleSeed : RunSpec.defaultScheduleSeed(sc.seed());
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
-        String replay = replay(scenario, sc, faults);
-        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease);
+        String replay = replay(scenario, sc, faults, sched, sseed);
+        RunResult r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir).withSchedule(sched, sseed), cfg, xenstoreSocket, hold, replay, holdRelease);
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
@@ -128,6 +151,15 @@ public final class RunCommand implements Callable<Integer> {
             extra.add(parsed);
         }
         return extra.isEmpty() ? sc : sc.withMoreFaults(extra);
+    }
+
+    /** As below, naming the schedule too (and its seed when it makes choices). */
+    static String replay(Path file, Scenario sc, List<String> cliFaults, ScheduleSpec sched, long scheduleSeed) {
+        String base = replay(file, sc, cliFaults);
+        String tail = " --schedule " + sched + (sched.controlled() && sched.kind() != ScheduleSpec.Kind.DEV ? " --schedule-seed " + scheduleSeed : "");
+        int at = base.indexOf(" --ebs-order ");
+        int end = base.indexOf(' ', at + " --ebs-order ".length());
+        return end < 0 ? base + tail : base.substring(0, end) + tail + base.substring(end);
     }
 
     /** The one command that replays this run (the scenario file, then every setting that decides it). */
@@ -254,6 +286,10 @@ public final class RunCommand implements Callable<Integer> {
     static void printSummary(PrintWriter out, RunSpec rs, RunResult r, String replay) {
         out.printf("xensim run: seed %d, mode %s, strategy %s, %d events, %.3f ms virtual, ended %s%n", rs.seed(),
                 rs.mode().cliName(), rs.strategy(), r.events(), r.virtualNanos() / 1e6, r.ending());
+        if (rs.schedule().controlled()) {
+            out.printf("schedule %s (schedule seed %d): %d steps, %d deviations from FIFO%n", rs.schedule(), rs.scheduleSeed(),
+                    r.steps(), r.deviations().size());
+        }
         if (r.hostReport() instanceof Host.Report rep) {
             out.println("guest   dom  boot+EBS(ms)  OS(ms)  devices  requests  reconnects  verify-fail  xenstore    deferred  leaked");
             for (Host.GuestSummary g : rep.guests()) {
