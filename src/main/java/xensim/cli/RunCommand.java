@@ -289,6 +289,9 @@ public final class RunCommand implements Callable<Integer> {
         if (rs.schedule().controlled()) {
             out.printf("schedule %s (schedule seed %d): %d steps, %d deviations from FIFO%n", rs.schedule(), rs.scheduleSeed(),
                     r.steps(), r.deviations().size());
+            if (rs.schedule().kind() != ScheduleSpec.Kind.DEV && r.deviations().size() <= 200) {
+                out.println("the same schedule as deviations: --schedule " + ScheduleSpec.dev(r.deviations()));
+            }
         }
         if (r.hostReport() instanceof Host.Report rep) {
             out.println("guest   dom  boot+EBS(ms)  OS(ms)  devices  requests  reconnects  verify-fail  xenstore    deferred  leaked");

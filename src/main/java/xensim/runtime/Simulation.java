@@ -112,7 +112,7 @@ public final class Simulation {
             log.close();
         }
         List<Deviation> devs = sim.executor() != null ? sim.executor().deviations() : List.of();
-        long steps = sim.executor() != null ? sim.executor().executedTasks() : 0;
+        long steps = sim.executor() != null ? (sim.executor().controlled() ? sim.executor().steps() : sim.executor().executedTasks()) : 0;
         return new RunResult(spec.seed(), spec.strategy(), checker.verdict(), checker.counts(), virtualNanos,
                 log.count(), ending, eventsFile, report, devs, steps);
     }

@@ -42,7 +42,7 @@ public final class DeterministicSeam implements Seam {
         if (delayNanos <= 0) {
             target.tell(message);
         } else {
-            executor.schedule(delayNanos, target, () -> target.tell(message));
+            executor.schedule(delayNanos, target.path(), () -> target.tell(message));
         }
     }
 

@@ -50,6 +50,10 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     private long executed;
     private final Scheduler scheduler;
     private final ArrayList<Runnable> ready = new ArrayList<>();
+    private final ArrayList<Object> readyKeys = new ArrayList<>();
+    private final ArrayDeque<Runnable> background = new ArrayDeque<>();
+    private long steps;
+    private static final boolean DEBUG = Boolean.getBoolean("xensim.schedule.debug");
     private final ArrayList<Timed> due = new ArrayList<>();
     private final ArrayList<Object> keys = new ArrayList<>();
     private final ArrayList<Deviation> deviations = new ArrayList<>();
@@ -147,7 +151,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             }
             try {
                 next.run();
-                if (stepHook != null) stepHook.accept(executed);
+                if (stepHook != null) stepHook.accept(steps);
             } catch (Throwable e) {
                 // Akka's mailbox runs catch their own failures; anything reaching here is a bug in
                 // a seam task. Keep the simulation thread alive and remember it for the runner.
@@ -159,21 +163,40 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     /** A controlled schedule's next step (under the lock); null when shut down. */
     private Runnable chooseControlled() {
         while (true) {
-            while (!runQueue.isEmpty()) ready.add(runQueue.poll());
+            while (!runQueue.isEmpty()) {
+                Runnable r = runQueue.poll();
+                Object key = simulationKey(r);
+                if (key == null) {
+                    background.add(r);
+                } else {
+                    ready.add(r);
+                    readyKeys.add(key);
+                }
+            }
+            // Akka's own work (its system actors, start-up and shutdown tasks from other threads) is
+            // not the simulation's: it runs first, in order, and is no step, so the schedule sees the
+            // same steps whenever it happens
+            if (!background.isEmpty()) return background.poll();
             while (!timed.isEmpty() && timed.peek().at <= nowNanos) due.add(timed.poll());
             int n = ready.size() + due.size();
             if (n > 0) {
                 int pick = 0;
                 if (n > 1) {
                     keys.clear();
-                    keys.addAll(ready);
+                    keys.addAll(readyKeys);
                     for (Timed t : due) keys.add(t.key != null ? t.key : t.task);
-                    pick = scheduler.choose(executed, keys);
+                    pick = scheduler.choose(steps, keys);
+                    if (DEBUG) System.err.println("step " + steps + " t=" + nowNanos + " " + keys + " -> " + pick);
                     if (pick < 0 || pick >= n) throw new IllegalStateException("scheduler chose " + pick + " of " + n);
-                    if (pick != 0) deviations.add(new Deviation(executed, pick));
-                    if (executed >= recordChoicesFrom) choices.add(new Choice(executed, n));
+                    if (pick != 0) deviations.add(new Deviation(steps, pick));
+                    if (steps >= recordChoicesFrom) choices.add(new Choice(steps, n));
                 }
-                return pick < ready.size() ? ready.remove(pick) : due.remove(pick - ready.size()).task;
+                steps++;
+                if (pick < ready.size()) {
+                    readyKeys.remove(pick);
+                    return ready.remove(pick);
+                }
+                return due.remove(pick - ready.size()).task;
             }
             Timed t = timed.peek();
             if (t != null) {
@@ -191,6 +214,23 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             }
             work.awaitUninterruptibly();
         }
+    }
+
+    /**
+     * The thread a run-queue task belongs to for the schedule: the path of the simulation actor
+     * whose mailbox it is (an actor under /user) when the mailbox holds a message, or null for
+     * Akka's own work — its system actors, and a mailbox with only system messages (create,
+     * watch, supervise: their order follows the actors' own messages; at start-up Akka's threads
+     * send some at times no seed decides).
+     */
+    private static Object simulationKey(Runnable r) {
+        if (!(r instanceof akka.dispatch.Mailbox m)) return null;
+        if (!m.hasMessages()) return null;
+        akka.actor.ActorCell cell = m.actor();
+        if (cell == null) return null;
+        akka.actor.ActorPath path = cell.self().path();
+        scala.collection.Iterator<String> it = path.elements().iterator();
+        return it.hasNext() && "user".equals(it.next()) ? path : null;
     }
 
     /** Whether this executor runs a controlled schedule (not FIFO). */
@@ -233,9 +273,9 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
         stepHook = hook;
     }
 
-    /** Steps taken so far, readable from the simulation thread without the lock. */
-    public long stepsSoFar() {
-        return executed;
+    /** A controlled schedule's steps so far (simulation actor messages and timed deliveries; Akka's own work is none). */
+    public long steps() {
+        return steps;
     }
 
     /**
@@ -247,7 +287,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
         lock.lock();
         try {
-            while (!(idle && runQueue.isEmpty() && timed.isEmpty() && ready.isEmpty() && due.isEmpty()) && !shutdown) {
+            while (!(idle && runQueue.isEmpty() && timed.isEmpty() && ready.isEmpty() && due.isEmpty() && background.isEmpty()) && !shutdown) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) return false;
                 idleOrDone.awaitNanos(left);
@@ -301,8 +341,11 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             shutdown = true;
             List<Runnable> left = new ArrayList<>(runQueue);
             left.addAll(ready);
+            left.addAll(background);
             runQueue.clear();
             ready.clear();
+            readyKeys.clear();
+            background.clear();
             timed.clear();
             due.clear();
             work.signalAll();
