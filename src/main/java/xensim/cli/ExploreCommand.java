@@ -50,7 +50,7 @@ public final class ExploreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ProfileOptions profiles = new ProfileOptions();
 
-    @Option(names = "--strategy", description = "an EBS design or 'all' (default all)")
+    @Option(names = "--strategy", description = "an EBS design, a comma list of them, or 'all' (default all)")
     String strategy = "all";
 
     @Option(names = "--seeds", description = "seeds 1..N per strategy (default 20)")
@@ -74,12 +74,41 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar (for logs)")
     boolean noProgress;
 
+    @Option(names = "--schedule", paramLabel = "LIST",
+            description = "schedules to explore, a comma list of fifo (default), random, pct:D[/K], pos: one matrix row per design and schedule; pct:D without K takes K from one FIFO run at throughput 1 of seed 1")
+    String schedule = "fifo";
+
+    @Option(names = "--schedules", description = "schedule seeds per seed for the controlled schedules (default 1: the one derived from the seed)")
+    int schedulesPerSeed = 1;
+
+    @Option(names = "--budget", paramLabel = "TIME", description = "keep drawing seeds (and schedule seeds) until this much wall time has passed, e.g. 60s, 5m; --seeds is then ignored")
+    String budget;
+
+    @Option(names = "--stop-on-first", description = "stop at the first violation (its row, seed and replay are printed)")
+    boolean stopOnFirst;
+
+    @Option(names = "--shrink", description = "shrink the smallest failing run of each failing row (as xensim shrink does) and print its minimal replay")
+    boolean shrink;
+
+    @Option(names = "--exhaustive", description = "bounded exhaustive search of the schedules from EBS_BEGIN to the OS's first verified I/O, per design (1 guest, 1 disk expected); see --preemptions")
+    boolean exhaustive;
+
+    @Option(names = "--preemptions", description = "--exhaustive: at most this many deviations from FIFO per schedule (delay bounding; default 2)")
+    int preemptions = 2;
+
+    /** The schedules explored (fifo alone unless --schedule lists more). */
+    private List<xensim.platform.schedule.ScheduleSpec> schedules = List.of(xensim.platform.schedule.ScheduleSpec.FIFO);
+
     /**
      * One run's identity and outcome, and what its ExitBootServices showed. {@code order} is the
      * explicit notify order it ran, or null when it ran the seeded one — or never reached EBS, where
      * no order plays a part (its replay needs none).
      */
-    record Outcome(String strategy, long seed, List<Integer> order, RunResult result, EbsOrderWatch.Seen ebs) {
+    record Outcome(String strategy, long seed, List<Integer> order, RunResult result, EbsOrderWatch.Seen ebs, long scheduleSeed) {
+        Outcome(String strategy, long seed, List<Integer> order, RunResult result, EbsOrderWatch.Seen ebs) {
+            this(strategy, seed, order, result, ebs, 0);
+        }
+
         /** The EBS notify functions of the first guest that reached EBS (-1: none did). */
         int notifies() {
             return ebs.first();
@@ -91,11 +120,38 @@ public final class ExploreCommand implements Callable<Integer> {
         }
     }
 
-    /** One run to do: a design under one profile combination ({@code combo}, an index into the scenarios). */
-    record Plan(String strategy, int combo, long seed, List<Integer> order) {}
+    /**
+     * One run to do: a design under one profile combination ({@code combo}, an index into the
+     * scenarios) and one schedule ({@code sched}, an index into the schedules) with its seed.
+     */
+    record Plan(String strategy, int combo, long seed, List<Integer> order, int sched, long scheduleSeed) {
+        Plan(String strategy, int combo, long seed, List<Integer> order) {
+            this(strategy, combo, seed, order, 0, RunSpec.defaultScheduleSeed(seed));
+        }
+    }
 
-    /** A matrix row: a design under one profile combination. */
-    record Row(String strategy, int combo) {}
+    /** A matrix row: a design under one profile combination and one schedule. */
+    record Row(String strategy, int combo, int sched) {
+        Row(String strategy, int combo) {
+            this(strategy, combo, 0);
+        }
+    }
+
+    /** The schedule seed of the j-th schedule of {@code seed} (j = 0: the one run's own default). */
+    static long scheduleSeed(long seed, int j) {
+        return j == 0 ? RunSpec.defaultScheduleSeed(seed) : xensim.platform.Seam.deriveSeed(seed, "schedule/" + j);
+    }
+
+    /** "60s", "5m", "1h" or plain seconds → milliseconds; bad input otherwise. */
+    static long budgetMillis(String s) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)?").matcher(s.trim());
+        if (!m.matches()) throw new BadInputException("--budget '" + s + "': expected a duration such as 60s, 5m or 1h");
+        long v = Long.parseLong(m.group(1));
+        String u = m.group(2) == null ? "s" : m.group(2);
+        long ms = switch (u) { case "ms" -> v; case "s" -> v * 1000; case "m" -> v * 60_000; default -> v * 3_600_000; };
+        if (ms < 1 || ms > 7L * 24 * 3_600_000) throw new BadInputException("--budget must be between 1ms and 7 days");
+        return ms;
+    }
 
     /** A finished run and the plan it came from. */
     record Ran(Plan plan, Outcome outcome) {}
@@ -116,7 +172,7 @@ public final class ExploreCommand implements Callable<Integer> {
         for (Ran ran : outcomes) {
             Outcome o = ran.outcome();
             if (o.order() == null) continue;
-            OrderStat st = m.computeIfAbsent(new Row(o.strategy(), ran.plan().combo()), k -> new LinkedHashMap<>())
+            OrderStat st = m.computeIfAbsent(new Row(o.strategy(), ran.plan().combo(), ran.plan().sched()), k -> new LinkedHashMap<>())
                     .computeIfAbsent(o.order(), k -> new OrderStat());
             st.runs++;
             if (!o.result().clean()) st.failing++;
@@ -154,9 +210,31 @@ public final class ExploreCommand implements Callable<Integer> {
         if (seeds < 1 || seeds > 1_000_000) throw new BadInputException("--seeds must be between 1 and 1000000");
         List<String> strategies;
         if ("all".equals(strategy)) strategies = Strategies.NAMES;
-        else if (Strategies.NAMES.contains(strategy)) strategies = List.of(strategy);
-        else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", Strategies.NAMES) + ")");
+        else {
+            strategies = new ArrayList<>();
+            for (String one : strategy.split(",")) {
+                if (!Strategies.NAMES.contains(one)) throw new BadInputException("unknown strategy '" + one + "' (expected all or a comma list of " + String.join(", ", Strategies.NAMES) + ")");
+                if (!strategies.contains(one)) strategies.add(one);
+            }
+        }
         if (orders != null && !orders.equals("all")) throw new BadInputException("--orders takes 'all' (got '" + orders + "')");
+        schedules = new ArrayList<>();
+        List<Boolean> estimateK = new ArrayList<>();
+        for (String part : schedule.split(",")) {
+            xensim.platform.schedule.ScheduleSpec spec;
+            try {
+                spec = xensim.platform.schedule.ScheduleSpec.parse(part);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--schedule: " + e.getMessage());
+            }
+            if (spec.kind() == xensim.platform.schedule.ScheduleSpec.Kind.DEV) throw new BadInputException("--schedule: explore draws schedules (fifo, random, pct:D[/K], pos); replay a dev: schedule with run");
+            schedules.add(spec);
+            estimateK.add(spec.kind() == xensim.platform.schedule.ScheduleSpec.Kind.PCT && !part.contains("/"));
+        }
+        if (schedulesPerSeed < 1 || schedulesPerSeed > 10_000) throw new BadInputException("--schedules must be between 1 and 10000");
+        if (orders != null && (schedules.size() > 1 || schedules.get(0).controlled())) throw new BadInputException("--orders all runs FIFO schedules only");
+        long budgetMs = budget == null ? 0 : budgetMillis(budget);
+        if (budget != null && orders != null) throw new BadInputException("--budget draws seeds; it does not combine with --orders all");
         scenarios = new ArrayList<>();
         for (Map<String, Object> combo : profiles.combinations()) scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, combo));
         Scenario sc = scenarios.get(0);
@@ -169,6 +247,14 @@ public final class ExploreCommand implements Callable<Integer> {
         Path disks = Files.createTempDirectory("xensim-explore");
 
         long wallStart = System.nanoTime();
+        for (int k = 0; k < schedules.size(); k++) {
+            if (!estimateK.get(k)) continue;
+            // PCT's K: the steps of one run at throughput 1 (FIFO) of the first design, seed 1
+            Outcome probe = runOne(sc, strategies.get(0), 1, null, disks, xensim.platform.schedule.ScheduleSpec.dev(List.of()), 0);
+            schedules.set(k, xensim.platform.schedule.ScheduleSpec.pct(schedules.get(k).depth(), Math.max(1, probe.result().steps())));
+        }
+        if (exhaustive) return exhaustive(strategies, disks, wallStart);
+        if (orders == null) return explore(strategies, disks, wallStart, budgetMs);
         List<Plan> plans = new ArrayList<>();
         for (String s : strategies) {
             for (int combo = 0; combo < scenarios.size(); combo++) {
@@ -240,7 +326,154 @@ public final class ExploreCommand implements Callable<Integer> {
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
+    /** The largest seed run (budget mode), for the header. */
+    private long seedsReached;
+    private int parallelUsed;
+    /** Per failing row: {runs to the first failure (position in the row's order), wall ms at its end}. */
+    private final Map<Row, long[]> firstFailure = new LinkedHashMap<>();
+    private final List<String> shrunk = new ArrayList<>();
+
+    /**
+     * The seed-drawing explore: every design × profile combination × schedule, seed by seed (and
+     * schedule seed by schedule seed), on {@code jobs} workers; with a budget, until the time is up;
+     * with --stop-on-first, until the first violation.
+     */
+    private int explore(List<String> strategies, Path disks, long wallStart, long budgetMs) throws Exception {
+        int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
+        parallelUsed = parallel;
+        long perSeed = (long) strategies.size() * scenarios.size() * schedules.size() * schedulesPerSeed;
+        long total = budgetMs > 0 ? Long.MAX_VALUE : perSeed * seeds;
+        java.util.concurrent.atomic.AtomicLong nextIndex = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        long deadline = budgetMs > 0 ? wallStart + budgetMs * 1_000_000L : Long.MAX_VALUE;
+        AtomicInteger violating = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        List<Object[]> results = java.util.Collections.synchronizedList(new ArrayList<>()); // {index, Ran, wall ms}
+        PrintWriter pw = spec.commandLine().getOut();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(budgetMs > 0 ? -1 : total)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
+            List<Thread> workers = new ArrayList<>();
+            for (int w = 0; w < parallel; w++) {
+                Thread t = new Thread(() -> {
+                    while (!stop.get() && System.nanoTime() < deadline) {
+                        long idx = nextIndex.getAndIncrement();
+                        if (idx >= total) return;
+                        Plan p = plan(strategies, idx, perSeed);
+                        if (p == null) continue;
+                        try {
+                            Outcome o = runOne(scenarios.get(p.combo()), p.strategy(), p.seed(), null, disks, schedules.get(p.sched()), p.scheduleSeed());
+                            if (!o.result().clean()) {
+                                violating.incrementAndGet();
+                                if (stopOnFirst) stop.set(true);
+                            }
+                            results.add(new Object[] {idx, new Ran(p, o), (System.nanoTime() - wallStart) / 1_000_000L});
+                            done.incrementAndGet();
+                            if (pb != null) {
+                                pb.step();
+                                pb.setExtraMessage("failures: " + violating.get());
+                            }
+                        } catch (Throwable e) {
+                            failures.add(e);
+                            stop.set(true);
+                        }
+                    }
+                }, "xensim-explore-" + w);
+                t.start();
+                workers.add(t);
+            }
+            for (Thread t : workers) t.join();
+        }
+        if (!failures.isEmpty()) throw new IllegalStateException("a run failed", failures.get(0));
+        List<Object[]> sorted = new ArrayList<>(results);
+        sorted.sort(java.util.Comparator.comparingLong(a -> (Long) a[0]));
+        List<Ran> outcomes = new ArrayList<>();
+        Map<Row, Long> rowRuns = new LinkedHashMap<>();
+        for (Object[] a : sorted) {
+            Ran ran = (Ran) a[1];
+            outcomes.add(ran);
+            seedsReached = Math.max(seedsReached, ran.plan().seed());
+            Row row = new Row(ran.plan().strategy(), ran.plan().combo(), ran.plan().sched());
+            long n = rowRuns.merge(row, 1L, Long::sum);
+            if (!ran.outcome().result().clean() && !firstFailure.containsKey(row)) firstFailure.put(row, new long[] {n, (Long) a[2]});
+        }
+        double seconds = (System.nanoTime() - wallStart) / 1e9;
+        Scenario sc = scenarios.get(0);
+        Map<Row, Map<Invariant, Cell>> matrix = matrix(strategies, scenarios.size(), schedules.size(), outcomes);
+        try {
+            if (shrink) shrinkCells(matrix, disks);
+        } finally {
+            deleteTree(disks);
+        }
+        String md = markdown(matrix, sc, scenario, faults, outcomes.size(), false);
+        pw.print(md);
+        pw.printf("%d runs in %.1f s (%.0f runs/min on %d jobs); %d with a violation%s%n", outcomes.size(), seconds,
+                outcomes.size() / seconds * 60, parallel, violating.get(),
+                stop.get() && stopOnFirst && violating.get() > 0 ? " (stopped at the first)" : budgetMs > 0 ? " (budget " + budget + ")" : "");
+        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), out != null ? "--out" : "the default --out");
+        Files.writeString(dir.resolve("matrix.md"), md, StandardCharsets.UTF_8);
+        writeJson(dir.resolve("matrix.json"), matrix, sc, outcomes.size());
+        pw.println("matrix: " + dir.resolve("matrix.md") + " and " + dir.resolve("matrix.json"));
+        pw.flush();
+        return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
+    }
+
+    private int exhaustive(List<String> strategies, Path disks, long wallStart) throws Exception {
+        throw new BadInputException("--exhaustive: not yet");
+    }
+
+    /** --shrink: the smallest failing run of each failing row, shrunk (into {@code shrunk} for the markdown). */
+    private void shrinkCells(Map<Row, Map<Invariant, Cell>> matrix, Path disks) throws Exception {
+        PrintWriter pw = spec.commandLine().getOut();
+        for (Map.Entry<Row, Map<Invariant, Cell>> row : matrix.entrySet()) {
+            java.io.StringWriter sink = new java.io.StringWriter();
+            Cell best = null;
+            Invariant inv = null;
+            for (Map.Entry<Invariant, Cell> e : row.getValue().entrySet()) {
+                Cell c = e.getValue();
+                if (c.count > 0 && (best == null || c.seed < best.seed)) {
+                    best = c;
+                    inv = e.getKey();
+                }
+            }
+            if (best == null) continue;
+            Row r = row.getKey();
+            Scenario sc = scenarios.get(r.combo());
+            Map<String, Object> keys = new LinkedHashMap<>(profiles.combinations().get(r.combo()));
+            ShrinkCommand.Target t = new ShrinkCommand.Target(scenario, keys, r.strategy(), best.seed, Mode.DETERMINISTIC.cliName(), faults,
+                    sc.guests(), schedules.get(r.sched()), best.scheduleSeed);
+            Scenario seeded = RunCommand.scenario(scenario, r.strategy(), best.seed, null, null, null, faults, keys);
+            PrintWriter w = new PrintWriter(sink);
+            String line = ShrinkCommand.shrink(w, t, seeded, inv, null, false);
+            w.flush();
+            if (line != null) shrunk.add("- " + rowName(r) + " × " + inv.name() + ": `" + line + "`");
+            for (String l : sink.toString().split("\n")) if (l.startsWith("runs:") || l.startsWith("removed:")) shrunk.add("  - " + l);
+        }
+        pw.flush();
+    }
+
+    /** The idx-th run: seed-major, then design, profile combination, schedule, schedule seed. */
+    private Plan plan(List<String> strategies, long idx, long perSeed) {
+        long seed = 1 + idx / perSeed;
+        long r = idx % perSeed;
+        int j = (int) (r % schedulesPerSeed);
+        r /= schedulesPerSeed;
+        int sched = (int) (r % schedules.size());
+        r /= schedules.size();
+        int combo = (int) (r % scenarios.size());
+        r /= scenarios.size();
+        String strategy = strategies.get((int) r);
+        // FIFO makes no choice: one run per seed, whatever --schedules says
+        if (!schedules.get(sched).controlled() && j > 0) return null;
+        return new Plan(strategy, combo, seed, null, sched, scheduleSeed(seed, j));
+    }
+
     static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks) throws Exception {
+        return runOne(sc, strategy, seed, order, disks, xensim.platform.schedule.ScheduleSpec.FIFO, RunSpec.defaultScheduleSeed(seed));
+    }
+
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
+                          xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed) throws Exception {
         Path d = Files.createTempDirectory(disks, strategy + "-" + seed);
         try {
             HostConfig base = sc.hostConfig(d);
@@ -250,11 +483,12 @@ public final class ExploreCommand implements Callable<Integer> {
             EbsOrderWatch ebs = new EbsOrderWatch();
             Map<String, String> runBegin = sc.runBegin();
             runBegin.put("firmware.ebs-order", cfg.firmware().ebsOrder().cliName());
-            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(runBegin),
+            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(runBegin)
+                            .withSchedule(sched, scheduleSeed),
                     (seam, done) -> Host.create(seam, cfg, done), ebs);
             EbsOrderWatch.Seen seen = ebs.seen();
             // an empty order orders nothing: its replay needs none
-            return new Outcome(strategy, seed, seen.reachedEbs() && order != null && !order.isEmpty() ? order : null, r, seen);
+            return new Outcome(strategy, seed, seen.reachedEbs() && order != null && !order.isEmpty() ? order : null, r, seen, scheduleSeed);
         } finally {
             deleteTree(d);
         }
@@ -265,25 +499,39 @@ public final class ExploreCommand implements Callable<Integer> {
         int count;
         long seed = Long.MAX_VALUE;
         List<Integer> order;
+        long scheduleSeed;
+        /** The failing run itself (its plan), for --shrink. */
+        Plan plan;
+        /** Runs and wall seconds from the start until the first failing run finished. */
+        long firstRuns;
+        double firstSeconds;
     }
 
     static Map<Row, Map<Invariant, Cell>> matrix(List<String> strategies, int combos, List<Ran> outcomes) {
+        return matrix(strategies, combos, 1, outcomes);
+    }
+
+    static Map<Row, Map<Invariant, Cell>> matrix(List<String> strategies, int combos, int scheds, List<Ran> outcomes) {
         Map<Row, Map<Invariant, Cell>> m = new LinkedHashMap<>();
         for (String s : strategies) {
             for (int k = 0; k < combos; k++) {
-                Map<Invariant, Cell> row = new EnumMap<>(Invariant.class);
-                for (Invariant i : Invariant.values()) row.put(i, new Cell());
-                m.put(new Row(s, k), row);
+                for (int j = 0; j < scheds; j++) {
+                    Map<Invariant, Cell> row = new EnumMap<>(Invariant.class);
+                    for (Invariant i : Invariant.values()) row.put(i, new Cell());
+                    m.put(new Row(s, k, j), row);
+                }
             }
         }
         for (Ran ran : outcomes) {
             Outcome o = ran.outcome();
             for (Invariant i : o.result().verdict()) {
-                Cell c = m.get(new Row(o.strategy(), ran.plan().combo())).get(i);
+                Cell c = m.get(new Row(o.strategy(), ran.plan().combo(), ran.plan().sched())).get(i);
                 c.count++;
                 if (o.seed() < c.seed) {
                     c.seed = o.seed();
                     c.order = o.order();
+                    c.scheduleSeed = ran.plan().scheduleSeed();
+                    c.plan = ran.plan();
                 }
             }
         }
@@ -292,12 +540,22 @@ public final class ExploreCommand implements Callable<Integer> {
 
     /** A row's name: the design, with its profile combination when the run explores several. */
     String rowName(Row r) {
-        if (scenarios.size() == 1) return r.strategy();
-        return r.strategy() + " · " + String.join(" ", scenarios.get(r.combo()).profiles().values());
+        String name = r.strategy();
+        if (scenarios.size() > 1) name += " · " + String.join(" ", scenarios.get(r.combo()).profiles().values());
+        if (schedules.size() > 1 || schedules.get(0).controlled()) name += " · " + schedules.get(r.sched());
+        return name;
+    }
+
+    String replay(Row r, Cell c) {
+        return replay(r.strategy(), c, scenarios.get(r.combo()), scenario, faults, schedules.get(r.sched()));
     }
 
     static String replay(String strategy, Cell c, Scenario sc, Path file, List<String> faults) {
-        String cmd = RunCommand.replay(file, sc, faults).replaceFirst("--strategy \\S+", "--strategy " + strategy)
+        return replay(strategy, c, sc, file, faults, xensim.platform.schedule.ScheduleSpec.FIFO);
+    }
+
+    static String replay(String strategy, Cell c, Scenario sc, Path file, List<String> faults, xensim.platform.schedule.ScheduleSpec sched) {
+        String cmd = RunCommand.replay(file, sc, faults, sched, c.scheduleSeed).replaceFirst("--strategy \\S+", "--strategy " + strategy)
                 .replaceFirst("--seed \\S+", "--seed " + c.seed);
         if (c.order != null) cmd = cmd.replaceFirst("--ebs-order \\S+", "--ebs-order " + c.order.stream().map(String::valueOf).collect(Collectors.joining(",")));
         return cmd;
@@ -305,7 +563,7 @@ public final class ExploreCommand implements Callable<Integer> {
 
     String markdown(Map<Row, Map<Invariant, Cell>> m, Scenario sc, Path file, List<String> faults, int runs, boolean allOrders) {
         StringBuilder sb = new StringBuilder();
-        sb.append("# xensim explore: ").append(runs).append(" runs, seeds 1..").append(seeds)
+        sb.append("# xensim explore: ").append(runs).append(" runs, seeds 1..").append(seedsReached > 0 ? seedsReached : seeds)
                 .append(allOrders ? ", every EBS notify order" : ", EBS notify order " + sc.ebsOrder().cliName()).append(", scenario ").append(sc.name());
         if (!sc.faults().isEmpty()) sb.append(", faults ").append(sc.faults().stream().map(f -> f.text()).collect(Collectors.joining(" ")));
         if (scenarios.size() == 1) {
@@ -333,10 +591,25 @@ public final class ExploreCommand implements Callable<Integer> {
                 Row r = row.getKey();
                 sb.append("- ").append(rowName(r)).append(" × ").append(i.name()).append(": seed ").append(c.seed)
                         .append(c.order != null ? " order " + c.order : "").append(" — `")
-                        .append(replay(r.strategy(), c, scenarios.get(r.combo()), file, faults)).append("`\n");
+                        .append(replay(r, c)).append("`\n");
             }
         }
         if (!any) sb.append("\nNo violations.\n");
+        if (!firstFailure.isEmpty()) {
+            sb.append("\nFirst failure per row (runs: its position in the row's order, seed by seed");
+            if (schedulesPerSeed > 1) sb.append(", ").append(schedulesPerSeed).append(" schedule seeds each");
+            sb.append("; seconds: wall time since the start, ").append(parallelUsed).append(" jobs):\n\n| row | invariants | runs | seconds |\n|---|---|---:|---:|\n");
+            for (Map.Entry<Row, long[]> e : firstFailure.entrySet()) {
+                java.util.Set<Invariant> inv = java.util.EnumSet.noneOf(Invariant.class);
+                for (Map.Entry<Invariant, Cell> c : m.get(e.getKey()).entrySet()) if (c.getValue().count > 0) inv.add(c.getKey());
+                sb.append("| ").append(rowName(e.getKey())).append(" | ").append(inv.stream().map(Enum::name).collect(Collectors.joining(" ")))
+                        .append(" | ").append(e.getValue()[0]).append(" | ").append(String.format(java.util.Locale.ROOT, "%.1f", e.getValue()[1] / 1e3)).append(" |\n");
+            }
+        }
+        if (!shrunk.isEmpty()) {
+            sb.append("\nShrunk (smallest failing run of each failing row):\n\n");
+            for (String line : shrunk) sb.append(line).append('\n');
+        }
         if (allOrders) appendOrders(sb);
         return sb.toString();
     }
@@ -357,6 +630,7 @@ public final class ExploreCommand implements Callable<Integer> {
                 Row r = row.getKey();
                 g.writeObjectFieldStart(rowName(r));
                 g.writeStringField("strategy", r.strategy());
+                g.writeStringField("schedule", schedules.get(r.sched()).toString());
                 g.writeObjectFieldStart("profiles");
                 for (var e : scenarios.get(r.combo()).profiles().entrySet()) g.writeStringField(e.getKey(), e.getValue());
                 g.writeEndObject();
@@ -391,7 +665,8 @@ public final class ExploreCommand implements Callable<Integer> {
                             for (int k : c.order) g.writeNumber(k);
                             g.writeEndArray();
                         }
-                        g.writeStringField("replay", replay(r.strategy(), c, scenarios.get(r.combo()), scenario, faults));
+                        g.writeStringField("replay", replay(r, c));
+                        if (schedules.get(r.sched()).controlled()) g.writeNumberField("scheduleSeed", c.scheduleSeed);
                     }
                     g.writeEndObject();
                 }

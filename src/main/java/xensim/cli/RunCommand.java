@@ -74,6 +74,25 @@ public final class RunCommand implements Callable<Integer> {
             description = "the order of the ExitBootServices notify functions: edk2 (default: edk2's own, highest TPL first, the latest created first), seeded (drawn from the seed) or indexes in creation order, e.g. 1,0 (explore prints them for a failing order)")
     String ebsOrder;
 
+    @Option(names = "--disks", description = "disks per guest (scenario key guests.disks, default 1)")
+    Integer disks;
+
+    @Option(names = "--io-before-ebs", description = "the boot loader's read-ahead before EBS (guests.io-before-ebs, default 4)")
+    Integer ioBeforeEbs;
+
+    @Option(names = "--io-after-ebs", description = "the OS's verified I/Os after the handoff (guests.io-after-ebs, default 64)")
+    Integer ioAfterEbs;
+
+    /** The scenario keys the command line sets besides strategy, seed, mode, guests and faults. */
+    Map<String, Object> keys() {
+        Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
+        if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
+        if (disks != null) keys.put("guests.disks", disks);
+        if (ioBeforeEbs != null) keys.put("guests.io-before-ebs", ioBeforeEbs);
+        if (ioAfterEbs != null) keys.put("guests.io-after-ebs", ioAfterEbs);
+        return keys;
+    }
+
     @Option(names = "--schedule", paramLabel = "SCHEDULE",
             description = "deterministic mode: which runnable step goes next: fifo (default), random, pct:D[/K] (PCT, D-1 priority change points over K steps), pos (partial order sampling) or dev:STEP.INDEX,... (FIFO but for the listed deviations; what replay and shrink print); any but fifo runs one actor message per step")
     String schedule;
@@ -94,8 +113,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ScheduleSpec sched = schedule(schedule);
-        Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
-        if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
+        Map<String, Object> keys = keys();
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
@@ -172,6 +190,10 @@ public final class RunCommand implements Callable<Integer> {
                 .append(" --xenstored ").append(sc.flavour()).append(" --edk2 ").append(sc.edk2().cliName())
                 .append(" --ebs-order ").append(sc.ebsOrder().cliName());
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
+        Scenario d = Scenario.defaults();
+        if (sc.disks() != d.disks() || file != null) sb.append(" --disks ").append(sc.disks());
+        if (sc.ioBeforeEbs() != d.ioBeforeEbs() || file != null) sb.append(" --io-before-ebs ").append(sc.ioBeforeEbs());
+        if (sc.ioAfterEbs() != d.ioAfterEbs() || file != null) sb.append(" --io-after-ebs ").append(sc.ioAfterEbs());
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();
     }
