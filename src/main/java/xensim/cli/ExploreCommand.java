@@ -418,8 +418,149 @@ public final class ExploreCommand implements Callable<Integer> {
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
+    /** One schedule of the exhaustive search and what its run showed. */
+    record Explored(List<xensim.platform.schedule.Deviation> devs, RunResult result, List<xensim.platform.VirtualTimeExecutor.Choice> choices,
+                    long windowStart, long windowEnd, long finalState) {}
+
+    /** Per design: what the exhaustive search counted. */
+    record ExhaustiveCount(String strategy, int[] perK, int distinctStates, int pruned, List<Explored> failing, long windowStart,
+                           long windowEnd, int baseChoices, double seconds) {}
+
+    /**
+     * --exhaustive: per design, every schedule with at most --preemptions deviations from FIFO at
+     * the choice points between EBS_BEGIN and the OS's first verified I/O (delay bounding, the
+     * FIFO-based form of CHESS's iterative context bounding: K = 0, then each choice of each
+     * K-schedule's window after its last deviation). A child is not run when its parent took that
+     * choice in a state (window state hash, pending actors) where the same alternative was already
+     * explored. Each level's runs go in parallel; results are processed in a fixed order, so the
+     * counts do not depend on timing.
+     */
     private int exhaustive(List<String> strategies, Path disks, long wallStart) throws Exception {
-        throw new BadInputException("--exhaustive: not yet");
+        if (preemptions < 0 || preemptions > 4) throw new BadInputException("--preemptions must be between 0 and 4");
+        if (schedules.size() > 1 || schedules.get(0).controlled()) throw new BadInputException("--exhaustive enumerates its own schedules: no --schedule");
+        int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
+        PrintWriter pw = spec.commandLine().getOut();
+        List<ExhaustiveCount> counts = new ArrayList<>();
+        boolean anyFailing = false;
+        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        try {
+            for (int combo = 0; combo < scenarios.size(); combo++) {
+                Scenario sc = scenarios.get(combo);
+                for (String strat : strategies) {
+                    ExhaustiveCount c = exhaustiveOne(sc, strat, disks, pool, pw);
+                    counts.add(c);
+                    anyFailing |= !c.failing().isEmpty();
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            deleteTree(disks);
+        }
+        StringBuilder sb = new StringBuilder();
+        Scenario sc = scenarios.get(0);
+        sb.append("# xensim explore --exhaustive: seed ").append(sc.seed()).append(", at most ").append(preemptions)
+                .append(" deviations from FIFO (throughput 1) between EBS_BEGIN and the OS's first verified I/O, scenario ").append(sc.name())
+                .append(", ").append(sc.guests()).append(" guest(s), ").append(sc.disks()).append(" disk(s)\n\n| design | window steps | choice points (FIFO) |");
+        for (int k = 0; k <= preemptions; k++) sb.append(" K=").append(k).append(" |");
+        sb.append(" schedules | distinct states | pruned | failing | seconds |\n|---|---:|---:|");
+        for (int k = 0; k <= preemptions; k++) sb.append("---:|");
+        sb.append("---:|---:|---:|---:|---:|\n");
+        for (ExhaustiveCount c : counts) {
+            int total = 0;
+            for (int n : c.perK()) total += n;
+            sb.append("| ").append(c.strategy()).append(" | ").append(c.windowStart()).append("..").append(c.windowEnd() < 0 ? "end" : String.valueOf(c.windowEnd()))
+                    .append(" | ").append(c.baseChoices()).append(" |");
+            for (int n : c.perK()) sb.append(' ').append(n).append(" |");
+            sb.append(' ').append(total).append(" | ").append(c.distinctStates()).append(" | ").append(c.pruned()).append(" | ").append(c.failing().size())
+                    .append(" | ").append(String.format(java.util.Locale.ROOT, "%.1f", c.seconds())).append(" |\n");
+        }
+        for (ExhaustiveCount c : counts) {
+            if (c.failing().isEmpty()) continue;
+            sb.append("\nFailing schedules of ").append(c.strategy()).append(" (").append(c.failing().size()).append("):\n\n");
+            int shown = 0;
+            for (Explored e : c.failing()) {
+                if (shown++ == 20) {
+                    sb.append("- ... ").append(c.failing().size() - 20).append(" more (matrix.json lists none; rerun with fewer --preemptions)\n");
+                    break;
+                }
+                Cell cell = new Cell();
+                cell.seed = sc.seed();
+                sb.append("- ").append(e.result().verdictLine().substring("verdict: ".length())).append(" — `")
+                        .append(replay(c.strategy(), cell, sc, scenario, faults, xensim.platform.schedule.ScheduleSpec.dev(e.devs()))).append("`\n");
+            }
+        }
+        String md = sb.toString();
+        pw.print(md);
+        pw.printf("exhaustive search in %.1f s on %d jobs%n", (System.nanoTime() - wallStart) / 1e9, parallel);
+        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), out != null ? "--out" : "the default --out");
+        Files.writeString(dir.resolve("exhaustive.md"), md, StandardCharsets.UTF_8);
+        pw.println("table: " + dir.resolve("exhaustive.md"));
+        pw.flush();
+        return anyFailing ? Main.EXIT_VIOLATION : Main.EXIT_CLEAN;
+    }
+
+    private ExhaustiveCount exhaustiveOne(Scenario sc, String strat, Path disks, ExecutorService pool, PrintWriter pw) throws Exception {
+        long t0 = System.nanoTime();
+        int[] perK = new int[preemptions + 1];
+        java.util.Set<Long> states = new java.util.HashSet<>();
+        java.util.Set<String> tried = new java.util.HashSet<>();
+        int pruned = 0;
+        List<Explored> failing = new ArrayList<>();
+        List<List<xensim.platform.schedule.Deviation>> frontier = List.of(List.of());
+        long wStart = -1;
+        long wEnd = -1;
+        int baseChoices = 0;
+        ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("exhaustive " + strat).setInitialMax(1)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build();
+        try {
+            for (int k = 0; k <= preemptions && !frontier.isEmpty(); k++) {
+                if (pb != null && k > 0) pb.maxHint(pb.getMax() + frontier.size());
+                List<Callable<Explored>> work = new ArrayList<>();
+                for (List<xensim.platform.schedule.Deviation> devs : frontier) {
+                    work.add(() -> {
+                        WindowWatch w = new WindowWatch();
+                        Outcome o = runOne(sc, strat, sc.seed(), null, disks, xensim.platform.schedule.ScheduleSpec.dev(devs), 0, w);
+                        if (pb != null) {
+                            pb.step();
+                            pb.setExtraMessage("failures: " + failing.size() + " states: " + states.size());
+                        }
+                        return new Explored(devs, o.result(), o.result().choices(), w.startStep(), w.endStep(), w.finalState());
+                    });
+                }
+                List<List<xensim.platform.schedule.Deviation>> next = new ArrayList<>();
+                for (Future<Explored> f : pool.invokeAll(work)) {
+                    Explored e = f.get();
+                    perK[k]++;
+                    if (!e.result().clean()) failing.add(e);
+                    if (k == 0) {
+                        wStart = e.windowStart();
+                        wEnd = e.windowEnd();
+                        baseChoices = e.choices().size();
+                    }
+                    states.add(e.finalState());
+                    for (xensim.platform.VirtualTimeExecutor.Choice ch : e.choices()) states.add(ch.state());
+                    if (k == preemptions) continue;
+                    long after = e.devs().isEmpty() ? -1 : e.devs().get(e.devs().size() - 1).step();
+                    for (xensim.platform.VirtualTimeExecutor.Choice ch : e.choices()) {
+                        if (ch.step() <= after) continue;
+                        for (int i = 1; i < ch.candidates(); i++) {
+                            // the same alternative from the same state was explored already
+                            if (!tried.add(ch.state() + "/" + ch.candidates() + "/" + i)) {
+                                pruned++;
+                                continue;
+                            }
+                            List<xensim.platform.schedule.Deviation> child = new ArrayList<>(e.devs());
+                            child.add(new xensim.platform.schedule.Deviation(ch.step(), i));
+                            next.add(child);
+                        }
+                    }
+                }
+                frontier = next;
+            }
+        } finally {
+            if (pb != null) pb.close();
+        }
+        return new ExhaustiveCount(strat, perK, states.size(), pruned, failing, wStart, wEnd, baseChoices, (System.nanoTime() - t0) / 1e9);
     }
 
     /** --shrink: the smallest failing run of each failing row, shrunk (into {@code shrunk} for the markdown). */
@@ -474,6 +615,11 @@ public final class ExploreCommand implements Callable<Integer> {
 
     static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
                           xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed) throws Exception {
+        return runOne(sc, strategy, seed, order, disks, sched, scheduleSeed, null);
+    }
+
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
+                          xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed, WindowWatch window) throws Exception {
         Path d = Files.createTempDirectory(disks, strategy + "-" + seed);
         try {
             HostConfig base = sc.hostConfig(d);
@@ -485,7 +631,7 @@ public final class ExploreCommand implements Callable<Integer> {
             runBegin.put("firmware.ebs-order", cfg.firmware().ebsOrder().cliName());
             RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), null, 1.0, 120_000).withProfiles(runBegin)
                             .withSchedule(sched, scheduleSeed),
-                    (seam, done) -> Host.create(seam, cfg, done), ebs);
+                    (seam, done) -> Host.create(seam, cfg, done), window == null ? new xensim.platform.EventSink[] {ebs} : new xensim.platform.EventSink[] {ebs, window});
             EbsOrderWatch.Seen seen = ebs.seen();
             // an empty order orders nothing: its replay needs none
             return new Outcome(strategy, seed, seen.reachedEbs() && order != null && !order.isEmpty() ? order : null, r, seen, scheduleSeed);

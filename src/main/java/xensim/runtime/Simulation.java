@@ -114,7 +114,7 @@ public final class Simulation {
         List<Deviation> devs = sim.executor() != null ? sim.executor().deviations() : List.of();
         long steps = sim.executor() != null ? (sim.executor().controlled() ? sim.executor().steps() : sim.executor().executedTasks()) : 0;
         return new RunResult(spec.seed(), spec.strategy(), checker.verdict(), checker.counts(), virtualNanos,
-                log.count(), ending, eventsFile, report, devs, steps);
+                log.count(), ending, eventsFile, report, devs, steps, sim.executor() != null ? sim.executor().choices() : List.of());
     }
 
     private static void closeQuietly(SimSystem<?> sim) {

@@ -31,8 +31,18 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
 
     private record Timed(long at, long order, Object key, Runnable task) {}
 
-    /** One choice point of a controlled run: the step and how many candidates it had. */
-    public record Choice(long step, int candidates) {}
+    /**
+     * One choice point of a controlled run: the step, how many candidates it had, and a hash of
+     * the state it was taken in (the recorder's state hash mixed with the candidates' actors).
+     */
+    public record Choice(long step, int candidates, long state) {}
+
+    private static final ThreadLocal<VirtualTimeExecutor> CURRENT = new ThreadLocal<>();
+
+    /** The executor whose simulation thread calls this (an event sink's way to its run), or null. */
+    public static VirtualTimeExecutor current() {
+        return CURRENT.get();
+    }
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -59,6 +69,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     private final ArrayList<Deviation> deviations = new ArrayList<>();
     private final ArrayList<Choice> choices = new ArrayList<>();
     private long recordChoicesFrom = Long.MAX_VALUE;
+    private java.util.function.LongSupplier recordState = () -> 0;
     private java.util.function.LongConsumer stepHook;
 
     public VirtualTimeExecutor(String name) {
@@ -119,6 +130,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     }
 
     private void loop() {
+        CURRENT.set(this);
         while (true) {
             Runnable next = null;
             lock.lock();
@@ -189,7 +201,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
                     if (DEBUG) System.err.println("step " + steps + " t=" + nowNanos + " " + keys + " -> " + pick);
                     if (pick < 0 || pick >= n) throw new IllegalStateException("scheduler chose " + pick + " of " + n);
                     if (pick != 0) deviations.add(new Deviation(steps, pick));
-                    if (steps >= recordChoicesFrom) choices.add(new Choice(steps, n));
+                    if (steps >= recordChoicesFrom) choices.add(new Choice(steps, n, stateHash()));
                 }
                 steps++;
                 if (pick < ready.size()) {
@@ -248,14 +260,25 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
         }
     }
 
-    /** Records every choice point (more than one candidate) from {@code step} on (exhaustive search). */
-    public void recordChoicesFrom(long step) {
+    /**
+     * Records every choice point (more than one candidate) from {@code step} on (exhaustive
+     * search; Long.MAX_VALUE stops recording), with {@code state}'s hash of the system then.
+     */
+    public void recordChoicesFrom(long step, java.util.function.LongSupplier state) {
         lock.lock();
         try {
             recordChoicesFrom = step;
+            if (state != null) recordState = state;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The recorder's state mixed with the candidates' actors (paths; other keys count by position only). */
+    private long stateHash() {
+        long h = recordState.getAsLong();
+        for (Object k : keys) h = h * 31 + (k instanceof akka.actor.ActorPath p ? p.toString().hashCode() : 1);
+        return xensim.platform.Seam.mix64(h);
     }
 
     /** The choice points recorded since {@link #recordChoicesFrom} (a copy). */
