@@ -213,7 +213,7 @@ public final class ExploreCommand implements Callable<Integer> {
         else {
             strategies = new ArrayList<>();
             for (String one : strategy.split(",")) {
-                if (!Strategies.NAMES.contains(one)) throw new BadInputException("unknown strategy '" + one + "' (expected all or a comma list of " + String.join(", ", Strategies.NAMES) + ")");
+                if (!Strategies.known(one)) throw new BadInputException("unknown strategy '" + one + "' (expected all or a comma list of " + String.join(", ", Strategies.NAMES) + ")");
                 if (!strategies.contains(one)) strategies.add(one);
             }
         }

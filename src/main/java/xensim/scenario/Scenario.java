@@ -142,7 +142,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         Config c = mine.withFallback(ref).resolve();
         Reader r = new Reader(c, shown);
         String strategy = r.string("strategy");
-        if (!Strategies.NAMES.contains(strategy)) throw r.bad("strategy", "one of " + String.join(", ", Strategies.NAMES) + ", got '" + strategy + "'");
+        if (!Strategies.known(strategy)) throw r.bad("strategy", "one of " + String.join(", ", Strategies.NAMES) + ", got '" + strategy + "'");
         String modeText = r.string("mode");
         Mode mode;
         try {
