@@ -65,6 +65,9 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--fault", description = "a fault every run injects (repeatable)")
     List<String> faults = new ArrayList<>();
 
+    @Option(names = "--guests", description = "guests per run (default: the scenario's, 1)")
+    Integer guests;
+
     @Option(names = "--jobs", description = "runs in parallel (default: the number of cores)")
     Integer jobs;
 
@@ -236,7 +239,7 @@ public final class ExploreCommand implements Callable<Integer> {
         long budgetMs = budget == null ? 0 : budgetMillis(budget);
         if (budget != null && orders != null) throw new BadInputException("--budget draws seeds; it does not combine with --orders all");
         scenarios = new ArrayList<>();
-        for (Map<String, Object> combo : profiles.combinations()) scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, combo));
+        for (Map<String, Object> combo : profiles.combinations()) scenarios.add(RunCommand.scenario(scenario, null, null, null, guests, null, faults, combo));
         Scenario sc = scenarios.get(0);
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
@@ -583,7 +586,7 @@ public final class ExploreCommand implements Callable<Integer> {
             Map<String, Object> keys = new LinkedHashMap<>(profiles.combinations().get(r.combo()));
             ShrinkCommand.Target t = new ShrinkCommand.Target(scenario, keys, r.strategy(), best.seed, Mode.DETERMINISTIC.cliName(), faults,
                     sc.guests(), schedules.get(r.sched()), best.scheduleSeed);
-            Scenario seeded = RunCommand.scenario(scenario, r.strategy(), best.seed, null, null, null, faults, keys);
+            Scenario seeded = RunCommand.scenario(scenario, r.strategy(), best.seed, null, guests, null, faults, keys);
             PrintWriter w = new PrintWriter(sink);
             String line = ShrinkCommand.shrink(w, t, seeded, inv, null, false);
             w.flush();
@@ -745,7 +748,8 @@ public final class ExploreCommand implements Callable<Integer> {
             sb.append("\nFirst failure per row (runs: its position in the row's order, seed by seed");
             if (schedulesPerSeed > 1) sb.append(", ").append(schedulesPerSeed).append(" schedule seeds each");
             sb.append("; seconds: wall time since the start, ").append(parallelUsed).append(" jobs):\n\n| row | invariants | runs | seconds |\n|---|---|---:|---:|\n");
-            for (Map.Entry<Row, long[]> e : firstFailure.entrySet()) {
+            for (Map.Entry<Row, long[]> e : firstFailure.entrySet().stream().sorted(java.util.Comparator.comparingInt(
+                    (Map.Entry<Row, long[]> x) -> new ArrayList<>(m.keySet()).indexOf(x.getKey()))).toList()) {
                 java.util.Set<Invariant> inv = java.util.EnumSet.noneOf(Invariant.class);
                 for (Map.Entry<Invariant, Cell> c : m.get(e.getKey()).entrySet()) if (c.getValue().count > 0) inv.add(c.getKey());
                 sb.append("| ").append(rowName(e.getKey())).append(" | ").append(inv.stream().map(Enum::name).collect(Collectors.joining(" ")))

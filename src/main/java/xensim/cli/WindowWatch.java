@@ -32,6 +32,7 @@ final class WindowWatch implements EventSink {
             startStep = ex.steps();
             ex.recordChoicesFrom(startStep, () -> hash);
         }
+        if ("SCHEDULE_DEVIATION".equals(e.ev())) return; // the schedule, not the state
         hash += Seam.mix64((e.t() + "|" + e.dom() + "|" + e.comp() + "|" + e.ev() + "|" + e.fields()).hashCode());
         if ("IO_VERIFY".equals(e.ev()) && "os".equals(e.comp())) {
             closed = true;

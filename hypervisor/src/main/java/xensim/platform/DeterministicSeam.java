@@ -15,6 +15,11 @@ public final class DeterministicSeam implements Seam {
         this.seed = seed;
         this.events = events;
         events.attachClock(executor::nowNanos);
+        if (executor.controlled()) {
+            // the timeline marks where a controlled schedule left FIFO
+            executor.onDeviation((step, index, candidates) -> events.event(0, "runtime", "SCHEDULE_DEVIATION")
+                    .with("step", step).with("index", index).with("candidates", candidates).emit());
+        }
     }
 
     @Override

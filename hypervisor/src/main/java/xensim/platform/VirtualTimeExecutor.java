@@ -63,6 +63,18 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     private final ArrayList<Object> readyKeys = new ArrayList<>();
     private final ArrayDeque<Runnable> background = new ArrayDeque<>();
     private long steps;
+    private long[] pendingDeviation;
+    private DeviationListener deviationListener;
+
+    /** Told of each deviation from FIFO just before its step runs, on the simulation thread. */
+    public interface DeviationListener {
+        void deviated(long step, int index, int candidates);
+    }
+
+    /** Sets the deviation listener (the seam logs SCHEDULE_DEVIATION). */
+    public void onDeviation(DeviationListener l) {
+        deviationListener = l;
+    }
     private static final boolean DEBUG = Boolean.getBoolean("xensim.schedule.debug");
     private final ArrayList<Timed> due = new ArrayList<>();
     private final ArrayList<Object> keys = new ArrayList<>();
@@ -161,6 +173,15 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             } finally {
                 lock.unlock();
             }
+            long[] dev = pendingDeviation;
+            pendingDeviation = null;
+            if (dev != null && deviationListener != null) {
+                try {
+                    deviationListener.deviated(dev[0], (int) dev[1], (int) dev[2]);
+                } catch (Throwable e) {
+                    lastFailure = e;
+                }
+            }
             try {
                 next.run();
                 if (stepHook != null) stepHook.accept(steps);
@@ -200,7 +221,10 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
                     pick = scheduler.choose(steps, keys);
                     if (DEBUG) System.err.println("step " + steps + " t=" + nowNanos + " " + keys + " -> " + pick);
                     if (pick < 0 || pick >= n) throw new IllegalStateException("scheduler chose " + pick + " of " + n);
-                    if (pick != 0) deviations.add(new Deviation(steps, pick));
+                    if (pick != 0) {
+                        deviations.add(new Deviation(steps, pick));
+                        pendingDeviation = new long[] {steps, pick, n};
+                    }
                     if (steps >= recordChoicesFrom) choices.add(new Choice(steps, n, stateHash()));
                 }
                 steps++;
