@@ -96,6 +96,9 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--exhaustive", description = "bounded exhaustive search of the schedules from EBS_BEGIN to the OS's first verified I/O, per design (1 guest, 1 disk expected); see --preemptions")
     boolean exhaustive;
 
+    @Option(names = "--no-prune", description = "--exhaustive: run every alternative, also those already explored from the same state")
+    boolean noPrune;
+
     @Option(names = "--preemptions", description = "--exhaustive: at most this many deviations from FIFO per schedule (delay bounding; default 2)")
     int preemptions = 2;
 
@@ -548,7 +551,7 @@ public final class ExploreCommand implements Callable<Integer> {
                         if (ch.step() <= after) continue;
                         for (int i = 1; i < ch.candidates(); i++) {
                             // the same alternative from the same state was explored already
-                            if (!tried.add(ch.state() + "/" + ch.candidates() + "/" + i)) {
+                            if (!tried.add(ch.state() + "/" + ch.candidates() + "/" + i) && !noPrune) {
                                 pruned++;
                                 continue;
                             }

@@ -91,7 +91,7 @@ class ScheduleCommandsTest {
         assertEquals(1, r.code(), r.out() + r.err());
         String min = line(r.out(), "minimal replay: ");
         assertFalse(min.contains("--fault") || min.contains("--guests"), min);
-        assertTrue(min.contains("--strategy naive-reset --seed 2") && min.contains("--schedule dev:"), min);
+        assertTrue(min.contains("--strategy naive-reset --seed 2") && min.contains("--schedule fifo"), "no deviation needed, and plain fifo fails too: " + min);
         String removed = line(r.out(), "removed: ");
         assertTrue(removed.contains("fault 'backend-slow@80ms:factor=2'") && removed.contains("fault 'evtchn-dup@p=0.01'")
                 && removed.contains("guests 2 -> 1"), removed);
