@@ -351,7 +351,8 @@ public final class ExploreCommand implements Callable<Integer> {
         long total = budgetMs > 0 ? Long.MAX_VALUE : perSeed * seeds;
         java.util.concurrent.atomic.AtomicLong nextIndex = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        long deadline = budgetMs > 0 ? wallStart + budgetMs * 1_000_000L : Long.MAX_VALUE;
+        // the budget counts from here (after PCT's step estimate); every worker runs at least once
+        long deadline = budgetMs > 0 ? System.nanoTime() + budgetMs * 1_000_000L : Long.MAX_VALUE;
         AtomicInteger violating = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
         List<Object[]> results = java.util.Collections.synchronizedList(new ArrayList<>()); // {index, Ran, wall ms}
@@ -362,7 +363,9 @@ public final class ExploreCommand implements Callable<Integer> {
             List<Thread> workers = new ArrayList<>();
             for (int w = 0; w < parallel; w++) {
                 Thread t = new Thread(() -> {
-                    while (!stop.get() && System.nanoTime() < deadline) {
+                    boolean first = true;
+                    while (!stop.get() && (first || System.nanoTime() < deadline)) {
+                        first = false;
                         long idx = nextIndex.getAndIncrement();
                         if (idx >= total) return;
                         Plan p = plan(strategies, idx, perSeed);
