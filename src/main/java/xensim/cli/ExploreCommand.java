@@ -49,7 +49,7 @@ public final class ExploreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ProfileOptions profiles = new ProfileOptions();
 
-    @Option(names = "--strategy", description = "an EBS design (built in or of --design-jar) or 'all' (default all: every one)")
+    @Option(names = "--strategy", description = "an EBS design (built in or of --design-jar), a comma list of them, or 'all' (default all: every one)")
     String strategy = "all";
 
     @picocli.CommandLine.Mixin
@@ -67,6 +67,9 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--fault", description = "a fault every run injects (repeatable)")
     List<String> faults = new ArrayList<>();
 
+    @Option(names = "--guests", description = "guests per run (default: the scenario's, 1)")
+    Integer guests;
+
     @Option(names = "--jobs", description = "runs in parallel (default: the number of cores)")
     Integer jobs;
 
@@ -76,13 +79,41 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar (for logs)")
     boolean noProgress;
 
+    @Option(names = "--schedule", paramLabel = "LIST",
+            description = "schedules to explore, a comma list of fifo (default), random, pct:D[/K], pos: one matrix row per design and schedule; pct:D without K takes K from one FIFO run at throughput 1 of seed 1")
+    String schedule = "fifo";
+
+    @Option(names = "--schedules", description = "schedule seeds per seed for the controlled schedules (default 1: the one derived from the seed)")
+    int schedulesPerSeed = 1;
+
+    @Option(names = "--budget", paramLabel = "TIME", description = "keep drawing seeds (and schedule seeds) until this much wall time has passed, e.g. 60s, 5m; --seeds is then ignored")
+    String budget;
+
+    @Option(names = "--stop-on-first", description = "stop at the first violation (its row, seed and replay are printed)")
+    boolean stopOnFirst;
+
+    @Option(names = "--shrink", description = "shrink the smallest failing run of each failing row (as xensim shrink does) and print its minimal replay")
+    boolean shrink;
+
+    @Option(names = "--exhaustive", description = "bounded exhaustive search of the schedules from EBS_BEGIN to the OS's first verified I/O, per design (1 guest, 1 disk expected); see --preemptions")
+    boolean exhaustive;
+
+    @Option(names = "--no-prune", description = "--exhaustive: run every alternative, also those already explored from the same state")
+    boolean noPrune;
+
+    @Option(names = "--preemptions", description = "--exhaustive: at most this many deviations from FIFO per schedule (delay bounding; default 2)")
+    int preemptions = 2;
+
+    /** The schedules explored (fifo alone unless --schedule lists more). */
+    private List<xensim.platform.schedule.ScheduleSpec> schedules = List.of(xensim.platform.schedule.ScheduleSpec.FIFO);
+
     /**
      * One run's identity and outcome, and what its ExitBootServices showed. {@code order} is the
      * explicit notify order it ran, or null when it ran the seeded one — or never reached EBS, where
      * no order plays a part (its replay needs none).
      */
     record Outcome(String strategy, long seed, List<Integer> order, RunResult result, EbsOrderWatch.Seen ebs, List<String> notified,
-                   List<Integer> notifiedRegistered) {
+                   List<Integer> notifiedRegistered, long scheduleSeed) {
         /** The EBS notify functions of the first guest that reached EBS (-1: none did). */
         int notifies() {
             return ebs.first();
@@ -94,11 +125,38 @@ public final class ExploreCommand implements Callable<Integer> {
         }
     }
 
-    /** One run to do: a design under one profile combination ({@code combo}, an index into the scenarios). */
-    record Plan(String strategy, int combo, long seed, List<Integer> order) {}
+    /**
+     * One run to do: a design under one profile combination ({@code combo}, an index into the
+     * scenarios) and one schedule ({@code sched}, an index into the schedules) with its seed.
+     */
+    record Plan(String strategy, int combo, long seed, List<Integer> order, int sched, long scheduleSeed) {
+        Plan(String strategy, int combo, long seed, List<Integer> order) {
+            this(strategy, combo, seed, order, 0, RunSpec.defaultScheduleSeed(seed));
+        }
+    }
 
-    /** A matrix row: a design under one profile combination. */
-    record Row(String strategy, int combo) {}
+    /** A matrix row: a design under one profile combination and one schedule. */
+    record Row(String strategy, int combo, int sched) {
+        Row(String strategy, int combo) {
+            this(strategy, combo, 0);
+        }
+    }
+
+    /** The schedule seed of the j-th schedule of {@code seed} (j = 0: the one run's own default). */
+    static long scheduleSeed(long seed, int j) {
+        return j == 0 ? RunSpec.defaultScheduleSeed(seed) : xensim.platform.Seam.deriveSeed(seed, "schedule/" + j);
+    }
+
+    /** "60s", "5m", "1h" or plain seconds → milliseconds; bad input otherwise. */
+    static long budgetMillis(String s) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)?").matcher(s.trim());
+        if (!m.matches()) throw new BadInputException("--budget '" + s + "': expected a duration such as 60s, 5m or 1h");
+        long v = Long.parseLong(m.group(1));
+        String u = m.group(2) == null ? "s" : m.group(2);
+        long ms = switch (u) { case "ms" -> v; case "s" -> v * 1000; case "m" -> v * 60_000; default -> v * 3_600_000; };
+        if (ms < 1 || ms > 7L * 24 * 3_600_000) throw new BadInputException("--budget must be between 1ms and 7 days");
+        return ms;
+    }
 
     /** A finished run and the plan it came from. */
     record Ran(Plan plan, Outcome outcome) {}
@@ -119,7 +177,7 @@ public final class ExploreCommand implements Callable<Integer> {
         for (Ran ran : outcomes) {
             Outcome o = ran.outcome();
             if (o.order() == null) continue;
-            OrderStat st = m.computeIfAbsent(new Row(o.strategy(), ran.plan().combo()), k -> new LinkedHashMap<>())
+            OrderStat st = m.computeIfAbsent(new Row(o.strategy(), ran.plan().combo(), ran.plan().sched()), k -> new LinkedHashMap<>())
                     .computeIfAbsent(o.order(), k -> new OrderStat());
             st.runs++;
             if (!o.result().clean()) st.failing++;
@@ -156,19 +214,43 @@ public final class ExploreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (seeds < 1 || seeds > 1_000_000) throw new BadInputException("--seeds must be between 1 and 1000000");
         if (orders != null && !orders.equals("all")) throw new BadInputException("--orders takes 'all' (got '" + orders + "')");
+        schedules = new ArrayList<>();
+        List<Boolean> estimateK = new ArrayList<>();
+        for (String part : schedule.split(",")) {
+            xensim.platform.schedule.ScheduleSpec spec;
+            try {
+                spec = xensim.platform.schedule.ScheduleSpec.parse(part);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--schedule: " + e.getMessage());
+            }
+            if (spec.kind() == xensim.platform.schedule.ScheduleSpec.Kind.DEV) throw new BadInputException("--schedule: explore draws schedules (fifo, random, pct:D[/K], pos); replay a dev: schedule with run");
+            schedules.add(spec);
+            estimateK.add(spec.kind() == xensim.platform.schedule.ScheduleSpec.Kind.PCT && !part.contains("/"));
+        }
+        if (schedulesPerSeed < 1 || schedulesPerSeed > 10_000) throw new BadInputException("--schedules must be between 1 and 10000");
+        if (orders != null && (schedules.size() > 1 || schedules.get(0).controlled())) throw new BadInputException("--orders all runs FIFO schedules only");
+        long budgetMs = budget == null ? 0 : budgetMillis(budget);
+        if (budget != null && orders != null) throw new BadInputException("--budget draws seeds; it does not combine with --orders all");
         scenarios = new ArrayList<>();
         for (Map<String, Object> combo : profiles.combinations()) {
             Map<String, Object> keys = new LinkedHashMap<>(combo);
             keys.putAll(designs.keys());
-            scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, keys));
+            scenarios.add(RunCommand.scenario(scenario, null, null, null, guests, null, faults, keys));
         }
         Scenario sc = scenarios.get(0);
         List<String> known = sc.designs().names();
         List<String> strategies;
         if ("all".equals(strategy)) strategies = known;
-        else if (known.contains(strategy)) strategies = List.of(strategy);
-        else throw new BadInputException("unknown strategy '" + strategy + "' (expected all or one of " + String.join(", ", known)
-                + (sc.designs().jars().isEmpty() ? ", or a design of --design-jar" : "") + ")");
+        else {
+            strategies = new ArrayList<>();
+            for (String one : strategy.split(",")) {
+                if (!sc.designs().has(one)) {
+                    throw new BadInputException("unknown strategy '" + one + "' (expected all or a comma list of " + String.join(", ", known)
+                            + (sc.designs().jars().isEmpty() ? ", or a design of --design-jar" : "") + ")");
+                }
+                if (!strategies.contains(one)) strategies.add(one);
+            }
+        }
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
         int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
@@ -178,6 +260,14 @@ public final class ExploreCommand implements Callable<Integer> {
         Path disks = Files.createTempDirectory("xensim-explore");
 
         long wallStart = System.nanoTime();
+        for (int k = 0; k < schedules.size(); k++) {
+            if (!estimateK.get(k)) continue;
+            // PCT's K: the steps of one run at throughput 1 (FIFO) of the first design, seed 1
+            Outcome probe = runOne(sc, strategies.get(0), 1, null, disks, xensim.platform.schedule.ScheduleSpec.dev(List.of()), 0);
+            schedules.set(k, xensim.platform.schedule.ScheduleSpec.pct(schedules.get(k).depth(), Math.max(1, probe.result().steps())));
+        }
+        if (exhaustive) return exhaustive(strategies, disks, wallStart);
+        if (orders == null) return explore(strategies, disks, wallStart, budgetMs);
         List<Plan> plans = new ArrayList<>();
         for (String s : strategies) {
             for (int combo = 0; combo < scenarios.size(); combo++) {
@@ -263,8 +353,319 @@ public final class ExploreCommand implements Callable<Integer> {
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
+    /** The largest seed run (budget mode), for the header. */
+    private long seedsReached;
+    private int parallelUsed;
+    /** Per failing row: {runs to the first failure (position in the row's order), wall ms at its end}. */
+    private final Map<Row, long[]> firstFailure = new LinkedHashMap<>();
+    private final List<String> shrunk = new ArrayList<>();
+
+    /**
+     * The seed-drawing explore: every design × profile combination × schedule, seed by seed (and
+     * schedule seed by schedule seed), on {@code jobs} workers; with a budget, until the time is up;
+     * with --stop-on-first, until the first violation.
+     */
+    private int explore(List<String> strategies, Path disks, long wallStart, long budgetMs) throws Exception {
+        int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
+        parallelUsed = parallel;
+        long perSeed = (long) strategies.size() * scenarios.size() * schedules.size() * schedulesPerSeed;
+        long total = budgetMs > 0 ? Long.MAX_VALUE : perSeed * seeds;
+        java.util.concurrent.atomic.AtomicLong nextIndex = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        // the budget counts from here (after PCT's step estimate); every worker runs at least once
+        long deadline = budgetMs > 0 ? System.nanoTime() + budgetMs * 1_000_000L : Long.MAX_VALUE;
+        AtomicInteger violating = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        List<Object[]> results = java.util.Collections.synchronizedList(new ArrayList<>()); // {index, Ran, wall ms}
+        PrintWriter pw = spec.commandLine().getOut();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(budgetMs > 0 ? -1 : total)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
+            List<Thread> workers = new ArrayList<>();
+            for (int w = 0; w < parallel; w++) {
+                Thread t = new Thread(() -> {
+                    boolean first = true;
+                    while (!stop.get() && (first || System.nanoTime() < deadline)) {
+                        first = false;
+                        long idx = nextIndex.getAndIncrement();
+                        if (idx >= total) return;
+                        Plan p = plan(strategies, idx, perSeed);
+                        if (p == null) continue;
+                        try {
+                            Outcome o = runOne(scenarios.get(p.combo()), p.strategy(), p.seed(), null, disks, schedules.get(p.sched()), p.scheduleSeed());
+                            if (!o.result().clean()) {
+                                violating.incrementAndGet();
+                                if (stopOnFirst) stop.set(true);
+                            }
+                            results.add(new Object[] {idx, new Ran(p, o), (System.nanoTime() - wallStart) / 1_000_000L});
+                            done.incrementAndGet();
+                            if (pb != null) {
+                                pb.step();
+                                pb.setExtraMessage("failures: " + violating.get());
+                            }
+                        } catch (Throwable e) {
+                            failures.add(e);
+                            stop.set(true);
+                        }
+                    }
+                }, "xensim-explore-" + w);
+                t.start();
+                workers.add(t);
+            }
+            for (Thread t : workers) t.join();
+        }
+        if (!failures.isEmpty()) {
+            if (failures.get(0) instanceof BadInputException bad) throw bad; // a design that threw
+            throw new IllegalStateException("a run failed", failures.get(0));
+        }
+        List<Object[]> sorted = new ArrayList<>(results);
+        sorted.sort(java.util.Comparator.comparingLong(a -> (Long) a[0]));
+        List<Ran> outcomes = new ArrayList<>();
+        Map<Row, Long> rowRuns = new LinkedHashMap<>();
+        for (Object[] a : sorted) {
+            Ran ran = (Ran) a[1];
+            outcomes.add(ran);
+            seedsReached = Math.max(seedsReached, ran.plan().seed());
+            Row row = new Row(ran.plan().strategy(), ran.plan().combo(), ran.plan().sched());
+            long n = rowRuns.merge(row, 1L, Long::sum);
+            if (!ran.outcome().result().clean() && !firstFailure.containsKey(row)) firstFailure.put(row, new long[] {n, (Long) a[2]});
+        }
+        double seconds = (System.nanoTime() - wallStart) / 1e9;
+        Scenario sc = scenarios.get(0);
+        Map<Row, Map<Invariant, Cell>> matrix = matrix(strategies, scenarios.size(), schedules.size(), outcomes);
+        try {
+            if (shrink) shrinkCells(matrix, disks);
+        } finally {
+            deleteTree(disks);
+        }
+        String md = markdown(matrix, sc, scenario, faults, outcomes.size(), false);
+        pw.print(md);
+        pw.printf("%d runs in %.1f s (%.0f runs/min on %d jobs); %d with a violation%s%n", outcomes.size(), seconds,
+                outcomes.size() / seconds * 60, parallel, violating.get(),
+                stop.get() && stopOnFirst && violating.get() > 0 ? " (stopped at the first)" : budgetMs > 0 ? " (budget " + budget + ")" : "");
+        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), out != null ? "--out" : "the default --out");
+        Files.writeString(dir.resolve("matrix.md"), md, StandardCharsets.UTF_8);
+        writeJson(dir.resolve("matrix.json"), matrix, sc, outcomes.size());
+        pw.println("matrix: " + dir.resolve("matrix.md") + " and " + dir.resolve("matrix.json"));
+        pw.flush();
+        try {
+            int seedReports = ExploreReport.write(dir, reportModel(matrix, outcomes, sc, seconds, parallel, strategies), this::seedReport);
+            pw.println("report: " + dir.resolve("report.html") + " (" + seedReports + " failing seed" + (seedReports == 1 ? "" : "s")
+                    + " run again for their own report.html under " + dir.resolve("seeds") + ")");
+        } catch (java.io.IOException e) {
+            pw.println("report: not written (" + e.getMessage() + ")"); // the matrix stands; the page is extra
+        }
+        pw.flush();
+        return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
+    }
+
+    /** One schedule of the exhaustive search and what its run showed. */
+    record Explored(List<xensim.platform.schedule.Deviation> devs, RunResult result, List<xensim.platform.VirtualTimeExecutor.Choice> choices,
+                    long windowStart, long windowEnd, long finalState) {}
+
+    /** Per design: what the exhaustive search counted. */
+    record ExhaustiveCount(String strategy, int[] perK, int distinctStates, int pruned, List<Explored> failing, long windowStart,
+                           long windowEnd, int baseChoices, double seconds) {}
+
+    /**
+     * --exhaustive: per design, every schedule with at most --preemptions deviations from FIFO at
+     * the choice points between EBS_BEGIN and the OS's first verified I/O (delay bounding, the
+     * FIFO-based form of CHESS's iterative context bounding: K = 0, then each choice of each
+     * K-schedule's window after its last deviation). A child is not run when its parent took that
+     * choice in a state (window state hash, pending actors) where the same alternative was already
+     * explored. Each level's runs go in parallel; results are processed in a fixed order, so the
+     * counts do not depend on timing.
+     */
+    private int exhaustive(List<String> strategies, Path disks, long wallStart) throws Exception {
+        if (preemptions < 0 || preemptions > 4) throw new BadInputException("--preemptions must be between 0 and 4");
+        if (schedules.size() > 1 || schedules.get(0).controlled()) throw new BadInputException("--exhaustive enumerates its own schedules: no --schedule");
+        int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
+        PrintWriter pw = spec.commandLine().getOut();
+        List<ExhaustiveCount> counts = new ArrayList<>();
+        boolean anyFailing = false;
+        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        try {
+            for (int combo = 0; combo < scenarios.size(); combo++) {
+                Scenario sc = scenarios.get(combo);
+                for (String strat : strategies) {
+                    ExhaustiveCount c = exhaustiveOne(sc, strat, disks, pool, pw);
+                    counts.add(c);
+                    anyFailing |= !c.failing().isEmpty();
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            deleteTree(disks);
+        }
+        StringBuilder sb = new StringBuilder();
+        Scenario sc = scenarios.get(0);
+        sb.append("# xensim explore --exhaustive: seed ").append(sc.seed()).append(", at most ").append(preemptions)
+                .append(" deviations from FIFO (throughput 1) between EBS_BEGIN and the OS's first verified I/O, scenario ").append(sc.name())
+                .append(", ").append(sc.guests()).append(" guest(s), ").append(sc.disks()).append(" disk(s)\n\n| design | window steps | choice points (FIFO) |");
+        for (int k = 0; k <= preemptions; k++) sb.append(" K=").append(k).append(" |");
+        sb.append(" schedules | distinct states | pruned | failing | seconds |\n|---|---:|---:|");
+        for (int k = 0; k <= preemptions; k++) sb.append("---:|");
+        sb.append("---:|---:|---:|---:|---:|\n");
+        for (ExhaustiveCount c : counts) {
+            int total = 0;
+            for (int n : c.perK()) total += n;
+            sb.append("| ").append(c.strategy()).append(" | ").append(c.windowStart()).append("..").append(c.windowEnd() < 0 ? "end" : String.valueOf(c.windowEnd()))
+                    .append(" | ").append(c.baseChoices()).append(" |");
+            for (int n : c.perK()) sb.append(' ').append(n).append(" |");
+            sb.append(' ').append(total).append(" | ").append(c.distinctStates()).append(" | ").append(c.pruned()).append(" | ").append(c.failing().size())
+                    .append(" | ").append(String.format(java.util.Locale.ROOT, "%.1f", c.seconds())).append(" |\n");
+        }
+        for (ExhaustiveCount c : counts) {
+            if (c.failing().isEmpty()) continue;
+            sb.append("\nFailing schedules of ").append(c.strategy()).append(" (").append(c.failing().size()).append("):\n\n");
+            int shown = 0;
+            for (Explored e : c.failing()) {
+                if (shown++ == 20) {
+                    sb.append("- ... ").append(c.failing().size() - 20).append(" more (matrix.json lists none; rerun with fewer --preemptions)\n");
+                    break;
+                }
+                Cell cell = new Cell();
+                cell.seed = sc.seed();
+                sb.append("- ").append(e.result().verdictLine().substring("verdict: ".length())).append(" — `")
+                        .append(replay(c.strategy(), cell, sc, scenario, faults, xensim.platform.schedule.ScheduleSpec.dev(e.devs()))).append("`\n");
+            }
+        }
+        String md = sb.toString();
+        pw.print(md);
+        pw.printf("exhaustive search in %.1f s on %d jobs%n", (System.nanoTime() - wallStart) / 1e9, parallel);
+        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), out != null ? "--out" : "the default --out");
+        Files.writeString(dir.resolve("exhaustive.md"), md, StandardCharsets.UTF_8);
+        pw.println("table: " + dir.resolve("exhaustive.md"));
+        pw.flush();
+        return anyFailing ? Main.EXIT_VIOLATION : Main.EXIT_CLEAN;
+    }
+
+    private ExhaustiveCount exhaustiveOne(Scenario sc, String strat, Path disks, ExecutorService pool, PrintWriter pw) throws Exception {
+        long t0 = System.nanoTime();
+        int[] perK = new int[preemptions + 1];
+        java.util.Set<Long> states = new java.util.HashSet<>();
+        java.util.Set<String> tried = new java.util.HashSet<>();
+        int pruned = 0;
+        List<Explored> failing = new ArrayList<>();
+        List<List<xensim.platform.schedule.Deviation>> frontier = List.of(List.of());
+        long wStart = -1;
+        long wEnd = -1;
+        int baseChoices = 0;
+        ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("exhaustive " + strat).setInitialMax(1)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build();
+        try {
+            for (int k = 0; k <= preemptions && !frontier.isEmpty(); k++) {
+                if (pb != null && k > 0) pb.maxHint(pb.getMax() + frontier.size());
+                List<Callable<Explored>> work = new ArrayList<>();
+                for (List<xensim.platform.schedule.Deviation> devs : frontier) {
+                    work.add(() -> {
+                        WindowWatch w = new WindowWatch();
+                        Outcome o = runOne(sc, strat, sc.seed(), null, disks, xensim.platform.schedule.ScheduleSpec.dev(devs), 0, w);
+                        if (pb != null) {
+                            pb.step();
+                            pb.setExtraMessage("failures: " + failing.size() + " states: " + states.size());
+                        }
+                        return new Explored(devs, o.result(), o.result().choices(), w.startStep(), w.endStep(), w.finalState());
+                    });
+                }
+                List<List<xensim.platform.schedule.Deviation>> next = new ArrayList<>();
+                for (Future<Explored> f : pool.invokeAll(work)) {
+                    Explored e = f.get();
+                    perK[k]++;
+                    if (!e.result().clean()) failing.add(e);
+                    if (k == 0) {
+                        wStart = e.windowStart();
+                        wEnd = e.windowEnd();
+                        baseChoices = e.choices().size();
+                    }
+                    states.add(e.finalState());
+                    for (xensim.platform.VirtualTimeExecutor.Choice ch : e.choices()) states.add(ch.state());
+                    if (k == preemptions) continue;
+                    long after = e.devs().isEmpty() ? -1 : e.devs().get(e.devs().size() - 1).step();
+                    for (xensim.platform.VirtualTimeExecutor.Choice ch : e.choices()) {
+                        if (ch.step() <= after) continue;
+                        for (int i = 1; i < ch.candidates(); i++) {
+                            // the same alternative from the same state was explored already
+                            if (!tried.add(ch.state() + "/" + ch.candidates() + "/" + i) && !noPrune) {
+                                pruned++;
+                                continue;
+                            }
+                            List<xensim.platform.schedule.Deviation> child = new ArrayList<>(e.devs());
+                            child.add(new xensim.platform.schedule.Deviation(ch.step(), i));
+                            next.add(child);
+                        }
+                    }
+                }
+                frontier = next;
+            }
+        } finally {
+            if (pb != null) pb.close();
+        }
+        return new ExhaustiveCount(strat, perK, states.size(), pruned, failing, wStart, wEnd, baseChoices, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** --shrink: the smallest failing run of each failing row, shrunk (into {@code shrunk} for the markdown). */
+    private void shrinkCells(Map<Row, Map<Invariant, Cell>> matrix, Path disks) throws Exception {
+        PrintWriter pw = spec.commandLine().getOut();
+        for (Map.Entry<Row, Map<Invariant, Cell>> row : matrix.entrySet()) {
+            java.io.StringWriter sink = new java.io.StringWriter();
+            Cell best = null;
+            Invariant inv = null;
+            for (Map.Entry<Invariant, Cell> e : row.getValue().entrySet()) {
+                Cell c = e.getValue();
+                if (c.count > 0 && (best == null || c.seed < best.seed)) {
+                    best = c;
+                    inv = e.getKey();
+                }
+            }
+            if (best == null) continue;
+            Row r = row.getKey();
+            Scenario sc = scenarios.get(r.combo());
+            Map<String, Object> keys = new LinkedHashMap<>(profiles.combinations().get(r.combo()));
+            ShrinkCommand.Target t = new ShrinkCommand.Target(scenario, keys, r.strategy(), best.seed, Mode.DETERMINISTIC.cliName(), faults,
+                    sc.guests(), schedules.get(r.sched()), best.scheduleSeed);
+            Scenario seeded = RunCommand.scenario(scenario, r.strategy(), best.seed, null, guests, null, faults, keys);
+            PrintWriter w = new PrintWriter(sink);
+            String line = ShrinkCommand.shrink(w, t, seeded, inv, null, false);
+            w.flush();
+            if (line != null) shrunk.add("- " + rowName(r) + " × " + inv.name() + ": `" + line + "`");
+            for (String l : sink.toString().split("\n")) if (l.startsWith("runs:") || l.startsWith("removed:")) shrunk.add("  - " + l);
+        }
+        pw.flush();
+    }
+
+    /** The idx-th run: seed-major, then design, profile combination, schedule, schedule seed. */
+    private Plan plan(List<String> strategies, long idx, long perSeed) {
+        long seed = 1 + idx / perSeed;
+        long r = idx % perSeed;
+        int j = (int) (r % schedulesPerSeed);
+        r /= schedulesPerSeed;
+        int sched = (int) (r % schedules.size());
+        r /= schedules.size();
+        int combo = (int) (r % scenarios.size());
+        r /= scenarios.size();
+        String strategy = strategies.get((int) r);
+        // FIFO makes no choice: one run per seed, whatever --schedules says
+        if (!schedules.get(sched).controlled() && j > 0) return null;
+        return new Plan(strategy, combo, seed, null, sched, scheduleSeed(seed, j));
+    }
+
     static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks) throws Exception {
-        return runOne(sc, strategy, seed, order, disks, null);
+        return runOne(sc, strategy, seed, order, disks, (Path) null);
+    }
+
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks, Path outDir) throws Exception {
+        return runOne(sc, strategy, seed, order, disks, xensim.platform.schedule.ScheduleSpec.FIFO, RunSpec.defaultScheduleSeed(seed), null, outDir);
+    }
+
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
+                          xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed) throws Exception {
+        return runOne(sc, strategy, seed, order, disks, sched, scheduleSeed, null, null);
+    }
+
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
+                          xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed, WindowWatch window) throws Exception {
+        return runOne(sc, strategy, seed, order, disks, sched, scheduleSeed, window, null);
     }
 
     /** report.html: one failing seed run again into {@code dir} (events.jsonl and its own report.html). */
@@ -287,7 +688,7 @@ public final class ExploreCommand implements Callable<Integer> {
         List<ExploreReport.OrderRun> orderRuns = new ArrayList<>();
         for (Ran ran : outcomes) {
             Outcome o = ran.outcome();
-            Row r = new Row(o.strategy(), ran.plan().combo());
+            Row r = new Row(o.strategy(), ran.plan().combo(), ran.plan().sched());
             runs.merge(r, 1, Integer::sum);
             if (o.notified().isEmpty() && !o.ebs().reachedEbs()) continue;
             java.util.Set<String> v = new java.util.TreeSet<>();
@@ -332,7 +733,8 @@ public final class ExploreCommand implements Callable<Integer> {
     }
 
     /** One deterministic run; with {@code outDir}, its events.jsonl is written there (the report's reruns). */
-    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks, Path outDir) throws Exception {
+    static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
+                          xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed, WindowWatch window, Path outDir) throws Exception {
         Path d = Files.createTempDirectory(disks, strategy + "-" + seed);
         try {
             HostConfig base = sc.hostConfig(d);
@@ -344,13 +746,16 @@ public final class ExploreCommand implements Callable<Integer> {
             ExploreReport.NotifyOrderWatch notified = new ExploreReport.NotifyOrderWatch();
             Map<String, String> runBegin = sc.runBegin();
             runBegin.put("firmware.ebs-order", cfg.firmware().ebsOrder().cliName());
-            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), outDir, 1.0, 120_000).withProfiles(runBegin),
-                    (seam, done) -> Host.create(seam, cfg, done), ebs, designFailure, notified);
+            List<xensim.platform.EventSink> sinks = new ArrayList<>(List.of(ebs, designFailure, notified));
+            if (window != null) sinks.add(window);
+            RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), outDir, 1.0, 120_000).withProfiles(runBegin)
+                            .withSchedule(sched, scheduleSeed),
+                    (seam, done) -> Host.create(seam, cfg, done), sinks.toArray(xensim.platform.EventSink[]::new));
             designFailure.check(); // a design that threw: bad input, not a verdict
             EbsOrderWatch.Seen seen = ebs.seen();
             // an empty order orders nothing: its replay needs none
             return new Outcome(strategy, seed, seen.reachedEbs() && order != null && !order.isEmpty() ? order : null, r, seen,
-                    notified.owners(), notified.registered());
+                    notified.owners(), notified.registered(), scheduleSeed);
         } finally {
             deleteTree(d);
         }
@@ -361,25 +766,39 @@ public final class ExploreCommand implements Callable<Integer> {
         int count;
         long seed = Long.MAX_VALUE;
         List<Integer> order;
+        long scheduleSeed;
+        /** The failing run itself (its plan), for --shrink. */
+        Plan plan;
+        /** Runs and wall seconds from the start until the first failing run finished. */
+        long firstRuns;
+        double firstSeconds;
     }
 
     static Map<Row, Map<Invariant, Cell>> matrix(List<String> strategies, int combos, List<Ran> outcomes) {
+        return matrix(strategies, combos, 1, outcomes);
+    }
+
+    static Map<Row, Map<Invariant, Cell>> matrix(List<String> strategies, int combos, int scheds, List<Ran> outcomes) {
         Map<Row, Map<Invariant, Cell>> m = new LinkedHashMap<>();
         for (String s : strategies) {
             for (int k = 0; k < combos; k++) {
-                Map<Invariant, Cell> row = new EnumMap<>(Invariant.class);
-                for (Invariant i : Invariant.values()) row.put(i, new Cell());
-                m.put(new Row(s, k), row);
+                for (int j = 0; j < scheds; j++) {
+                    Map<Invariant, Cell> row = new EnumMap<>(Invariant.class);
+                    for (Invariant i : Invariant.values()) row.put(i, new Cell());
+                    m.put(new Row(s, k, j), row);
+                }
             }
         }
         for (Ran ran : outcomes) {
             Outcome o = ran.outcome();
             for (Invariant i : o.result().verdict()) {
-                Cell c = m.get(new Row(o.strategy(), ran.plan().combo())).get(i);
+                Cell c = m.get(new Row(o.strategy(), ran.plan().combo(), ran.plan().sched())).get(i);
                 c.count++;
                 if (o.seed() < c.seed) {
                     c.seed = o.seed();
                     c.order = o.order();
+                    c.scheduleSeed = ran.plan().scheduleSeed();
+                    c.plan = ran.plan();
                 }
             }
         }
@@ -388,12 +807,22 @@ public final class ExploreCommand implements Callable<Integer> {
 
     /** A row's name: the design, with its profile combination when the run explores several. */
     String rowName(Row r) {
-        if (scenarios.size() == 1) return r.strategy();
-        return r.strategy() + " · " + String.join(" ", scenarios.get(r.combo()).profiles().values());
+        String name = r.strategy();
+        if (scenarios.size() > 1) name += " · " + String.join(" ", scenarios.get(r.combo()).profiles().values());
+        if (schedules.size() > 1 || schedules.get(0).controlled()) name += " · " + schedules.get(r.sched());
+        return name;
+    }
+
+    String replay(Row r, Cell c) {
+        return replay(r.strategy(), c, scenarios.get(r.combo()), scenario, faults, schedules.get(r.sched()));
     }
 
     static String replay(String strategy, Cell c, Scenario sc, Path file, List<String> faults) {
-        String cmd = RunCommand.replay(file, sc, faults).replaceFirst("--strategy \\S+", "--strategy " + strategy)
+        return replay(strategy, c, sc, file, faults, xensim.platform.schedule.ScheduleSpec.FIFO);
+    }
+
+    static String replay(String strategy, Cell c, Scenario sc, Path file, List<String> faults, xensim.platform.schedule.ScheduleSpec sched) {
+        String cmd = RunCommand.replay(file, sc, faults, sched, c.scheduleSeed).replaceFirst("--strategy \\S+", "--strategy " + strategy)
                 .replaceFirst("--seed \\S+", "--seed " + c.seed);
         if (c.order != null) cmd = cmd.replaceFirst("--ebs-order \\S+", "--ebs-order " + c.order.stream().map(String::valueOf).collect(Collectors.joining(",")));
         return cmd;
@@ -401,7 +830,7 @@ public final class ExploreCommand implements Callable<Integer> {
 
     String markdown(Map<Row, Map<Invariant, Cell>> m, Scenario sc, Path file, List<String> faults, int runs, boolean allOrders) {
         StringBuilder sb = new StringBuilder();
-        sb.append("# xensim explore: ").append(runs).append(" runs, seeds 1..").append(seeds)
+        sb.append("# xensim explore: ").append(runs).append(" runs, seeds 1..").append(seedsReached > 0 ? seedsReached : seeds)
                 .append(allOrders ? ", every EBS notify order" : ", EBS notify order " + sc.ebsOrder().cliName()).append(", scenario ").append(sc.name());
         if (!sc.faults().isEmpty()) sb.append(", faults ").append(sc.faults().stream().map(f -> f.text()).collect(Collectors.joining(" ")));
         if (scenarios.size() == 1) {
@@ -429,10 +858,26 @@ public final class ExploreCommand implements Callable<Integer> {
                 Row r = row.getKey();
                 sb.append("- ").append(rowName(r)).append(" × ").append(i.name()).append(": seed ").append(c.seed)
                         .append(c.order != null ? " order " + c.order : "").append(" — `")
-                        .append(replay(r.strategy(), c, scenarios.get(r.combo()), file, faults)).append("`\n");
+                        .append(replay(r, c)).append("`\n");
             }
         }
         if (!any) sb.append("\nNo violations.\n");
+        if (!firstFailure.isEmpty()) {
+            sb.append("\nFirst failure per row (runs: its position in the row's order, seed by seed");
+            if (schedulesPerSeed > 1) sb.append(", ").append(schedulesPerSeed).append(" schedule seeds each");
+            sb.append("; seconds: wall time since the start, ").append(parallelUsed).append(" jobs):\n\n| row | invariants | runs | seconds |\n|---|---|---:|---:|\n");
+            for (Map.Entry<Row, long[]> e : firstFailure.entrySet().stream().sorted(java.util.Comparator.comparingInt(
+                    (Map.Entry<Row, long[]> x) -> new ArrayList<>(m.keySet()).indexOf(x.getKey()))).toList()) {
+                java.util.Set<Invariant> inv = java.util.EnumSet.noneOf(Invariant.class);
+                for (Map.Entry<Invariant, Cell> c : m.get(e.getKey()).entrySet()) if (c.getValue().count > 0) inv.add(c.getKey());
+                sb.append("| ").append(rowName(e.getKey())).append(" | ").append(inv.stream().map(Enum::name).collect(Collectors.joining(" ")))
+                        .append(" | ").append(e.getValue()[0]).append(" | ").append(String.format(java.util.Locale.ROOT, "%.1f", e.getValue()[1] / 1e3)).append(" |\n");
+            }
+        }
+        if (!shrunk.isEmpty()) {
+            sb.append("\nShrunk (smallest failing run of each failing row):\n\n");
+            for (String line : shrunk) sb.append(line).append('\n');
+        }
         if (allOrders) appendOrders(sb);
         return sb.toString();
     }
@@ -453,6 +898,7 @@ public final class ExploreCommand implements Callable<Integer> {
                 Row r = row.getKey();
                 g.writeObjectFieldStart(rowName(r));
                 g.writeStringField("strategy", r.strategy());
+                g.writeStringField("schedule", schedules.get(r.sched()).toString());
                 g.writeObjectFieldStart("profiles");
                 for (var e : scenarios.get(r.combo()).profiles().entrySet()) g.writeStringField(e.getKey(), e.getValue());
                 g.writeEndObject();
@@ -487,7 +933,8 @@ public final class ExploreCommand implements Callable<Integer> {
                             for (int k : c.order) g.writeNumber(k);
                             g.writeEndArray();
                         }
-                        g.writeStringField("replay", replay(r.strategy(), c, scenarios.get(r.combo()), scenario, faults));
+                        g.writeStringField("replay", replay(r, c));
+                        if (schedules.get(r.sched()).controlled()) g.writeNumberField("scheduleSeed", c.scheduleSeed);
                     }
                     g.writeEndObject();
                 }

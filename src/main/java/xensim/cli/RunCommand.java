@@ -16,6 +16,7 @@ import xensim.dom0.xenstored.XenstoredSocketServer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import xensim.nemesis.Fault;
+import xensim.platform.schedule.ScheduleSpec;
 import xensim.scenario.Scenario;
 import xensim.runtime.Hold;
 import xensim.runtime.Host;
@@ -86,12 +87,48 @@ public final class RunCommand implements Callable<Integer> {
             description = "whether the toolstack writes control/platform-feature-xs_reset_watches, as libxl does (default on); without it the OS sends no XS_RESET_WATCHES")
     String xsResetWatches;
 
-    @Override
-    public Integer call() throws Exception {
+    @Option(names = "--disks", description = "disks per guest (scenario key guests.disks, default 1)")
+    Integer disks;
+
+    @Option(names = "--io-before-ebs", description = "the boot loader's read-ahead before EBS (guests.io-before-ebs, default 4)")
+    Integer ioBeforeEbs;
+
+    @Option(names = "--io-after-ebs", description = "the OS's verified I/Os after the handoff (guests.io-after-ebs, default 64)")
+    Integer ioAfterEbs;
+
+    /** The scenario keys the command line sets besides strategy, seed, mode, guests and faults. */
+    Map<String, Object> keys() {
         Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
         keys.putAll(designs.keys());
         if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
         if (xsResetWatches != null) keys.put("toolstack.xs-reset-watches", onOff(xsResetWatches));
+        if (disks != null) keys.put("guests.disks", disks);
+        if (ioBeforeEbs != null) keys.put("guests.io-before-ebs", ioBeforeEbs);
+        if (ioAfterEbs != null) keys.put("guests.io-after-ebs", ioAfterEbs);
+        return keys;
+    }
+
+    @Option(names = "--schedule", paramLabel = "SCHEDULE",
+            description = "deterministic mode: which runnable step goes next: fifo (default), random, pct:D[/K] (PCT, D-1 priority change points over K steps), pos (partial order sampling) or dev:STEP.INDEX,... (FIFO but for the listed deviations; what replay and shrink print); any but fifo runs one actor message per step")
+    String schedule;
+
+    @Option(names = "--schedule-seed", description = "the seed of the schedule's choices (default: derived from --seed)")
+    Long scheduleSeed;
+
+    /** --schedule parsed; bad input → exit 2. */
+    static ScheduleSpec schedule(String s) {
+        if (s == null) return ScheduleSpec.FIFO;
+        try {
+            return ScheduleSpec.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--schedule: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ScheduleSpec sched = schedule(schedule);
+        Map<String, Object> keys = keys();
         Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
@@ -104,11 +141,15 @@ public final class RunCommand implements Callable<Integer> {
             UserPaths.removeCreated(dir, existed); // refused: leave nothing behind
             throw e;
         }
+        if (sched.controlled() && sc.mode() != xensim.platform.Mode.DETERMINISTIC) {
+            throw new BadInputException("--schedule " + sched + " needs --mode deterministic (threaded runs are scheduled by the JVM)");
+        }
+        long sseed = scheduleSeed != null ? scheduleSeed : RunSpec.defaultScheduleSeed(sc.seed());
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
-        String replay = replay(scenario, sc, faults);
+        String replay = replay(scenario, sc, faults, sched, sseed);
         RunResult r;
         try (RunProgress progress = RunProgress.start(sc.guests(), noProgress, terminal != null ? terminal : RunProgress.onTerminal(), System.err)) {
-            r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir), cfg, xenstoreSocket, hold, replay, holdRelease, progress);
+            r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir).withSchedule(sched, sseed), cfg, xenstoreSocket, hold, replay, holdRelease, progress);
         }
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
@@ -156,6 +197,15 @@ public final class RunCommand implements Callable<Integer> {
         return extra.isEmpty() ? sc : sc.withMoreFaults(extra);
     }
 
+    /** As below, naming the schedule too (and its seed when it makes choices). */
+    static String replay(Path file, Scenario sc, List<String> cliFaults, ScheduleSpec sched, long scheduleSeed) {
+        String base = replay(file, sc, cliFaults);
+        String tail = " --schedule " + sched + (sched.controlled() && sched.kind() != ScheduleSpec.Kind.DEV ? " --schedule-seed " + scheduleSeed : "");
+        int at = base.indexOf(" --xs-reset-watches ");
+        int end = base.indexOf(' ', at + " --xs-reset-watches ".length());
+        return end < 0 ? base + tail : base.substring(0, end) + tail + base.substring(end);
+    }
+
     /** The one command that replays this run (the scenario file, then every setting that decides it). */
     static String replay(Path file, Scenario sc, List<String> cliFaults) {
         StringBuilder sb = new StringBuilder("./xensim run");
@@ -168,6 +218,10 @@ public final class RunCommand implements Callable<Integer> {
                 .append(" --xs-reset-watches ").append(sc.xsResetWatches() ? "on" : "off");
         for (Path jar : sc.designs().jars()) sb.append(" --design-jar ").append(shellQuote(jar.toString()));
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
+        Scenario d = Scenario.defaults();
+        if (sc.disks() != d.disks() || file != null) sb.append(" --disks ").append(sc.disks());
+        if (sc.ioBeforeEbs() != d.ioBeforeEbs() || file != null) sb.append(" --io-before-ebs ").append(sc.ioBeforeEbs());
+        if (sc.ioAfterEbs() != d.ioAfterEbs() || file != null) sb.append(" --io-after-ebs ").append(sc.ioAfterEbs());
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();
     }
@@ -292,6 +346,13 @@ public final class RunCommand implements Callable<Integer> {
     static void printSummary(PrintWriter out, RunSpec rs, RunResult r, String replay) {
         out.printf("xensim run: seed %d, mode %s, strategy %s, %d events, %.3f ms virtual, ended %s%n", rs.seed(),
                 rs.mode().cliName(), rs.strategy(), r.events(), r.virtualNanos() / 1e6, r.ending());
+        if (rs.schedule().controlled()) {
+            out.printf("schedule %s (schedule seed %d): %d steps, %d deviations from FIFO%n", rs.schedule(), rs.scheduleSeed(),
+                    r.steps(), r.deviations().size());
+            if (rs.schedule().kind() != ScheduleSpec.Kind.DEV && r.deviations().size() <= 200) {
+                out.println("the same schedule as deviations: --schedule " + ScheduleSpec.dev(r.deviations()));
+            }
+        }
         if (r.hostReport() instanceof Host.Report rep) {
             out.println("guest   dom  boot+EBS(ms)  OS(ms)  devices  requests  reconnects  verify-fail  xenstore    deferred  leaked");
             for (Host.GuestSummary g : rep.guests()) {

@@ -16,6 +16,8 @@ import xensim.platform.JsonLinesFileSink;
 import xensim.platform.Seam;
 import xensim.platform.SimSystem;
 import xensim.platform.ThreadedSeam;
+import xensim.platform.schedule.Deviation;
+import java.util.List;
 
 /**
  * Runs one simulation: event log (JSON lines through Logback, plus the online checker), RUN_BEGIN,
@@ -79,11 +81,14 @@ public final class Simulation {
         long virtualNanos;
         @SuppressWarnings({"unchecked", "rawtypes"})
         SimSystem<?> sim = SimSystem.start("xensim-" + spec.seed(), spec.mode(), spec.seed(), log, spec.timeScale(),
-                seam -> {
+                spec.mode() == xensim.platform.Mode.DETERMINISTIC ? spec.schedule() : xensim.platform.schedule.ScheduleSpec.FIFO,
+                spec.scheduleSeed(), seam -> {
                     var begin = seam.events().event(0, "runtime", "RUN_BEGIN").with("seed", spec.seed())
                             .with("mode", spec.mode().cliName()).with("strategy", spec.strategy())
                             .with("scenario", spec.scenario()).with("version", Version.get());
                     spec.profiles().forEach(begin::with);
+                    begin.with("schedule", spec.schedule().toString());
+                    if (spec.schedule().controlled()) begin.with("scheduleSeed", spec.scheduleSeed());
                     begin.emit();
                     return (Behavior) host.create(seam, done);
                 });
@@ -119,8 +124,10 @@ public final class Simulation {
             if (!closed) closeQuietly(sim);
             log.close();
         }
+        List<Deviation> devs = sim.executor() != null ? sim.executor().deviations() : List.of();
+        long steps = sim.executor() != null ? (sim.executor().controlled() ? sim.executor().steps() : sim.executor().executedTasks()) : 0;
         return new RunResult(spec.seed(), spec.strategy(), checker.verdict(), checker.counts(), virtualNanos,
-                log.count(), ending, eventsFile, report);
+                log.count(), ending, eventsFile, report, devs, steps, sim.executor() != null ? sim.executor().choices() : List.of());
     }
 
     /** The end-of-run judgement, then RUN_END: the log's last line. */

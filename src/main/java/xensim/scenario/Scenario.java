@@ -383,6 +383,16 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile, xsResetWatches, timing, xenstoredTiming);
     }
 
+    /**
+     * A smaller variant of this scenario (shrink): these faults instead of its own, fewer guests,
+     * disks and I/Os. The caller checks each fault's fit ({@link #misfit}).
+     */
+    public Scenario shrunk(List<Fault> newFaults, int newGuests, int newDisks, int newIoBefore, int newIoAfter) {
+        return new Scenario(name, seed, mode, strategy, flavour, newGuests, staggerNanos, memoryPages, newDisks, diskBytes, firmwareQueueDepth,
+                newIoBefore, bootRecordWrite, newIoAfter, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
+                List.copyOf(newFaults), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs);
+    }
+
     /** The same scenario with more faults (the command line's come after the file's). */
     public Scenario withMoreFaults(List<Fault> more) {
         List<Fault> all = new ArrayList<>(faults);

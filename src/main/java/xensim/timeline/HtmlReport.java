@@ -68,6 +68,12 @@ public final class HtmlReport {
             String what = e.getString("fault");
             faultNames.add(what == null ? e.ev() : "FAULT_INJECTED " + what);
         }
+        if (e.ev().equals("SCHEDULE_DEVIATION") && faultMarks.size() < MAX_MARKS) {
+            // a controlled schedule left FIFO here: marked like a fault
+            faultMarks.add(new long[] {e.dom(), e.t(), e.seq()});
+            faultNames.add("SCHEDULE_DEVIATION step " + e.getLong("step", -1) + ": candidate " + e.getLong("index", -1)
+                    + " of " + e.getLong("candidates", -1) + " instead of the FIFO head");
+        }
     }
 
     private static int compareComp(String a, String b) {

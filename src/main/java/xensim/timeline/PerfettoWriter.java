@@ -116,6 +116,7 @@ public final class PerfettoWriter implements Closeable {
                 instant(e.ev() + (what == null ? "" : " " + what), "fault", pid, tid, ts, e);
             }
             case "VIOLATION" -> instant("VIOLATION " + e.getString("invariant") + " (online)", "violation", pid, tid, ts, e);
+            case "SCHEDULE_DEVIATION" -> instant("SCHEDULE_DEVIATION step " + e.getLong("step", -1), "schedule", pid, tid, ts, e);
             case "RING_REQ" -> {
                 slice(e, pid, tid, ts);
                 pendingFlows.put(ringKey(e), new Endpoint(ts, pid, tid));

@@ -59,4 +59,14 @@ public interface EfiBootServices {
 
     /** The guest's domain id. */
     int domid();
+
+    /**
+     * gBS->AllocatePages (AllocateAnyPages) of EfiBootServicesData: the first guest frame, or -1
+     * for EFI_OUT_OF_RESOURCES. An ALLOC_CALL like every memory service: in an ExitBootServices
+     * notify it is judged ALLOC_IN_EBS; after ExitBootServices the call is the design's failure.
+     */
+    long allocatePages(int pages);
+
+    /** gBS->FreePages; false when the pages were not allocated (EFI_NOT_FOUND) or services are gone. Judged like allocatePages. */
+    boolean freePages(long gfn, int pages);
 }

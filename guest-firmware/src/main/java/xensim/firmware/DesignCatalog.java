@@ -199,13 +199,30 @@ public final class DesignCatalog {
         return List.copyOf(entries.keySet());
     }
 
+    /**
+     * Designs registered in this process besides the class path's and the jars' (test fixtures:
+     * the planted bugs of schedule exploration): selectable by name in every catalog, never part
+     * of {@link #names()} and so never of {@code all}.
+     */
+    private static final Map<String, Entry> REGISTERED = new ConcurrentHashMap<>();
+
+    /** Registers a design made by {@code factory} under its own name (which no built-in design may have). */
+    public static void register(Supplier<EbsDesign> factory) {
+        EbsDesign d = factory.get();
+        if (builtIn().entries.containsKey(d.name())) throw new IllegalArgumentException("'" + d.name() + "' is a built-in design");
+        @SuppressWarnings("unchecked")
+        Class<? extends EbsDesign> type = (Class<? extends EbsDesign>) d.getClass();
+        REGISTERED.put(d.name(), new Entry(d.name(), null, type, d.summary(), factory));
+    }
+
     public boolean has(String name) {
-        return entries.containsKey(name);
+        return entries.containsKey(name) || REGISTERED.containsKey(name);
     }
 
     /** The design called {@code name}; IllegalArgumentException for an unknown one. */
     public Entry entry(String name) {
         Entry e = entries.get(name);
+        if (e == null) e = REGISTERED.get(name);
         if (e == null) throw new IllegalArgumentException("unknown strategy '" + name + "' (expected one of " + String.join(", ", names()) + ")");
         return e;
     }

@@ -15,6 +15,11 @@ public final class DeterministicSeam implements Seam {
         this.seed = seed;
         this.events = events;
         events.attachClock(executor::nowNanos);
+        if (executor.controlled()) {
+            // the timeline marks where a controlled schedule left FIFO
+            executor.onDeviation((step, index, candidates) -> events.event(0, "runtime", "SCHEDULE_DEVIATION")
+                    .with("step", step).with("index", index).with("candidates", candidates).emit());
+        }
     }
 
     @Override
@@ -42,7 +47,7 @@ public final class DeterministicSeam implements Seam {
         if (delayNanos <= 0) {
             target.tell(message);
         } else {
-            executor.schedule(delayNanos, () -> target.tell(message));
+            executor.schedule(delayNanos, target.path(), () -> target.tell(message));
         }
     }
 

@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import xensim.platform.schedule.ScheduleSpec;
 
 /**
  * One simulation: an ActorSystem and its seam, in either mode. In deterministic mode every actor
@@ -50,12 +51,25 @@ public final class SimSystem<T> implements AutoCloseable {
      */
     public static <T> SimSystem<T> start(String name, Mode mode, long seed, EventLog events, double timeScale,
                                          Function<Seam, Behavior<T>> guardian) {
+        return start(name, mode, seed, events, timeScale, ScheduleSpec.FIFO, 0, guardian);
+    }
+
+    /**
+     * As above, under a controlled schedule (deterministic mode only; threaded mode ignores it):
+     * any schedule but fifo runs the dispatcher at throughput 1, so every actor message is a step
+     * the schedule chooses.
+     *
+     * @param scheduleSeed the seed of the schedule's own choices
+     */
+    public static <T> SimSystem<T> start(String name, Mode mode, long seed, EventLog events, double timeScale,
+                                         ScheduleSpec schedule, long scheduleSeed, Function<Seam, Behavior<T>> guardian) {
         Config base = ConfigFactory.parseString(COMMON);
         if (mode == Mode.DETERMINISTIC) {
-            VirtualTimeExecutor ex = new VirtualTimeExecutor("xensim-sim-" + name);
+            VirtualTimeExecutor ex = new VirtualTimeExecutor("xensim-sim-" + name, schedule.create(scheduleSeed));
             DeterministicSeam seam = new DeterministicSeam(ex, seed, events);
             Config cfg = ConfigFactory.parseString(DETERMINISTIC).withFallback(base)
                     .withFallback(ConfigFactory.load());
+            if (schedule.controlled()) cfg = ConfigFactory.parseString("akka.actor.default-dispatcher.throughput = 1").withFallback(cfg);
             ActorSystemSetup setup = ActorSystemSetup.create(BootstrapSetup.create(cfg), new VirtualTimeSetup(ex));
             ActorSystem<T> sys = ActorSystem.create(guardian.apply(seam), name, setup);
             return new SimSystem<>(sys, seam, ex);

@@ -4,6 +4,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
+import xensim.platform.schedule.Deviation;
+import xensim.platform.schedule.Scheduler;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -15,12 +17,32 @@ import java.util.concurrent.locks.ReentrantLock;
  * simulation runs here, so the interleaving depends only on the order of submissions, which in
  * turn depends only on the seed.
  *
+ * <p>With a {@link Scheduler} (a controlled schedule: {@code --schedule random|pct:D|pos|dev:...})
+ * each step is chosen among every runnable one — the run queue's tasks (one actor message each:
+ * the dispatcher then runs at throughput 1) and the timed deliveries due at the current virtual
+ * time — listed in FIFO order; the clock moves only when none is left. Every step where the
+ * choice was not the FIFO head is recorded as a {@link Deviation}, so the run can be replayed with
+ * {@code dev:} and its deviations removed one at a time.
+ *
  * <p>One instance per ActorSystem (never a static singleton), so many simulations can run side by
  * side, one per core.
  */
 public final class VirtualTimeExecutor extends AbstractExecutorService {
 
-    private record Timed(long at, long order, Runnable task) {}
+    private record Timed(long at, long order, Object key, Runnable task) {}
+
+    /**
+     * One choice point of a controlled run: the step, how many candidates it had, and a hash of
+     * the state it was taken in (the recorder's state hash mixed with the candidates' actors).
+     */
+    public record Choice(long step, int candidates, long state) {}
+
+    private static final ThreadLocal<VirtualTimeExecutor> CURRENT = new ThreadLocal<>();
+
+    /** The executor whose simulation thread calls this (an event sink's way to its run), or null. */
+    public static VirtualTimeExecutor current() {
+        return CURRENT.get();
+    }
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -36,8 +58,39 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     private long idleEpoch;
     private volatile Throwable lastFailure;
     private long executed;
+    private final Scheduler scheduler;
+    private final ArrayList<Runnable> ready = new ArrayList<>();
+    private final ArrayList<Object> readyKeys = new ArrayList<>();
+    private final ArrayDeque<Runnable> background = new ArrayDeque<>();
+    private long steps;
+    private long[] pendingDeviation;
+    private DeviationListener deviationListener;
+
+    /** Told of each deviation from FIFO just before its step runs, on the simulation thread. */
+    public interface DeviationListener {
+        void deviated(long step, int index, int candidates);
+    }
+
+    /** Sets the deviation listener (the seam logs SCHEDULE_DEVIATION). */
+    public void onDeviation(DeviationListener l) {
+        deviationListener = l;
+    }
+    private static final boolean DEBUG = Boolean.getBoolean("xensim.schedule.debug");
+    private final ArrayList<Timed> due = new ArrayList<>();
+    private final ArrayList<Object> keys = new ArrayList<>();
+    private final ArrayList<Deviation> deviations = new ArrayList<>();
+    private final ArrayList<Choice> choices = new ArrayList<>();
+    private long recordChoicesFrom = Long.MAX_VALUE;
+    private java.util.function.LongSupplier recordState = () -> 0;
+    private java.util.function.LongConsumer stepHook;
 
     public VirtualTimeExecutor(String name) {
+        this(name, null);
+    }
+
+    /** @param scheduler null: FIFO, as always */
+    public VirtualTimeExecutor(String name, Scheduler scheduler) {
+        this.scheduler = scheduler;
         thread = new Thread(this::loop, name);
         thread.setDaemon(true);
         thread.start();
@@ -55,11 +108,19 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
 
     /** Runs {@code task} when the virtual clock reaches now + delay (FIFO among equal times). */
     public void schedule(long delayNanos, Runnable task) {
+        schedule(delayNanos, null, task);
+    }
+
+    /**
+     * As {@link #schedule(long, Runnable)}; {@code key} names the thread behind the delivery for a
+     * controlled schedule (its target actor), null: the task itself.
+     */
+    public void schedule(long delayNanos, Object key, Runnable task) {
         if (delayNanos < 0) throw new IllegalArgumentException("negative delay " + delayNanos);
         lock.lock();
         try {
             if (shutdown) return;
-            timed.add(new Timed(nowNanos + delayNanos, timedOrder++, task));
+            timed.add(new Timed(nowNanos + delayNanos, timedOrder++, key, task));
             idle = false;
             work.signal();
         } finally {
@@ -81,11 +142,12 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     }
 
     private void loop() {
+        CURRENT.set(this);
         while (true) {
-            Runnable next;
+            Runnable next = null;
             lock.lock();
             try {
-                while (true) {
+                while (scheduler == null) {
                     next = runQueue.poll();
                     if (next != null) break;
                     Timed t = timed.poll();
@@ -105,18 +167,162 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
                     }
                     work.awaitUninterruptibly();
                 }
+                if (scheduler != null) next = chooseControlled();
+                if (next == null) return;
                 executed++;
             } finally {
                 lock.unlock();
             }
+            long[] dev = pendingDeviation;
+            pendingDeviation = null;
+            if (dev != null && deviationListener != null) {
+                try {
+                    deviationListener.deviated(dev[0], (int) dev[1], (int) dev[2]);
+                } catch (Throwable e) {
+                    lastFailure = e;
+                }
+            }
             try {
                 next.run();
+                if (stepHook != null) stepHook.accept(steps);
             } catch (Throwable e) {
                 // Akka's mailbox runs catch their own failures; anything reaching here is a bug in
                 // a seam task. Keep the simulation thread alive and remember it for the runner.
                 lastFailure = e;
             }
         }
+    }
+
+    /** A controlled schedule's next step (under the lock); null when shut down. */
+    private Runnable chooseControlled() {
+        while (true) {
+            while (!runQueue.isEmpty()) {
+                Runnable r = runQueue.poll();
+                Object key = simulationKey(r);
+                if (key == null) {
+                    background.add(r);
+                } else {
+                    ready.add(r);
+                    readyKeys.add(key);
+                }
+            }
+            // Akka's own work (its system actors, start-up and shutdown tasks from other threads) is
+            // not the simulation's: it runs first, in order, and is no step, so the schedule sees the
+            // same steps whenever it happens
+            if (!background.isEmpty()) return background.poll();
+            while (!timed.isEmpty() && timed.peek().at <= nowNanos) due.add(timed.poll());
+            int n = ready.size() + due.size();
+            if (n > 0) {
+                int pick = 0;
+                if (n > 1) {
+                    keys.clear();
+                    keys.addAll(readyKeys);
+                    for (Timed t : due) keys.add(t.key != null ? t.key : t.task);
+                    pick = scheduler.choose(steps, keys);
+                    if (DEBUG) System.err.println("step " + steps + " t=" + nowNanos + " " + keys + " -> " + pick);
+                    if (pick < 0 || pick >= n) throw new IllegalStateException("scheduler chose " + pick + " of " + n);
+                    if (pick != 0) {
+                        deviations.add(new Deviation(steps, pick));
+                        pendingDeviation = new long[] {steps, pick, n};
+                    }
+                    if (steps >= recordChoicesFrom) choices.add(new Choice(steps, n, stateHash()));
+                }
+                steps++;
+                if (pick < ready.size()) {
+                    readyKeys.remove(pick);
+                    return ready.remove(pick);
+                }
+                return due.remove(pick - ready.size()).task;
+            }
+            Timed t = timed.peek();
+            if (t != null) {
+                nowNanos = t.at;
+                continue;
+            }
+            if (shutdown) {
+                idleOrDone.signalAll();
+                return null;
+            }
+            if (!idle) {
+                idle = true;
+                idleEpoch++;
+                idleOrDone.signalAll();
+            }
+            work.awaitUninterruptibly();
+        }
+    }
+
+    /**
+     * The thread a run-queue task belongs to for the schedule: the path of the simulation actor
+     * whose mailbox it is (an actor under /user) when the mailbox holds a message, or null for
+     * Akka's own work — its system actors, and a mailbox with only system messages (create,
+     * watch, supervise: their order follows the actors' own messages; at start-up Akka's threads
+     * send some at times no seed decides).
+     */
+    private static Object simulationKey(Runnable r) {
+        if (!(r instanceof akka.dispatch.Mailbox m)) return null;
+        if (!m.hasMessages()) return null;
+        akka.actor.ActorCell cell = m.actor();
+        if (cell == null) return null;
+        akka.actor.ActorPath path = cell.self().path();
+        scala.collection.Iterator<String> it = path.elements().iterator();
+        return it.hasNext() && "user".equals(it.next()) ? path : null;
+    }
+
+    /** Whether this executor runs a controlled schedule (not FIFO). */
+    public boolean controlled() {
+        return scheduler != null;
+    }
+
+    /** The steps where a controlled schedule did not take the FIFO head, in order (a copy). */
+    public List<Deviation> deviations() {
+        lock.lock();
+        try {
+            return List.copyOf(deviations);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Records every choice point (more than one candidate) from {@code step} on (exhaustive
+     * search; Long.MAX_VALUE stops recording), with {@code state}'s hash of the system then.
+     */
+    public void recordChoicesFrom(long step, java.util.function.LongSupplier state) {
+        lock.lock();
+        try {
+            recordChoicesFrom = step;
+            if (state != null) recordState = state;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The recorder's state mixed with the candidates' actors (paths; other keys count by position only). */
+    private long stateHash() {
+        long h = recordState.getAsLong();
+        for (Object k : keys) h = h * 31 + (k instanceof akka.actor.ActorPath p ? p.toString().hashCode() : 1);
+        return xensim.platform.Seam.mix64(h);
+    }
+
+    /** The choice points recorded since {@link #recordChoicesFrom} (a copy). */
+    public List<Choice> choices() {
+        lock.lock();
+        try {
+            return List.copyOf(choices);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called on the simulation thread after each step with the steps taken so far (exhaustive search). */
+    public void onStep(java.util.function.LongConsumer hook) {
+        stepHook = hook;
+    }
+
+    /** A controlled schedule's steps so far (simulation actor messages and timed deliveries; Akka's own work is none). */
+    public long steps() {
+        return steps;
     }
 
     /**
@@ -128,7 +334,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
         lock.lock();
         try {
-            while (!(idle && runQueue.isEmpty() && timed.isEmpty()) && !shutdown) {
+            while (!(idle && runQueue.isEmpty() && timed.isEmpty() && ready.isEmpty() && due.isEmpty() && background.isEmpty()) && !shutdown) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) return false;
                 idleOrDone.awaitNanos(left);
@@ -143,7 +349,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     public int pendingTimed() {
         lock.lock();
         try {
-            return timed.size();
+            return timed.size() + due.size();
         } finally {
             lock.unlock();
         }
@@ -168,6 +374,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
         try {
             shutdown = true;
             timed.clear();
+            due.clear();
             work.signalAll();
         } finally {
             lock.unlock();
@@ -180,8 +387,14 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
         try {
             shutdown = true;
             List<Runnable> left = new ArrayList<>(runQueue);
+            left.addAll(ready);
+            left.addAll(background);
             runQueue.clear();
+            ready.clear();
+            readyKeys.clear();
+            background.clear();
             timed.clear();
+            due.clear();
             work.signalAll();
             return left;
         } finally {

@@ -81,4 +81,16 @@ public final class DesignBootServices implements EfiBootServices {
     public int domid() {
         return bs.domid();
     }
+
+    @Override
+    public long allocatePages(int pages) {
+        if (pages < 1) throw new IllegalArgumentException("AllocatePages of " + pages + " pages");
+        return bs.allocatePages(EfiMemoryType.EfiBootServicesData, pages);
+    }
+
+    @Override
+    public boolean freePages(long gfn, int pages) {
+        if (pages < 1) throw new IllegalArgumentException("FreePages of " + pages + " pages");
+        return bs.freePages(gfn, pages) == EfiStatus.EFI_SUCCESS;
+    }
 }

@@ -1,0 +1,126 @@
+package xensim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue 16 end to end: run --schedule, explore over schedules and budgets, shrink, exhaustive. */
+class ScheduleCommandsTest {
+    @TempDir
+    Path tmp;
+
+    static String line(String out, String prefix) {
+        return out.lines().filter(l -> l.startsWith(prefix)).findFirst().orElse("");
+    }
+
+    @Test
+    void aControlledRunNamesItsScheduleInRunBeginAndTheReplayAndIsByteIdentical() throws Exception {
+        String[] args = {"run", "--strategy", "naive-reset", "--seed", "3", "--schedule", "pct:3/2000", "--schedule-seed", "17",
+                "--io-after-ebs", "8"};
+        Cli.Result a = Cli.exec(concat(args, "--out", tmp.resolve("a").toString()));
+        Cli.Result b = Cli.exec(concat(args, "--out", tmp.resolve("b").toString()));
+        assertEquals(1, a.code(), a.out() + a.err());
+        String first = Files.readString(tmp.resolve("a/events.jsonl"));
+        assertEquals(first, Files.readString(tmp.resolve("b/events.jsonl")), "same seeds, byte-identical log");
+        String begin = first.lines().findFirst().orElseThrow();
+        assertTrue(begin.contains("\"schedule\":\"pct:3/2000\",\"scheduleSeed\":17"), begin);
+        String replay = line(a.out(), "replay: ");
+        assertTrue(replay.contains(" --schedule pct:3/2000 --schedule-seed 17") && replay.contains(" --io-after-ebs 8"), replay);
+        assertTrue(a.out().contains("schedule pct:3/2000 (schedule seed 17): "), a.out());
+        // the schedule as its deviations replays the same run, event for event
+        String dev = line(a.out(), "the same schedule as deviations: --schedule ").substring("the same schedule as deviations: --schedule ".length());
+        Cli.Result c = Cli.exec("run", "--strategy", "naive-reset", "--seed", "3", "--schedule", dev, "--io-after-ebs", "8",
+                "--out", tmp.resolve("c").toString());
+        String replayed = Files.readString(tmp.resolve("c/events.jsonl"));
+        assertEquals(first.substring(first.indexOf('\n')), replayed.substring(replayed.indexOf('\n')), "dev: replays the run");
+        // fifo is today's run: RUN_BEGIN says so and carries no schedule seed
+        Cli.Result f = Cli.exec("run", "--seed", "3", "--io-after-ebs", "8", "--out", tmp.resolve("f").toString());
+        String fb = Files.readString(tmp.resolve("f/events.jsonl")).lines().findFirst().orElseThrow();
+        assertTrue(fb.endsWith("\"schedule\":\"fifo\"}"), fb);
+        assertFalse(f.out().contains("deviations"), f.out());
+    }
+
+    @Test
+    void badSchedulesAreBadInput() {
+        for (String bad : new String[] {"lifo", "pct:0", "pct:2/x", "dev:1.0"}) {
+            Cli.Result r = Cli.exec("run", "--schedule", bad, "--out", tmp.resolve("x").toString());
+            assertEquals(2, r.code(), bad + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().startsWith("xensim: --schedule: "), r.err());
+        }
+        assertEquals(2, Cli.exec("run", "--schedule", "random", "--mode", "threaded", "--out", tmp.resolve("y").toString()).code());
+        assertEquals(2, Cli.exec("explore", "--schedule", "dev:1.1", "--no-progress").code());
+        assertEquals(2, Cli.exec("explore", "--budget", "soon", "--no-progress").code());
+        assertEquals(2, Cli.exec("explore", "--exhaustive", "--preemptions", "9", "--no-progress").code());
+        assertEquals(2, Cli.exec("shrink", "--", "run", "--strategy", "nope").code());
+    }
+
+    @Test
+    void exploreRowsPerScheduleStopOnFirstAndBudget() throws Exception {
+        Cli.Result o = Cli.exec("explore", "--strategy", "naive-reset,refcount", "--schedule", "fifo,pct:3", "--seeds", "2",
+                "--no-progress", "--out", tmp.resolve("m").toString());
+        assertEquals(1, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("8 runs"), o.out());
+        assertTrue(o.out().contains("| naive-reset · fifo | 0 | 2 |") && o.out().contains("| refcount · pct:3/"), o.out());
+        assertTrue(o.out().contains("naive-reset · pct:3/") && o.out().contains("--schedule pct:3/"), o.out());
+        assertTrue(o.out().contains("First failure per row") && o.out().contains("| naive-reset · fifo | STALE_MAPPING"), o.out());
+        assertTrue(Files.readString(tmp.resolve("m/matrix.json")).contains("\"schedule\" : \"pct:3/"));
+
+        Cli.Result s = Cli.exec("explore", "--strategy", "naive-reset", "--seeds", "50", "--stop-on-first", "--jobs", "1",
+                "--no-progress", "--out", tmp.resolve("s").toString());
+        assertEquals(1, s.code(), s.out());
+        assertTrue(s.out().contains("1 runs in") && s.out().contains("(stopped at the first)"), s.out());
+
+        Cli.Result b = Cli.exec("explore", "--strategy", "refcount", "--schedule", "random", "--budget", "3s",
+                "--no-progress", "--out", tmp.resolve("b").toString());
+        assertEquals(0, b.code(), b.out() + b.err());
+        assertTrue(b.out().contains("(budget 3s)") && b.out().contains("No violations."), b.out());
+        assertFalse(b.out().contains(" 0 runs in"), b.out());
+    }
+
+    @Test
+    void shrinkRemovesWhatTheFailureDoesNotNeed() throws Exception {
+        Cli.Result r = Cli.exec("shrink", "--out", tmp.resolve("sh").toString(), "--", "./xensim", "run", "--strategy", "naive-reset",
+                "--seed", "2", "--guests", "2", "--fault", "backend-slow@80ms:factor=2", "--fault", "evtchn-dup@p=0.01",
+                "--schedule", "random");
+        assertEquals(1, r.code(), r.out() + r.err());
+        String min = line(r.out(), "minimal replay: ");
+        assertFalse(min.contains("--fault") || min.contains("--guests"), min);
+        assertTrue(min.contains("--strategy naive-reset --seed 2") && min.contains("--schedule fifo"), "no deviation needed, and plain fifo fails too: " + min);
+        String removed = line(r.out(), "removed: ");
+        assertTrue(removed.contains("fault 'backend-slow@80ms:factor=2'") && removed.contains("fault 'evtchn-dup@p=0.01'")
+                && removed.contains("guests 2 -> 1"), removed);
+        assertTrue(line(r.out(), "runs: ").matches("runs: \\d+ .*faults 2 -> 0, guests 2 -> 1.*"), r.out());
+        assertTrue(r.out().contains("verdict: VIOLATION STALE_MAPPING"), r.out());
+        assertTrue(Files.exists(tmp.resolve("sh/report.html")), "the minimal run's report");
+        Cli.Result clean = Cli.exec("shrink", "--", "run", "--strategy", "refcount", "--io-after-ebs", "4");
+        assertEquals(0, clean.code(), clean.out());
+        assertTrue(clean.out().contains("nothing to shrink"), clean.out());
+    }
+
+    @Test
+    void exhaustiveIsStableSafeDesignsCleanNaiveResetFails() throws Exception {
+        String[] args = {"explore", "--exhaustive", "--preemptions", "2", "--strategy", "refcount,naive-reset", "--no-progress"};
+        Cli.Result a = Cli.exec(concat(args, "--out", tmp.resolve("e1").toString()));
+        Cli.Result b = Cli.exec(concat(args, "--out", tmp.resolve("e2").toString()));
+        assertEquals(1, a.code(), a.out() + a.err());
+        String rowR = line(a.out(), "| refcount |");
+        String rowN = line(a.out(), "| naive-reset |");
+        assertTrue(rowR.matches("\\| refcount \\| \\d+\\.\\.\\d+ \\| [1-9]\\d* \\| 1 \\| [1-9]\\d* \\| .* \\| 0 \\| [\\d.]+ \\|"), rowR);
+        assertTrue(!rowN.matches(".*\\| 0 \\| [\\d.]+ \\|$"), "naive-reset has failing schedules: " + rowN);
+        // the counts (not the seconds) are the same run to run
+        assertEquals(rowR.substring(0, rowR.lastIndexOf('|', rowR.length() - 2)), line(b.out(), "| refcount |").substring(0, rowR.lastIndexOf('|', rowR.length() - 2)));
+        assertTrue(a.out().contains("--schedule dev:"), a.out());
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
