@@ -22,6 +22,12 @@ import xensim.platform.EventLog;
  * ENOENT for missing nodes, ENOSPC for quotas, EAGAIN for conflicting transactions, EINVAL for
  * string arguments without their terminating NUL (get_strings/onearg), ENOSYS for a message type
  * with no handler (process_message), E2BIG for a reply over XENSTORE_PAYLOAD_MAX (send_reply).
+ * The checks come in C's order (process_message: type, XS_FLAG_PRIV, transaction_lookup; then each
+ * handler's: canonicalize, get_node's permission, only then quotas and the handler's own checks),
+ * so a hostile request gets the error C gives; {@link Flavour#OCAML} answers an unknown
+ * transaction with EIO before anything else, as oxenstored's process_packet does, and otherwise
+ * shares C's answers except where a difference is modelled (GET_DOMAIN_PATH, quotas exceeded above
+ * the value, no DOMID_ANY, no watch depth).
  */
 public final class XenstoredCore {
 
