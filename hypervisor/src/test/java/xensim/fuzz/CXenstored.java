@@ -7,42 +7,62 @@ import java.util.Set;
 import xensim.abi.XsMessage;
 
 /**
- * What C xenstored answers an unprivileged guest (domain 1 of {@link XsWireCampaign}'s world),
- * from tools/xenstored/core.c: process_message checks the type (ENOSYS for an unknown type or one
- * without a handler: XS_WATCH_EVENT, XS_ERROR, the removed XS_RESTRICT), then XS_FLAG_PRIV
- * (EACCES), then the transaction id unless XS_FLAG_NOTID (ENOENT); then the handler: onearg()
- * wants exactly one NUL, at the end (else EINVAL); canonicalize() allows [A-Za-z0-9-/_@], '@' first
- * only where special nodes are allowed (GET_PERMS, WATCH), no trailing '/', no "//", at most
- * path-max (2048) characters after {@code /local/domain/N/} (else EINVAL); a node outside the
- * guest's domain it may not read or write, existing or not, is EACCES (errno_from_parents), except
- * B's node "shared" which it may read.
+ * What C xenstored answers an unprivileged guest (domain 1 of {@link XsWireCampaign}'s world), as
+ * {@link xensim.dom0.xenstored.XenstoredCore.Flavour#DEFAULT} (4.22 and master) does, from
+ * tools/xenstored (checked against xen.git c447b7308b, RELEASE-4.22.0):
+ * <ul>
+ * <li>core.c process_message: ENOSYS for a type without a wire_funcs handler (XS_WATCH_EVENT,
+ * XS_ERROR, the retired 20, from XS_TYPE_COUNT on), then EACCES for an XS_FLAG_PRIV type
+ * (IS_DOMAIN_INTRODUCED too), then transaction_lookup (ENOENT for an unknown non-zero tx id)
+ * unless XS_FLAG_NOTID (WATCH and UNWATCH only; GET_FEATURE has no flag in 4.22, XS_FLAG_PRIV in
+ * 4.21); only then the handler.</li>
+ * <li>onearg(): exactly one NUL, at the end (else EINVAL). canonicalize(): [A-Za-z0-9-/_@]
+ * (valid_chars, no '.'), '@' first only where special nodes are allowed (GET_PERMS, SET_PERMS,
+ * WATCH, UNWATCH), no trailing '/', no "//", the path after {@code /local/domain/N/} shorter
+ * than path-max (domain_max_chk: 4.22's domain_quota_val_exceeds says {@code val >= quota}), all
+ * EINVAL.</li>
+ * <li>get_node / get_node_chk_perm / errno_from_parents: a node outside the guest's domain it may
+ * not read or write, existing or not, is EACCES, except B's node "shared" which it may read; the
+ * special nodes are nodes (setup_structure): @introduceDomain is dom0's (n0), 4.22's
+ * @releaseDomain is readable by DOMID_ANY (258263a4fb), so its GET_PERMS succeeds.</li>
+ * <li>do_write: get_node decides EACCES before write_node_raw's node-size quota (ENOSPC); do_rm:
+ * get_node before the {@code "/"} check (RM "/" from a guest is EACCES); do_set_perms: count the
+ * NULs (fewer than 2: EINVAL), the node-permissions quota (ENOSPC, {@code >=} in 4.22),
+ * xenstore_strings_to_perms (EINVAL), then get_node(WRITE|OWNER, allow_special).</li>
+ * <li>transaction.c do_transaction_end: the argument ("T" or "F", EINVAL) before tx id 0
+ * (ENOENT). watch.c do_watch: two strings, or three with WATCHDEPTH (which 4.22 offers).
+ * domain.c do_get_domain_path: onearg, then parse_domid (strtoul base 10, EINVAL for trailing
+ * junk or over 65535; "" is 0); 4.21 and earlier used atoi() and answered any string.</li>
+ * </ul>
  *
  * <p>Each expectation has a rule name; {@link #PENDING} lists those today's core does not follow
- * (asserted only under {@link XsWireCampaign.Rules#C_XENSTORED}).
+ * (asserted only under {@link XsWireCampaign.Rules#C_XENSTORED}); it is empty since issue 13's
+ * xenstored fix.
  */
 final class CXenstored {
     private CXenstored() {}
 
-    /**
-     * Rules today's core breaks, with what it does instead:
-     * ENOSYS (unknown types get EINVAL), onearg (a path without its NUL, or with more strings, is
-     * accepted), order (argument checks come before the transaction lookup), pathlen (ENOSPC, not
-     * EINVAL), chars ('.' accepted), special (GET_PERMS of "@..." is EINVAL, not the node's
-     * permissions), priv (IS_DOMAIN_INTRODUCED answers a guest), txend (TRANSACTION_END checks the
-     * transaction before its argument), watchargs (a WATCH whose token lacks its NUL is accepted),
-     * domainpath (GET_DOMAIN_PATH rejects what atoi() reads as 0), quota-order (a value over
-     * the node-size quota is ENOSPC before the permission check says EACCES), rmroot (RM "/" is
-     * EINVAL before the permission check says EACCES), setperms (SET_PERMS counts a permission
-     * without its NUL).
-     */
-    static final Set<String> PENDING = Set.of("ENOSYS", "onearg", "order", "pathlen", "chars", "special", "priv", "txend",
-            "watchargs", "domainpath", "quota-order", "rmroot", "setperms");
+    /** Rules today's core breaks (none: every rule is asserted in the default build). */
+    static final Set<String> PENDING = Set.of();
 
     static final String DOMAIN = "/local/domain/1";
 
-    /** The errno name C xenstored answers, "OK" for success, or null where A's own state decides. */
+    /**
+     * The errno name C xenstored answers, "OK" for success, or null where A's own state decides;
+     * {@code openTx}: A's transactions before this request's reply.
+     */
     static String expected(XsMessage m, Set<Integer> openTx, String actual, XsWireCampaign.Rules rules) {
-        Expect e = expect(m, openTx);
+        return expected(m, openTx, actual, rules, false);
+    }
+
+    /**
+     * As above; {@code oxenstored}: the answers of the core's oxenstored flavour where they differ
+     * (process.ml process_packet: an unknown tx id is EIO before anything else; no GET/SET_FEATURE
+     * or GET/SET_QUOTA; do_getdomainpath's c_int_of_string takes any string; the special nodes are
+     * dom0's; quotas are exceeded above the value, not at it).
+     */
+    static String expected(XsMessage m, Set<Integer> openTx, String actual, XsWireCampaign.Rules rules, boolean oxenstored) {
+        Expect e = expect(m, openTx, oxenstored);
         if (e == null) return null;
         if (rules == XsWireCampaign.Rules.TODAY && PENDING.contains(e.rule())) return null;
         Campaign.checked("xenstored " + e.rule());
@@ -52,7 +72,16 @@ final class CXenstored {
     record Expect(String rule, String errno) {}
 
     static Expect expect(XsMessage m, Set<Integer> openTx) {
+        return expect(m, openTx, false);
+    }
+
+    static Expect expect(XsMessage m, Set<Integer> openTx, boolean ox) {
         int type = m.type();
+        if (ox) {
+            boolean ignoresTx = type == XS_WATCH || type == XS_UNWATCH; // maybe_ignore_transaction
+            if (!ignoresTx && m.txId() != 0 && !openTx.contains(m.txId())) return new Expect("ox-tx", "EIO");
+            if (type >= XS_GET_FEATURE && type < XS_TYPE_COUNT) return new Expect("ENOSYS", "ENOSYS");
+        }
         if (type < 0 || type >= XS_TYPE_COUNT || type == XS_WATCH_EVENT || type == XS_ERROR || type == 20) {
             return new Expect("ENOSYS", "ENOSYS");
         }
@@ -62,13 +91,17 @@ final class CXenstored {
             case XS_SET_FEATURE, XS_GET_QUOTA, XS_SET_QUOTA -> { return new Expect("privileged", "EACCES"); }
             default -> { }
         }
-        boolean notid = type == XS_WATCH || type == XS_UNWATCH || type == XS_GET_FEATURE;
+        boolean notid = type == XS_WATCH || type == XS_UNWATCH;
         if (!notid && m.txId() != 0 && !openTx.contains(m.txId())) {
-            // today's core checks some arguments first: only a well-formed request is sure to say ENOENT
+            // before any argument is looked at (the rule was "order" while the core checked arguments first)
             return new Expect(wellFormed(m) ? "tx" : "order", "ENOENT");
         }
         byte[] p = m.payload();
         switch (type) {
+            case XS_GET_FEATURE -> {
+                // do_get_feature: an argument asks for another domain's features, privileged only
+                return countNul(p) == 0 ? new Expect("getfeature-own", "OK") : new Expect("getfeature", "EACCES");
+            }
             case XS_READ, XS_DIRECTORY, XS_GET_PERMS, XS_MKDIR, XS_RM -> {
                 String arg = onearg(p);
                 if (arg == null) return new Expect("onearg", "EINVAL");
@@ -76,7 +109,7 @@ final class CXenstored {
                 String why = invalid(arg, special);
                 if (why != null) return new Expect(why, "EINVAL");
                 String abs = absolute(arg);
-                if (abs.startsWith("@")) return new Expect("special", "EACCES"); // special nodes are dom0's
+                if (abs.startsWith("@")) return special(abs, false, ox);
                 boolean write = type == XS_MKDIR || type == XS_RM;
                 if (type == XS_RM && abs.equals("/")) return new Expect("rmroot", "EACCES"); // get_node() refuses before the "/" check
                 return access(abs, write);
@@ -89,7 +122,7 @@ final class CXenstored {
                 if (why != null) return new Expect(why, "EINVAL");
                 Expect e = access(absolute(path), true);
                 if (e == null) return null;
-                // today's core checks the node-size quota before the permission
+                // the permission before the node-size quota (the core once said ENOSPC first)
                 return p.length - nul - 1 > 2048 ? new Expect("quota-order", e.errno()) : e;
             }
             case XS_WATCH, XS_UNWATCH -> {
@@ -113,7 +146,10 @@ final class CXenstored {
             case XS_GET_DOMAIN_PATH -> {
                 String arg = onearg(p);
                 if (arg == null) return new Expect("onearg", "EINVAL");
-                return new Expect(arg.matches("[0-9]{1,5}") && Integer.parseInt(arg) < 0x7FF0 ? "domainpath-ok" : "domainpath", "OK");
+                // parse_domid: digits only (strtoul skips leading space and takes a sign: not generated), at most 65535
+                if (ox) return new Expect("domainpath-ox", "OK");
+                boolean ok = arg.isEmpty() || (arg.matches("[0-9]{1,9}") && Integer.parseInt(arg) <= 65535);
+                return ok ? new Expect("domainpath-ok", "OK") : new Expect("domainpath", "EINVAL");
             }
             case XS_DIRECTORY_PART -> {
                 if (countNul(p) != 2) return new Expect(countNul(p) < 2 ? "dirpart" : "dirpart-extra", "EINVAL");
@@ -123,8 +159,19 @@ final class CXenstored {
                 return access(absolute(path), false);
             }
             case XS_SET_PERMS -> {
-                if (countNul(p) < 2) return new Expect("setperms", "EINVAL");
-                return null;
+                int n = countNul(p);
+                if (n < 2) return new Expect("setperms", "EINVAL");
+                java.util.List<String> s = strings(p);
+                if (ox ? n - 1 > 5 : n - 1 >= 5) return new Expect("setperms-quota", "ENOSPC"); // ACC_NPERM before anything else
+                for (String perm : s.subList(1, s.size())) {
+                    if (!perm.matches("[nrwb][0-9]+")) return new Expect("setperms-parse", "EINVAL");
+                }
+                String path = s.get(0);
+                String why = invalid(path, true);
+                if (why != null) return new Expect(why, "EINVAL");
+                String abs = absolute(path);
+                if (abs.startsWith("@")) return special(abs, true, ox);
+                return access(abs, true);
             }
             case XS_RESET_WATCHES -> {
                 return new Expect("reset", "OK");
@@ -135,7 +182,29 @@ final class CXenstored {
         }
     }
 
-    /** Requests today's core looks at in C's order anyway: a valid own path, the right number of strings. */
+    /**
+     * A special node (allowed here): @introduceDomain is dom0's, 4.22's @releaseDomain readable by
+     * every domain; any other "@..." is missing under "/", whose n0 makes it EACCES.
+     */
+    static Expect special(String abs, boolean write, boolean ox) {
+        if (abs.equals("@releaseDomain") && !write && !ox) return new Expect("special", "OK");
+        return new Expect("special", "EACCES");
+    }
+
+    /** The NUL-terminated strings of {@code p} (get_strings). */
+    static java.util.List<String> strings(byte[] p) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] == 0) {
+                out.add(new String(p, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        return out;
+    }
+
+    /** Requests the core looked at in C's order even before the fix: a valid own path, the right number of strings. */
     private static boolean wellFormed(XsMessage m) {
         byte[] p = m.payload();
         return switch (m.type()) {
@@ -173,14 +242,14 @@ final class CXenstored {
                     || c == '_' || c == '@';
             if (!ok) return c == '.' ? "chars" : "path";
         }
-        if (path.startsWith("@")) return allowSpecial ? null : "path";
+        if (path.startsWith("@") && !allowSpecial) return "path";
         String abs = absolute(path);
         if (abs.endsWith("/") && !abs.equals("/")) return "path";
         if (abs.contains("//")) return "path";
         int localOff = 0;
         java.util.regex.Matcher mm = java.util.regex.Pattern.compile("^/local/domain/[0-9]{1,5}/").matcher(abs);
         if (mm.find()) localOff = mm.end();
-        if (abs.length() - localOff > XENSTORE_REL_PATH_MAX) return "pathlen";
+        if (abs.length() - localOff >= XENSTORE_REL_PATH_MAX) return "pathlen"; // 4.22: val >= quota
         return null;
     }
 

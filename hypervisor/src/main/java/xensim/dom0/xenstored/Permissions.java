@@ -42,12 +42,31 @@ public record Permissions(List<Entry> entries) {
 
     /** Access of domain {@code domid} (with optional {@code target} of a device model). */
     public int accessOf(int domid, boolean privileged, Integer target) {
-        if (privileged || domid == owner() || (target != null && target == owner())) return BOTH;
+        return accessOf(domid, privileged, target, -1);
+    }
+
+    /**
+     * perm_for_conn (tools/xenstored/core.c): the owner and privileged domains get everything,
+     * else the first later entry that perm_allows_conn() matches, else the owner entry's mode. An
+     * entry naming {@code anyDomid} (DOMID_ANY in Xen 4.22+, -1 for none) matches every domain.
+     */
+    public int accessOf(int domid, boolean privileged, Integer target, int anyDomid) {
+        if (privileged || allows(entries.get(0), domid, target, anyDomid)) return BOTH;
         for (int i = 1; i < entries.size(); i++) {
             Entry e = entries.get(i);
-            if (e.domid() == domid || (target != null && e.domid() == target)) return e.mode();
+            if (allows(e, domid, target, anyDomid)) return e.mode();
         }
         return entries.get(0).mode();
+    }
+
+    /** perm_allows_conn: the entry names the domain, its target, or DOMID_ANY. */
+    private static boolean allows(Entry e, int domid, Integer target, int anyDomid) {
+        return e.domid() == domid || (target != null && e.domid() == target) || (anyDomid >= 0 && e.domid() == anyDomid);
+    }
+
+    /** Whether {@code domid} owns the node (XS_PERM_OWNER: the owner, its device model, privileged domains). */
+    public boolean ownedBy(int domid, boolean privileged, Integer target) {
+        return privileged || domid == owner() || (target != null && target == owner());
     }
 
     /** Parses wire strings ("n0", "r5"); null if any is malformed. */

@@ -20,7 +20,12 @@ import java.util.Map;
  */
 final class Watches {
 
-    record Watch(Connection conn, String path, String token, boolean relative) {}
+    /** {@code depth}: -1 for no limit, else how many levels below {@code path} fire (XS_WATCH's third argument). */
+    record Watch(Connection conn, String path, String token, boolean relative, int depth) {
+        Watch(Connection conn, String path, String token, boolean relative) {
+            this(conn, path, token, relative, -1);
+        }
+    }
 
     private record Key(String path, String token) {}
 
@@ -73,10 +78,23 @@ final class Watches {
             if (path.startsWith("@")) {
                 if (w.path().equals(path)) out.add(w);
             } else if (!w.path().startsWith("@")
-                    && (XsPaths.isAtOrBelow(path, w.path()) || (removed && XsPaths.isAtOrBelow(w.path(), path)))) {
+                    && (isChild(path, w.path(), w.depth()) || (removed && XsPaths.isAtOrBelow(w.path(), path)))) {
                 out.add(w);
             }
         }
         return out;
+    }
+
+    /**
+     * is_child (tools/xenstored/watch.c): {@code child} is {@code parent} or below it, and with a
+     * depth at most that many levels below.
+     */
+    static boolean isChild(String child, String parent, int depth) {
+        if (!XsPaths.isAtOrBelow(child, parent)) return false;
+        if (depth < 0 || child.equals(parent)) return true;
+        String rest = parent.equals("/") ? child.substring(1) : child.substring(parent.length() + 1);
+        int levels = 1;
+        for (int i = 0; i < rest.length(); i++) if (rest.charAt(i) == '/') levels++;
+        return levels <= depth;
     }
 }

@@ -22,6 +22,12 @@ import xensim.platform.EventLog;
  * ENOENT for missing nodes, ENOSPC for quotas, EAGAIN for conflicting transactions, EINVAL for
  * string arguments without their terminating NUL (get_strings/onearg), ENOSYS for a message type
  * with no handler (process_message), E2BIG for a reply over XENSTORE_PAYLOAD_MAX (send_reply).
+ * The checks come in C's order (process_message: type, XS_FLAG_PRIV, transaction_lookup; then each
+ * handler's: canonicalize, get_node's permission, only then quotas and the handler's own checks),
+ * so a hostile request gets the error C gives; {@link Flavour#OCAML} answers an unknown
+ * transaction with EIO before anything else, as oxenstored's process_packet does, and otherwise
+ * shares C's answers except where a difference is modelled (GET_DOMAIN_PATH, quotas exceeded above
+ * the value, no DOMID_ANY, no watch depth).
  */
 public final class XenstoredCore {
 
@@ -144,7 +150,18 @@ public final class XenstoredCore {
         mk("/", dom0Only);
         mk("/tool", dom0Only);
         mk("/tool/xenstored", dom0Only);
+        // setup_structure(): the special nodes are nodes of their own (not children of "/"), so
+        // GET_PERMS/SET_PERMS reach them; 4.22 (258263a4fb) lets every domain read @releaseDomain
+        tree.put(new Node(XsPaths.RELEASE_DOMAIN, new byte[0], flavour == Flavour.C_4_22
+                ? new Permissions(List.of(new Permissions.Entry(0, 0), new Permissions.Entry(DOMID_ANY, Permissions.READ)))
+                : dom0Only, new ArrayList<>()));
+        tree.put(new Node(XsPaths.INTRODUCE_DOMAIN, new byte[0], dom0Only, new ArrayList<>()));
     }
+
+    /** DOMID_ANY (xen.h 0x7FF5): a permission entry that matches every domain (Xen 4.22). */
+    static final int DOMID_ANY = 0x7FF5;
+    /** DOMID_SELF (xen.h 0x7FF0). */
+    static final int DOMID_SELF = 0x7FF0;
 
     private void mk(String path, Permissions perms) {
         Node n = new Node(path, new byte[0], perms, new ArrayList<>());
@@ -321,41 +338,61 @@ public final class XenstoredCore {
         return new Reply(type, OK, path);
     }
 
+    /**
+     * process_message (tools/xenstored/core.c): a type without a wire_funcs handler is ENOSYS, a
+     * type flagged XS_FLAG_PRIV from an unprivileged domain EACCES, then transaction_lookup (an
+     * unknown non-zero tx_id is ENOENT) unless the type is XS_FLAG_NOTID (WATCH, UNWATCH); only
+     * then does the handler look at its arguments. oxenstored (process.ml process_packet) looks the
+     * transaction up first, before the handler is even chosen, and an unknown one escapes
+     * input_handle_error as Not_found, answered EIO; its privilege checks are in the handlers.
+     */
     private Reply dispatch(Connection c, XsMessage m, List<Runnable> after) throws XsError {
+        int type = m.type();
+        boolean notid = type == XS_WATCH || type == XS_UNWATCH;
+        if (flavour == Flavour.OCAML) {
+            // maybe_ignore_transaction: WATCH/UNWATCH ignore the tx id; Connection.get_transaction raises Not_found
+            if (!notid && m.txId() != 0 && !c.transactions.containsKey(m.txId())) throw new XsError("EIO");
+        }
+        if (!hasHandler(type)) throw new XsError("ENOSYS");
+        if (privOnly(type)) privileged(c);
+        if (!notid && m.txId() != 0 && !c.transactions.containsKey(m.txId())) throw new XsError("ENOENT");
         List<String> a = terminatedStrings(m);
-        // before 4.21 wire_funcs ends at XS_DIRECTORY_PART: a later type has no handler
-        if (!flavour.featureOps && m.type() >= XS_GET_FEATURE && m.type() <= XS_SET_QUOTA) throw new XsError("ENOSYS");
-        return switch (m.type()) {
+        return switch (type) {
             case XS_READ -> {
-                String p = path(c, onearg(m));
-                Node n = readable(c, view(c, m), p);
-                yield new Reply(XS_READ, n.value, p);
+                Found f = getNode(c, view(c, m), onearg(m), Permissions.READ, false);
+                if (f.node() == null) throw new XsError(f.errno());
+                yield new Reply(XS_READ, f.node().value, f.path());
             }
             case XS_DIRECTORY -> {
-                String p = path(c, onearg(m));
-                Node n = readable(c, view(c, m), p);
-                yield new Reply(XS_DIRECTORY, joinNul(n.children, false), p);
+                Found f = getNode(c, view(c, m), onearg(m), Permissions.READ, false);
+                if (f.node() == null) throw new XsError(f.errno());
+                yield new Reply(XS_DIRECTORY, joinNul(f.node().children, false), f.path());
             }
             case XS_DIRECTORY_PART -> directoryPart(c, m, a);
             case XS_GET_PERMS -> {
-                String p = path(c, onearg(m));
-                Node n = readable(c, view(c, m), p);
-                yield new Reply(XS_GET_PERMS, joinNul(n.perms.wire(), false), p);
+                // do_get_perms: get_node_const(..., XS_PERM_READ, allow_special = true)
+                Found f = getNode(c, view(c, m), onearg(m), Permissions.READ, true);
+                if (f.node() == null) throw new XsError(f.errno());
+                yield new Reply(XS_GET_PERMS, joinNul(f.node().perms.wire(), false), f.path());
             }
             case XS_WRITE -> write(c, m);
             case XS_MKDIR -> {
-                String p = path(c, onearg(m));
+                // do_mkdir: an existing node is fine; ENOENT (the parent permits writing) creates it
                 TreeView v = view(c, m);
-                if (v.get(p) == null) create(c, v, p, new byte[0], m.txId());
-                else writable(c, v, p);
-                yield ok(XS_MKDIR, p);
+                Found f = getNode(c, v, onearg(m), Permissions.WRITE, false);
+                if (f.node() == null) {
+                    if (!f.errno().equals("ENOENT")) throw new XsError(f.errno());
+                    create(c, v, f.path(), new byte[0], m.txId());
+                }
+                yield ok(XS_MKDIR, f.path());
             }
-            case XS_RM -> rm(c, m, path(c, onearg(m)));
+            case XS_RM -> rm(c, m);
             case XS_SET_PERMS -> setPerms(c, m, a);
             case XS_WATCH -> watch(c, m, a, after);
             case XS_UNWATCH -> {
-                if (a.size() < 2) throw new XsError("EINVAL");
-                String wp = a.get(0).startsWith("@") ? a.get(0) : path(c, a.get(0));
+                // do_unwatch: exactly two strings, canonicalize(allow_special), then the match
+                if (a.size() != 2) throw new XsError("EINVAL");
+                String wp = canonicalize(c, a.get(0), true);
                 if (!watches.remove(c, wp, a.get(1))) throw new XsError("ENOENT");
                 yield ok(XS_UNWATCH, wp);
             }
@@ -373,12 +410,13 @@ public final class XenstoredCore {
             case XS_INTRODUCE -> introduce(c, m, a);
             case XS_RELEASE -> release(c, m);
             case XS_GET_DOMAIN_PATH -> {
-                int d = domid(onearg(m));
-                yield new Reply(XS_GET_DOMAIN_PATH, (XsPaths.domainPath(d) + "\0").getBytes(StandardCharsets.UTF_8), null);
+                long d = domidOfDomainPath(onearg(m));
+                yield new Reply(XS_GET_DOMAIN_PATH, ("/local/domain/" + d + "\0").getBytes(StandardCharsets.UTF_8), null);
             }
             case XS_IS_DOMAIN_INTRODUCED -> {
-                int d = domid(onearg(m));
-                yield new Reply(XS_IS_DOMAIN_INTRODUCED, ((d == 0 || introduced.containsKey(d)) ? "T\0" : "F\0")
+                // do_is_domain_introduced: DOMID_SELF is always introduced
+                long d = flavour == Flavour.C_4_22 ? parseDomid(onearg(m)) : Integer.toUnsignedLong(atoi(onearg(m)));
+                yield new Reply(XS_IS_DOMAIN_INTRODUCED, ((d == 0 || d == DOMID_SELF || introduced.containsKey((int) d)) ? "T\0" : "F\0")
                         .getBytes(StandardCharsets.UTF_8), null);
             }
             case XS_SET_TARGET -> {
@@ -400,8 +438,15 @@ public final class XenstoredCore {
                 yield ok(XS_RESET_WATCHES, null);
             }
             case XS_GET_FEATURE -> {
-                int d = a.isEmpty() || a.get(0).isEmpty() ? c.domid : domid(a.get(0));
-                if (d != c.domid) privileged(c);
+                // do_get_feature: no argument asks for the connection's own domain (4.21: the flag
+                // makes it dom0's); naming a domain is for privileged callers only (4.22: EACCES
+                // before the argument count, EINVAL for more than one, parse_domid)
+                int d = c.domid;
+                if (!a.isEmpty()) {
+                    privileged(c);
+                    if (a.size() > 1) throw new XsError("EINVAL");
+                    d = flavour == Flavour.C_4_22 ? (int) parseDomid(a.get(0)) : atoi(a.get(0));
+                }
                 yield new Reply(XS_GET_FEATURE, (Integer.toUnsignedString(serverFeatures(d)) + "\0").getBytes(StandardCharsets.UTF_8), null);
             }
             case XS_SET_FEATURE -> {
@@ -420,9 +465,151 @@ public final class XenstoredCore {
                 if (a.isEmpty() || !(a.get(0).equals("print") || a.get(0).equals("log"))) throw new XsError("EINVAL");
                 yield ok(XS_CONTROL, null);
             }
-            // process_message: no wire_funcs entry (WATCH_EVENT, ERROR, the retired 20, >= XS_TYPE_COUNT)
             default -> throw new XsError("ENOSYS");
         };
+    }
+
+    /**
+     * Whether wire_funcs has a handler for {@code type}: not XS_WATCH_EVENT, XS_ERROR, the retired
+     * 20, nor anything from XS_TYPE_COUNT on; before 4.21 the table ends at XS_DIRECTORY_PART
+     * (oxenstored's Xb.Op has no GET/SET_FEATURE or GET/SET_QUOTA either: Invalid, do_error).
+     */
+    private boolean hasHandler(int type) {
+        if (type < 0 || type >= XS_TYPE_COUNT || type == XS_WATCH_EVENT || type == XS_ERROR || type == 20) return false;
+        return flavour.featureOps || type < XS_GET_FEATURE;
+    }
+
+    /**
+     * XS_FLAG_PRIV in wire_funcs: CONTROL, INTRODUCE, RELEASE, IS_DOMAIN_INTRODUCED, RESUME,
+     * SET_TARGET, SET_FEATURE, GET/SET_QUOTA; GET_FEATURE too in 4.21 (4.22 lets a domain ask
+     * for its own features).
+     */
+    private boolean privOnly(int type) {
+        return switch (type) {
+            case XS_CONTROL, XS_INTRODUCE, XS_RELEASE, XS_IS_DOMAIN_INTRODUCED, XS_RESUME, XS_SET_TARGET, XS_SET_FEATURE,
+                    XS_GET_QUOTA, XS_SET_QUOTA -> true;
+            case XS_GET_FEATURE -> flavour == Flavour.C_4_21;
+            default -> false;
+        };
+    }
+
+    /** What get_node() found: the canonical path and the node, or (node null) the errno to answer. */
+    private record Found(String path, Node node, String errno) {}
+
+    /**
+     * get_node (tools/xenstored/core.c): canonicalize() (EINVAL), read_node, then
+     * get_node_chk_perm: a node without {@code perm} is EACCES; a missing node is ENOENT if the
+     * nearest existing ancestor grants {@code perm}, else EACCES (errno_from_parents).
+     */
+    private Found getNode(Connection c, TreeView v, String raw, int perm, boolean allowSpecial) throws XsError {
+        String p = canonicalize(c, raw, allowSpecial);
+        Node n = v.get(p);
+        if (n == null) return new Found(p, null, errnoForMissing(c, v, p, perm));
+        if ((access(c, n) & perm) != perm) return new Found(p, null, "EACCES");
+        return new Found(p, n, null);
+    }
+
+    /**
+     * canonicalize (tools/xenstored/core.c): EINVAL for no argument, a character outside
+     * valid_chars() [A-Za-z0-9-/_@], an '@' first where no special node is allowed, a trailing
+     * '/' (except "/"), "//", or a path longer than the path-max quota counted after
+     * {@code /local/domain/N/} (domain_max_chk; unprivileged domains only). A relative path is
+     * below the connection's domain path.
+     */
+    private String canonicalize(Connection c, String node, boolean allowSpecial) throws XsError {
+        if (node == null) throw new XsError("EINVAL");
+        for (int i = 0; i < node.length(); i++) {
+            char ch = node.charAt(i);
+            boolean ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'
+                    || ch == '/' || ch == '_' || ch == '@';
+            if (!ok) throw new XsError("EINVAL");
+        }
+        if (node.startsWith("@") && !allowSpecial) throw new XsError("EINVAL");
+        String name = node.startsWith("/") || node.startsWith("@") ? node : XsPaths.domainPath(c.domid) + "/" + node;
+        if (name.endsWith("/") && !name.equals("/")) throw new XsError("EINVAL");
+        if (name.contains("//")) throw new XsError("EINVAL");
+        if (!c.privileged() && maxExceeded(c.domid, Quotas.PATH_MAX, name.length() - localOff(name))) throw new XsError("EINVAL");
+        return name;
+    }
+
+    /** sscanf(name, "/local/domain/%5u/%n"): the offset after a domain's path, 0 if there is none. */
+    private static int localOff(String name) {
+        String pre = "/local/domain/";
+        if (!name.startsWith(pre)) return 0;
+        int i = pre.length();
+        int digits = 0;
+        while (i < name.length() && digits < 5 && Character.isDigit(name.charAt(i))) {
+            i++;
+            digits++;
+        }
+        if (digits == 0 || i >= name.length() || name.charAt(i) != '/') return 0;
+        return i + 1;
+    }
+
+    /**
+     * domain_max_chk: a value at or over the quota (4.22's domain_quota_val_exceeds, 70fcc2531c)
+     * or over it (earlier releases and oxenstored) exceeds it; 0 disables the check.
+     */
+    private boolean maxExceeded(int domid, String quota, long val) {
+        int q = quotas.get(domid, quota);
+        if (q <= 0) return false;
+        return flavour == Flavour.C_4_22 ? val >= q : val > q;
+    }
+
+    /**
+     * GET_DOMAIN_PATH's domid: parse_domid() in 4.22 (strtoul base 10, EINVAL for trailing junk
+     * or a value over 65535; "" is 0), atoi() printed with %u before (any string gives a path),
+     * oxenstored's c_int_of_string (skip non-digits, read digits).
+     */
+    private long domidOfDomainPath(String s) throws XsError {
+        if (flavour == Flavour.C_4_22) return parseDomid(s);
+        if (flavour == Flavour.OCAML) {
+            long v = 0;
+            int i = 0;
+            while (i < s.length() && !Character.isDigit(s.charAt(i))) i++;
+            while (i < s.length() && Character.isDigit(s.charAt(i)) && v < 1L << 40) v = v * 10 + (s.charAt(i++) - '0');
+            return v;
+        }
+        return Integer.toUnsignedLong(atoi(s));
+    }
+
+    /** parse_domid (tools/xenstored/domain.c, 4.22): strtoul(input, &end, 10), EINVAL if *end or > 65535. */
+    static long parseDomid(String s) throws XsError {
+        int i = 0;
+        while (i < s.length() && isCSpace(s.charAt(i))) i++;
+        boolean neg = false;
+        if (i < s.length() && (s.charAt(i) == '+' || s.charAt(i) == '-')) neg = s.charAt(i++) == '-';
+        int digitsFrom = i;
+        long v = 0;
+        boolean big = false;
+        while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+            v = v * 10 + (s.charAt(i++) - '0');
+            if (v > 65535) big = true;
+            if (v > 1L << 40) v = 1L << 40;
+        }
+        if (i == digitsFrom) { // no digits: strtoul leaves end at the input, so only "" is fine (0)
+            if (s.isEmpty()) return 0;
+            throw new XsError("EINVAL");
+        }
+        if (i != s.length()) throw new XsError("EINVAL");
+        if (neg && v != 0) big = true; // strtoul negates: a huge value
+        if (big) throw new XsError("EINVAL");
+        return v;
+    }
+
+    private static boolean isCSpace(char ch) {
+        return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == 0x0b;
+    }
+
+    /** atoi(): optional space and sign, then digits; 0 if none (overflow wraps as a 32-bit int here). */
+    static int atoi(String s) {
+        int i = 0;
+        while (i < s.length() && isCSpace(s.charAt(i))) i++;
+        boolean neg = false;
+        if (i < s.length() && (s.charAt(i) == '+' || s.charAt(i) == '-')) neg = s.charAt(i++) == '-';
+        int v = 0;
+        while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') v = v * 10 + (s.charAt(i++) - '0');
+        return neg ? -v : v;
     }
 
     // --- helpers --------------------------------------------------------------------------------
@@ -462,13 +649,6 @@ public final class XenstoredCore {
         return a.get(i);
     }
 
-    private String path(Connection c, String p) throws XsError {
-        String abs = XsPaths.canonical(c.domid, p);
-        if (abs == null || abs.startsWith("@")) throw new XsError("EINVAL");
-        if (!c.privileged() && p.length() > quotas.get(c.domid, Quotas.PATH_MAX)) throw new XsError("ENOSPC");
-        return abs;
-    }
-
     private static int domid(String s) throws XsError {
         int d = number(s);
         if (d < 0 || d >= 0x7FF0) throw new XsError("EINVAL");
@@ -495,21 +675,18 @@ public final class XenstoredCore {
     }
 
     private int access(Connection c, Node n) {
-        return n.perms.accessOf(c.domid, c.privileged(), c.target);
+        return n.perms.accessOf(c.domid, c.privileged(), c.target, flavour == Flavour.C_4_22 ? DOMID_ANY : -1);
     }
 
-    private Node readable(Connection c, TreeView v, String p) throws XsError {
-        Node n = v.get(p);
-        if (n == null) throw new XsError(errnoForMissing(c, v, p, Permissions.READ));
-        if ((access(c, n) & Permissions.READ) == 0) throw new XsError("EACCES");
-        return n;
-    }
-
-    private Node writable(Connection c, TreeView v, String p) throws XsError {
-        Node n = v.get(p);
-        if (n == null) throw new XsError(errnoForMissing(c, v, p, Permissions.WRITE));
-        if ((access(c, n) & Permissions.WRITE) == 0) throw new XsError("EACCES");
-        return n;
+    /**
+     * write_node_raw's node-size check: calc_node_acc_size() (a 16-byte node_hdr, 8 bytes per
+     * permission, the data and the child list) against the node-size quota; unprivileged only.
+     */
+    private void checkNodeSize(Connection c, Permissions perms, int datalen, List<String> children) throws XsError {
+        if (c.privileged()) return;
+        long size = 16L + 8L * perms.entries().size() + datalen;
+        for (String ch : children) size += ch.getBytes(StandardCharsets.UTF_8).length + 1;
+        if (maxExceeded(c.domid, Quotas.NODE_SIZE, size)) throw new XsError("ENOSPC");
     }
 
     /** errno_from_parents: a missing node under an inaccessible ancestor is EACCES, not ENOENT. */
@@ -540,6 +717,7 @@ public final class XenstoredCore {
             q = XsPaths.parent(q);
         }
         if ((access(c, ancestor) & Permissions.WRITE) == 0) throw new XsError("EACCES");
+        checkNodeSize(c, c.privileged() ? ancestor.perms : ancestor.perms.withOwner(c.domid), value.length, List.of());
         if (!c.privileged() && quotas.exceeded(c.domid, Quotas.NODES, tree.nodesOwnedBy(c.domid) + (long) missing.size())) {
             throw new XsError("ENOSPC");
         }
@@ -557,21 +735,26 @@ public final class XenstoredCore {
         changed(c, v, p, false);
     }
 
+    /**
+     * do_write: the path is the first NUL-terminated string (EINVAL without one), the rest of the
+     * payload the value; get_node(XS_PERM_WRITE) decides EINVAL/EACCES before anything else, ENOENT
+     * creates the node (create_node), and only writing it checks the node-size quota (ENOSPC).
+     */
     private Reply write(Connection c, XsMessage m) throws XsError {
         byte[] pl = m.payload();
         int nul = -1;
         for (int i = 0; i < pl.length; i++) if (pl[i] == 0) { nul = i; break; }
         if (nul < 0) throw new XsError("EINVAL");
-        String p = path(c, new String(pl, 0, nul, StandardCharsets.UTF_8));
         byte[] value = Arrays.copyOfRange(pl, nul + 1, pl.length);
-        if (!c.privileged() && quotas.exceeded(c.domid, Quotas.NODE_SIZE, value.length)) throw new XsError("ENOSPC");
         TreeView v = view(c, m);
-        Node n = v.get(p);
-        if (n == null) {
+        Found f = getNode(c, v, new String(pl, 0, nul, StandardCharsets.UTF_8), Permissions.WRITE, false);
+        String p = f.path();
+        if (f.node() == null) {
+            if (!f.errno().equals("ENOENT")) throw new XsError(f.errno());
             create(c, v, p, value, m.txId());
         } else {
-            writable(c, v, p);
-            Node w = n.copy();
+            checkNodeSize(c, f.node().perms, value.length, f.node().children);
+            Node w = f.node().copy();
             w.value = value;
             v.put(w);
             changed(c, v, p, false);
@@ -579,16 +762,20 @@ public final class XenstoredCore {
         return ok(XS_WRITE, p);
     }
 
-    private Reply rm(Connection c, XsMessage m, String p) throws XsError {
-        if (p.equals("/")) throw new XsError("EINVAL");
+    /**
+     * do_rm: get_node(XS_PERM_WRITE) first (so a guest's RM "/" is EACCES: the root is dom0's);
+     * a missing node whose parent exists is fine; only then is "/" refused (EINVAL).
+     */
+    private Reply rm(Connection c, XsMessage m) throws XsError {
         TreeView v = view(c, m);
-        Node n = v.get(p);
-        if (n == null) {
-            Node parent = v.get(XsPaths.parent(p));
-            if (parent != null && (access(c, parent) & Permissions.WRITE) != 0) return ok(XS_RM, p);
-            throw new XsError(errnoForMissing(c, v, p, Permissions.WRITE));
+        Found f = getNode(c, v, onearg(m), Permissions.WRITE, false);
+        String p = f.path();
+        if (f.node() == null) {
+            if (f.errno().equals("ENOENT") && v.get(XsPaths.parent(p)) != null) return ok(XS_RM, p);
+            throw new XsError(f.errno());
         }
-        writable(c, v, p);
+        if (p.equals("/")) throw new XsError("EINVAL");
+        Node n = f.node();
         Node parent = v.get(XsPaths.parent(p)).copy();
         parent.children.remove(XsPaths.baseName(p));
         // watches of the removed subtree see the change while its permissions are still known
@@ -606,14 +793,24 @@ public final class XenstoredCore {
         v.remove(n.path);
     }
 
+    /**
+     * do_set_perms: xenstore_count_strings() counts the payload's NULs (fewer than 2: EINVAL); the
+     * node-permissions quota (domain_max_chk, ENOSPC) and xenstore_strings_to_perms (EINVAL) come
+     * before the node is looked up with get_node(XS_PERM_WRITE | XS_PERM_OWNER, allow_special);
+     * an unprivileged domain may not change the owner (EPERM).
+     */
     private Reply setPerms(Connection c, XsMessage m, List<String> a) throws XsError {
         if (a.size() < 2) throw new XsError("EINVAL");
-        String p = path(c, a.get(0));
+        int num = a.size() - 1;
+        if (!c.privileged() && maxExceeded(c.domid, Quotas.PERMISSIONS, num)) throw new XsError("ENOSPC");
         Permissions perms = Permissions.parse(a.subList(1, a.size()));
         if (perms == null) throw new XsError("EINVAL");
-        if (!c.privileged() && quotas.exceeded(c.domid, Quotas.PERMISSIONS, perms.entries().size())) throw new XsError("ENOSPC");
         TreeView v = view(c, m);
-        Node n = writable(c, v, p);
+        Found f = getNode(c, v, a.get(0), Permissions.WRITE, true);
+        if (f.node() == null) throw new XsError(f.errno());
+        Node n = f.node();
+        if (!n.perms.ownedBy(c.domid, c.privileged(), c.target)) throw new XsError("EACCES");
+        String p = f.path();
         if (!c.privileged() && perms.owner() != n.perms.owner()) throw new XsError("EPERM");
         Node w = n.copy();
         w.perms = perms;
@@ -624,8 +821,10 @@ public final class XenstoredCore {
 
     private Reply directoryPart(Connection c, XsMessage m, List<String> a) throws XsError {
         if (m.countStrings() != 2) throw new XsError("EINVAL");
-        String p = path(c, a.get(0));
-        Node n = readable(c, view(c, m), p);
+        Found f = getNode(c, view(c, m), a.get(0), Permissions.READ, false);
+        if (f.node() == null) throw new XsError(f.errno());
+        Node n = f.node();
+        String p = f.path();
         int off;
         try {
             off = Integer.parseInt(a.get(1));
@@ -657,26 +856,42 @@ public final class XenstoredCore {
         return new Reply(XS_DIRECTORY_PART, out, p);
     }
 
+    /**
+     * do_watch (tools/xenstored/watch.c): exactly two strings, or three (the depth, atoi, EINVAL if
+     * negative) when the domain has XENSTORE_SERVER_FEATURE_WATCHDEPTH; check_watch_path:
+     * canonicalize(allow_special) (EINVAL); then the duplicate (EEXIST) and the watch quota (ENOSPC).
+     * oxenstored (process.ml do_watch) wants exactly [node; token; ""].
+     */
     private Reply watch(Connection c, XsMessage m, List<String> a, List<Runnable> after) throws XsError {
-        if (a.size() < 2) throw new XsError("EINVAL");
+        int depth = -1;
+        if (a.size() == 3 && (serverFeatures(c.domid) & XENSTORE_SERVER_FEATURE_WATCHDEPTH) != 0) {
+            depth = atoi(a.get(2));
+            if (depth < 0) throw new XsError("EINVAL");
+        } else if (a.size() != 2) {
+            throw new XsError("EINVAL");
+        }
         String raw = a.get(0);
         String token = a.get(1);
         boolean relative = !raw.startsWith("/") && !raw.startsWith("@");
-        String wp = raw.startsWith("@") ? XsPaths.canonical(c.domid, raw) : path(c, raw);
-        if (wp == null) throw new XsError("EINVAL");
+        String wp = canonicalize(c, raw, true);
         if (watches.exists(c, wp, token)) throw new XsError("EEXIST");
         if (!c.privileged() && quotas.exceeded(c.domid, Quotas.WATCHES, watches.count(c) + 1L)) throw new XsError("ENOSPC");
-        Watches.Watch w = new Watches.Watch(c, wp, token, relative);
+        Watches.Watch w = new Watches.Watch(c, wp, token, relative, depth);
         watches.add(w);
         after.add(() -> sendWatchEvent(w, wp)); // the initial event follows the reply
         return ok(XS_WATCH, wp);
     }
 
+    /**
+     * do_transaction_end (tools/xenstored/transaction.c): process_message has already refused an
+     * unknown tx id (ENOENT); the argument must be exactly "T" or "F" (onearg, EINVAL); only then
+     * is tx id 0 ENOENT. The transaction ends whatever the commit answers.
+     */
     private Reply transactionEnd(Connection c, XsMessage m) throws XsError {
-        Tree.Transaction t = c.transactions.get(m.txId());
-        if (m.txId() == 0 || t == null) throw new XsError("ENOENT");
         String arg = onearg(m);
         if (!arg.equals("T") && !arg.equals("F")) throw new XsError("EINVAL");
+        Tree.Transaction t = c.transactions.get(m.txId());
+        if (m.txId() == 0 || t == null) throw new XsError("ENOENT");
         c.transactions.remove(m.txId());
         if (arg.equals("F")) return ok(XS_TRANSACTION_END, null);
         if (!c.privileged() && quotas.exceeded(c.domid, Quotas.TRANSACTION_NODES, t.accessedNodes())) throw new XsError("ENOSPC");

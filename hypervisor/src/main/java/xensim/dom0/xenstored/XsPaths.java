@@ -4,8 +4,8 @@ import xensim.abi.XsWire;
 
 /**
  * Node path rules of xenstored: absolute paths start with '/', relative ones are resolved against
- * {@code /local/domain/<domid>}; allowed characters are [A-Za-z0-9_/@-] (and '.' as C xenstored
- * accepts); no empty components, no trailing '/', lengths bounded by XENSTORE_ABS_PATH_MAX and
+ * {@code /local/domain/<domid>}; allowed characters are [A-Za-z0-9_/@-] (valid_chars() in C's core.c,
+ * char_is_valid in oxenstored's store.ml: no '.'); no empty components, no trailing '/', lengths bounded by XENSTORE_ABS_PATH_MAX and
  * XENSTORE_REL_PATH_MAX. Special watch paths start with '@'.
  */
 public final class XsPaths {
@@ -44,7 +44,7 @@ public final class XsPaths {
         for (int i = 0; i < p.length(); i++) {
             char c = p.charAt(i);
             boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '/' || c == '_' || c == '-' || c == '@' || c == '.';
+                    || c == '/' || c == '_' || c == '-' || c == '@';
             if (!ok) return false;
         }
         return true;
