@@ -305,8 +305,13 @@ final class MainLoop {
         if (r.ignored || r.removed) return false;
         try {
             if (flavour.ocamlRing) {
-                return !r.out.isEmpty() || r.page.getInt(XenstoreRing.REQ_CONS) != r.page.getInt(XenstoreRing.REQ_PROD)
-                        || r.page.getInt(XenstoreRing.CONNECTION) != XENSTORE_CONNECTED;
+                // as C: output only when the ring has room, input only below the outstanding quota
+                // (a guest that never consumes its responses, or never reads its replies, must not
+                // keep the loop turning for ever: oxenstored sleeps until its event channel fires)
+                return r.page.getInt(XenstoreRing.CONNECTION) != XENSTORE_CONNECTED
+                        || !r.out.isEmpty() && canWrite(r)
+                        || r.outstanding() < core.quotas().get(r.domid, Quotas.OUTSTANDING)
+                                && r.page.getInt(XenstoreRing.REQ_CONS) != r.page.getInt(XenstoreRing.REQ_PROD);
             }
             return canRead(r) || (canWrite(r) && !r.out.isEmpty());
         } catch (GrantMappingFault e) {

@@ -294,6 +294,38 @@ class MainLoopTest {
                 "the stale partial header swallowed the OS's request and the connection was cut off");
     }
 
+    /**
+     * A guest that never consumes its responses: with the response ring full, xenstored's loop has
+     * output it cannot write and must sleep until the guest's event channel fires, as both
+     * xenstoreds do (C's domain_can_write, oxenstored's select). oxenstored's loop counted pending
+     * output as work and turned every microsecond of virtual time for ever (found by the
+     * whole-host fuzz campaign: a deterministic host that never quiesced).
+     */
+    @Test
+    void aFullResponseRingPutsTheLoopToSleepUnderEveryFlavour() {
+        for (XenstoredCore.Flavour f : XenstoredCore.Flavour.values()) {
+            Rig r = new Rig(f);
+            r.attach();
+            r.page.putInt(XenstoreRing.RSP_CONS, 0);
+            r.page.putInt(XenstoreRing.RSP_PROD, XENSTORE_RING_SIZE); // full: the guest never read
+            r.send(XsMessage.of(XS_READ, 1, 0, "name"));
+            int steps = 0;
+            while (!r.clock.due.isEmpty() && steps < 100_000) {
+                MainLoopTest.Clock.Due d = r.clock.due.poll();
+                r.clock.now = d.at();
+                d.step().run();
+                steps++;
+            }
+            assertTrue(r.clock.due.isEmpty(), f + ": the loop still turns after " + steps + " steps");
+            assertFalse(r.loop.ringIgnored(DOM), f + ": a full ring is no fault");
+            // the guest consumes: the reply goes out
+            r.page.putInt(XenstoreRing.RSP_CONS, XENSTORE_RING_SIZE);
+            r.loop.wake();
+            r.clock.runAll();
+            assertTrue(r.page.getInt(XenstoreRing.RSP_PROD) > XENSTORE_RING_SIZE + 16, f + ": the reply once there is room");
+        }
+    }
+
     // --- timing ----------------------------------------------------------------------------------
 
     @Test
