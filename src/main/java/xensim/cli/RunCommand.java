@@ -77,12 +77,15 @@ public final class RunCommand implements Callable<Integer> {
             description = "whether the toolstack writes control/platform-feature-xs_reset_watches, as libxl does (default on); without it the OS sends no XS_RESET_WATCHES")
     String xsResetWatches;
 
+    @picocli.CommandLine.Mixin
+    FirmwareOptions firmware = new FirmwareOptions();
+
     @Override
     public Integer call() throws Exception {
         Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
         if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
         if (xsResetWatches != null) keys.put("toolstack.xs-reset-watches", onOff(xsResetWatches));
-        Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
+        Scenario sc = firmware.apply(scenario(scenario, strategy, seed, mode, guests, null, faults, keys));
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
         Path existed = UserPaths.nearestExisting(planned);
@@ -152,7 +155,9 @@ public final class RunCommand implements Callable<Integer> {
         sb.append(" --profile ").append(sc.backendProfile().cliName()).append(" --firmware-io ").append(sc.firmwareIo().cliName())
                 .append(" --xenstored ").append(sc.flavour()).append(" --edk2 ").append(sc.edk2().cliName())
                 .append(" --ebs-order ").append(sc.ebsOrder().cliName())
-                .append(" --xs-reset-watches ").append(sc.xsResetWatches() ? "on" : "off");
+                .append(" --xs-reset-watches ").append(sc.xsResetWatches() ? "on" : "off")
+                .append(" --firmware ").append(sc.firmwareImpl().cliName());
+        for (Path p : sc.ovmfPatches()) sb.append(" --ovmf-patch ").append(shellQuote(p.toString()));
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();

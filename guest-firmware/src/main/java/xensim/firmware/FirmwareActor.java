@@ -51,6 +51,7 @@ public final class FirmwareActor {
     public static Behavior<GuestMsg> create(Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,
                                             FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os,
                                             xensim.platform.Timing timing) {
+        if (cfg.impl() == FirmwareImpl.OVMF_C) return xensim.firmware.ovmfc.OvmfCFirmware.create(seam, hv, domid, memory, cfg, os, timing);
         return Behaviors.setup(ctx -> new Machine(ctx, seam, hv, domid, memory, cfg, os, timing).behavior());
     }
 

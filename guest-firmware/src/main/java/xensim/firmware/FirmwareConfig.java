@@ -12,12 +12,26 @@ import xensim.firmware.uefi.Edk2Version;
  * edk2 release whose DXE core runs ({@link Edk2Version}).
  */
 public record FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs, boolean bootRecordWrite,
-                             EbsOrder ebsOrder, FirmwareIo firmwareIo, Edk2Version edk2) {
+                             EbsOrder ebsOrder, FirmwareIo firmwareIo, Edk2Version edk2, FirmwareImpl impl,
+                             java.util.List<java.nio.file.Path> ovmfPatches) {
 
     public FirmwareConfig {
         if (firmwareIo == null) throw new IllegalArgumentException("firmware-io");
         if (ebsOrder == null) throw new IllegalArgumentException("ebs-order");
         if (edk2 == null) throw new IllegalArgumentException("edk2");
+        if (impl == null) impl = FirmwareImpl.MODEL;
+        ovmfPatches = ovmfPatches == null ? java.util.List.of() : java.util.List.copyOf(ovmfPatches);
+    }
+
+    /** The Java drivers ({@link FirmwareImpl#MODEL}). */
+    public FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs, boolean bootRecordWrite,
+                          EbsOrder ebsOrder, FirmwareIo firmwareIo, Edk2Version edk2) {
+        this(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2, FirmwareImpl.MODEL, java.util.List.of());
+    }
+
+    /** The same with edk2's own drivers ({@code ovmf-c}, with {@code patches} applied) or the models. */
+    public FirmwareConfig withImpl(FirmwareImpl i, java.util.List<java.nio.file.Path> patches) {
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2, i, patches);
     }
 
     /**
@@ -38,18 +52,18 @@ public record FirmwareConfig(String strategy, int queueDepth, int readAheadAtEbs
     }
 
     public FirmwareConfig withEbsOrder(EbsOrder order) {
-        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, order, firmwareIo, edk2);
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, order, firmwareIo, edk2, impl, ovmfPatches);
     }
 
     public FirmwareConfig withReadAhead(int n) {
-        return new FirmwareConfig(strategy, queueDepth, n, bootRecordWrite, ebsOrder, firmwareIo, edk2);
+        return new FirmwareConfig(strategy, queueDepth, n, bootRecordWrite, ebsOrder, firmwareIo, edk2, impl, ovmfPatches);
     }
 
     public FirmwareConfig withFirmwareIo(FirmwareIo io) {
-        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, io, edk2);
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, io, edk2, impl, ovmfPatches);
     }
 
     public FirmwareConfig withEdk2(Edk2Version v) {
-        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, v);
+        return new FirmwareConfig(strategy, queueDepth, readAheadAtEbs, bootRecordWrite, ebsOrder, firmwareIo, v, impl, ovmfPatches);
     }
 }

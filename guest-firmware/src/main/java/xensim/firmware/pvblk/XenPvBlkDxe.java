@@ -111,7 +111,7 @@ public final class XenPvBlkDxe implements DriverBinding {
                        Consumer<BlockIo.Completion> k) {}
 
     /** XEN_BLOCK_FRONT_DEVICE: one frontend, its ring, its in-flight requests. */
-    public final class Device implements BlockIo {
+    public final class Device implements xensim.firmware.boot.BootDisk {
         private final XenBusIo io;
         private final Handle handle;
         private long devPool = -1;
@@ -136,6 +136,11 @@ public final class XenPvBlkDxe implements DriverBinding {
             this.io = io;
             this.handle = handle;
             this.token = "blk" + io.deviceId();
+        }
+
+        @Override
+        public int deviceId() {
+            return xenBusIo().deviceId();
         }
 
         public XenBusIo xenBusIo() {
