@@ -40,9 +40,67 @@ enum {
 };
 
 typedef UINT64 (*XS_CALL)(UINT32 Op, UINT64 *Args, UINT32 Count);
-static XS_CALL  mXsCall;
 
-#define XS(op, ...)  ({ UINT64 XsA_[] = { 0, ##__VA_ARGS__ }; mXsCall ((op), XsA_ + 1, sizeof (XsA_) / 8 - 1); })
+/*
+  Two stacks. The C code runs on the firmware's own stack, in guest RAM at a fixed address
+  (xs_set_stack), as OVMF's DXE phase runs on the stack DxeIpl allocated: so its addresses
+  (XenPvBlkDxe's request ids are (UINTN)&IoData on that stack) are the same in every run. The
+  simulator's callback runs on the vCPU thread's own (JVM) stack. xs_invoke switches from the
+  JVM stack to the firmware stack and calls an EFIAPI function; xs_call_switch, the shim's way
+  out, switches back to the innermost JVM frame for the callback and returns onto the firmware
+  stack. Nesting (the callback calling xs_invoke again: a driver's Stop from DisconnectController)
+  continues each stack below where it stopped.
+*/
+XS_CALL  mXsCall __attribute__ ((visibility ("hidden")));
+UINT64   mCSp __attribute__ ((visibility ("hidden")));     /* where the firmware stack goes on */
+UINT64   mJavaSp __attribute__ ((visibility ("hidden")));  /* the innermost xs_invoke's JVM frame */
+
+UINT64 xs_call_switch (UINT32 Op, UINT64 *Args, UINT32 Count);
+__attribute__ ((visibility ("default"))) UINT64 xs_invoke (UINT64 Function, UINT64 A0, UINT64 A1, UINT64 A2,
+                                                           UINT64 A3, UINT64 A4, UINT64 A5);
+
+__asm__ (
+  ".text\n"
+  ".globl xs_invoke\n"
+  ".type xs_invoke, @function\n"
+  "xs_invoke:\n"                      /* sysv: rdi fn, rsi a0, rdx a1, rcx a2, r8 a3, r9 a4, 8(%rsp) a5 */
+  "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+  "  pushq mJavaSp(%rip)\n"
+  "  movq %rsp, mJavaSp(%rip)\n"
+  "  movq 64(%rsp), %rax\n"            /* a5 */
+  "  movq %rdi, %r10\n"
+  "  movq mCSp(%rip), %r11\n"
+  "  andq $-16, %r11\n"
+  "  subq $48, %r11\n"                 /* ms_abi: 32 bytes of shadow space, then args 5 and 6 */
+  "  movq %r9, 32(%r11)\n"
+  "  movq %rax, 40(%r11)\n"
+  "  movq %r8, %r9\n"
+  "  movq %rcx, %r8\n"
+  "  movq %rsi, %rcx\n"
+  "  movq %r11, %rsp\n"
+  "  callq *%r10\n"
+  "  movq mJavaSp(%rip), %rsp\n"
+  "  popq mJavaSp(%rip)\n"
+  "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
+  "  ret\n"
+  ".size xs_invoke, .-xs_invoke\n"
+  ".globl xs_call_switch\n"
+  ".hidden xs_call_switch\n"
+  ".type xs_call_switch, @function\n"
+  "xs_call_switch:\n"                 /* sysv: edi op, rsi args, edx count; on the firmware stack */
+  "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+  "  pushq mCSp(%rip)\n"
+  "  movq %rsp, mCSp(%rip)\n"
+  "  movq mJavaSp(%rip), %rsp\n"      /* 16-byte aligned: see xs_invoke */
+  "  callq *mXsCall(%rip)\n"
+  "  movq mCSp(%rip), %rsp\n"
+  "  popq mCSp(%rip)\n"
+  "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
+  "  ret\n"
+  ".size xs_call_switch, .-xs_call_switch\n"
+  );
+
+#define XS(op, ...)  ({ UINT64 XsA_[] = { 0, ##__VA_ARGS__ }; xs_call_switch ((op), XsA_ + 1, sizeof (XsA_) / 8 - 1); })
 #define U(x)         ((UINT64)(UINTN)(x))
 
 /* ---- GUIDs (AutoGen.c) ------------------------------------------------------------------ */
@@ -436,6 +494,13 @@ xs_init (XS_CALL Call)
   gST                        = &mSystemTable;
 }
 
+/** The firmware stack: it grows down from Top (guest RAM the simulator set aside). */
+__attribute__ ((visibility ("default"))) void
+xs_set_stack (UINT64 Top)
+{
+  mCSp = Top;
+}
+
 /** The system table the entry points get. */
 __attribute__ ((visibility ("default"))) UINT64
 xs_system_table (void)
@@ -448,18 +513,4 @@ __attribute__ ((visibility ("default"))) UINT64
 xs_entry_point (int Which)
 {
   return Which == 0 ? U (XenBusDxeDriverEntryPoint) : U (XenPvBlkDxeDriverEntryPoint);
-}
-
-/** Calls an EFIAPI function with up to six arguments (extra ones are ignored by the callee). */
-__attribute__ ((visibility ("default"))) UINT64
-xs_invoke (UINT64 Function, UINT64 A0, UINT64 A1, UINT64 A2, UINT64 A3, UINT64 A4, UINT64 A5)
-{
-  return ((XS_EFIAPI6)(UINTN)Function)(A0, A1, A2, A3, A4, A5);
-}
-
-/** BOOLEAN-returning EFIAPI calls: only AL is defined. */
-__attribute__ ((visibility ("default"))) UINT64
-xs_invoke_bool (UINT64 Function, UINT64 A0, UINT64 A1, UINT64 A2)
-{
-  return ((BOOLEAN (EFIAPI *)(UINT64, UINT64, UINT64))(UINTN)Function)(A0, A1, A2) ? 1 : 0;
 }

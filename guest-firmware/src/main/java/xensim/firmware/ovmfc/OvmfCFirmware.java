@@ -46,6 +46,9 @@ public final class OvmfCFirmware {
     public static final long SPIN_BOUND_MILLIS = Long.getLong("xensim.ovmf.spinMillis", 20_000);
     /** Guest time one MemoryFence or CpuPause takes: the grain of a polling loop. */
     public static final long FENCE_NANOS = 1_000;
+    /** The DXE stack (DxeIpl's 128 KiB of EfiBootServicesData), right after the model's runtime code pages. */
+    public static final long STACK_GFN = FirmwareActor.RT_CODE_GFN + FirmwareActor.RT_CODE_PAGES;
+    public static final long STACK_PAGES = 32;
     /** Guest time a boot service call takes in the DXE core (besides anything it waits for). */
     public static final long SERVICE_NANOS = 200;
 
@@ -99,6 +102,8 @@ public final class OvmfCFirmware {
             map.setType(FirmwareActor.FW_CODE_GFN, FirmwareActor.FW_CODE_PAGES, EfiMemoryType.EfiBootServicesCode);
             map.setType(FirmwareActor.RT_CODE_GFN, FirmwareActor.RT_CODE_PAGES, EfiMemoryType.EfiRuntimeServicesCode);
             map.setType(memory.ramPages() - 2, 2, EfiMemoryType.EfiReservedMemoryType);
+            map.setType(STACK_GFN, STACK_PAGES, EfiMemoryType.EfiBootServicesData);
+            memory.setType(STACK_GFN, STACK_PAGES, EfiMemoryType.EfiBootServicesData.name());
             memory.setType(FirmwareActor.FW_CODE_GFN, FirmwareActor.FW_CODE_PAGES, EfiMemoryType.EfiBootServicesCode.name());
             memory.setType(FirmwareActor.RT_CODE_GFN, FirmwareActor.RT_CODE_PAGES, EfiMemoryType.EfiRuntimeServicesCode.name());
             this.bs = new BootServices(domid, seam.events(), cpu, map, memory,
@@ -159,6 +164,7 @@ public final class OvmfCFirmware {
                     .with("firmware", cfg.impl().cliName()).with("drivers", "edk2-stable202211 (Debian 2022.11)")
                     .with("patches", String.join(",", lib.patchHashes())).emit();
             Vcpu vcpu = new Vcpu(lib.library(), "vcpu-d" + domid, SPIN_BOUND_MILLIS);
+            vcpu.lib().xs_set_stack((STACK_GFN + STACK_PAGES) * NativeRam.PAGE);
             vcpu.start();
             shim = new Shim(domid, bs, hc, vcpu, FENCE_NANOS, SERVICE_NANOS);
             long systemTable = vcpu.lib().xs_system_table();

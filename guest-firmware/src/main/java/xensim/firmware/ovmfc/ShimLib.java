@@ -18,7 +18,9 @@ public interface ShimLib extends Library {
     /** 0: XenBusDxeDriverEntryPoint, 1: XenPvBlkDxeDriverEntryPoint. */
     long xs_entry_point(int which);
 
+    /** Calls an EFIAPI function with up to six arguments on the firmware stack. */
     long xs_invoke(long function, long a0, long a1, long a2, long a3, long a4, long a5);
 
-    long xs_invoke_bool(long function, long a0, long a1, long a2);
+    /** The firmware stack's top (guest-physical; the C code runs on it, the JVM's callbacks on their own). */
+    void xs_set_stack(long top);
 }

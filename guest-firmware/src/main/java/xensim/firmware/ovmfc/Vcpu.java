@@ -120,8 +120,8 @@ public final class Vcpu {
         long[] a = c.args();
         long[] x = new long[6];
         System.arraycopy(a, 0, x, 0, Math.min(6, a.length));
-        if (c.bool()) return lib.xs_invoke_bool(c.fn(), x[0], x[1], x[2]);
-        return lib.xs_invoke(c.fn(), x[0], x[1], x[2], x[3], x[4], x[5]);
+        long v = lib.xs_invoke(c.fn(), x[0], x[1], x[2], x[3], x[4], x[5]);
+        return c.bool() ? v & 0xff : v; // BOOLEAN: only AL is defined
     }
 
     /** On the vCPU thread, inside C: hand the call over and serve nested calls until the answer. */
