@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             TimelineCommand.class,
             ExploreCommand.class,
+            CompareCommand.class,
             StressCommand.class,
             CommandLine.HelpCommand.class,
         })

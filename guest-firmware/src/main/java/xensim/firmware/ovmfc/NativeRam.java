@@ -41,6 +41,7 @@ public final class NativeRam implements MemoryBacking {
 
     private static final LibC C = LibC.INSTANCE;
     private static NativeRam live;
+    private static final java.util.List<NativeRam> ALL = new java.util.ArrayList<>();
 
     private final int domid;
     private final long ramPages;
@@ -83,6 +84,7 @@ public final class NativeRam implements MemoryBacking {
                     + " HeapBaseMinAddress); this guest's physmap ends at 0x" + Long.toHexString(maxGfn * PAGE));
         }
         live = new NativeRam(domid, ramPages, maxGfn);
+        ALL.add(live);
         return live;
     }
 
@@ -132,6 +134,20 @@ public final class NativeRam implements MemoryBacking {
         if (released) return;
         released = true;
         C.munmap(new Pointer(FIRST_GFN * PAGE), (maxGfn - FIRST_GFN) * PAGE);
+    }
+
+    /**
+     * Frees the machine memory of every guest released so far. Only once its simulation is over
+     * (its actor system terminated): a page touched after this faults the process.
+     */
+    public static synchronized void disposeReleased() {
+        for (java.util.Iterator<NativeRam> it = ALL.iterator(); it.hasNext(); ) {
+            NativeRam r = it.next();
+            if (!r.released) continue;
+            C.munmap(r.machine, (r.ramPages + EXTRA_SLOTS) * PAGE);
+            C.close(r.fd);
+            it.remove();
+        }
     }
 
     public boolean released() {

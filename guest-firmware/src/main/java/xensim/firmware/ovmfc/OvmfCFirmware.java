@@ -63,6 +63,15 @@ public final class OvmfCFirmware {
         return b;
     }
 
+    /**
+     * After a simulation with the real drivers is over (its actor system gone): ends the vCPU
+     * threads and frees the guests' native memory, so the next run in this JVM starts clean.
+     */
+    public static void disposeFinished() {
+        Vcpu.stopAll();
+        NativeRam.disposeReleased();
+    }
+
     public static Behavior<GuestMsg> create(Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,
                                             FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os,
                                             xensim.platform.Timing timing) {

@@ -85,9 +85,21 @@ public final class Vcpu {
         this.handler = h;
     }
 
+    private static final java.util.List<Vcpu> STARTED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     /** xs_init on the vCPU thread, then idle. */
     public void start() {
+        STARTED.add(this);
         thread.start();
+    }
+
+    /** Ends every vCPU thread (idle ones exit; one inside C stays parked, never returning into C). After a simulation. */
+    public static void stopAll() {
+        for (Vcpu v : STARTED) {
+            v.dead = true;
+            v.thread.interrupt();
+        }
+        STARTED.clear();
     }
 
     public ShimLib lib() {
