@@ -141,8 +141,21 @@ public final class NativeRam implements MemoryBacking {
      * (its actor system terminated): a page touched after this faults the process.
      */
     public static synchronized void disposeReleased() {
+        disposeAll(false);
+    }
+
+    /**
+     * As {@link #disposeReleased}, and first releases the guests still mapped (a run that ended
+     * with its guest never destroyed: a hang, a wall-clock limit). Only after their simulation.
+     */
+    public static synchronized void disposeAll() {
+        disposeAll(true);
+    }
+
+    private static void disposeAll(boolean live) {
         for (java.util.Iterator<NativeRam> it = ALL.iterator(); it.hasNext(); ) {
             NativeRam r = it.next();
+            if (live) r.release();
             if (!r.released) continue;
             C.munmap(r.machine, (r.ramPages + EXTRA_SLOTS) * PAGE);
             C.close(r.fd);

@@ -69,7 +69,7 @@ public final class OvmfCFirmware {
      */
     public static void disposeFinished() {
         Vcpu.stopAll();
-        NativeRam.disposeReleased();
+        NativeRam.disposeAll();
     }
 
     public static Behavior<GuestMsg> create(Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,

@@ -368,6 +368,13 @@ public final class Shim implements Vcpu.Handler, Vcpu.SyncHandler {
             }
             case WAIT_FOR_EVENT -> {
                 int n = (int) a[0];
+                // CoreWaitForEvent checks the TPL before the events: above TPL_APPLICATION it is
+                // EFI_UNSUPPORTED even for a closed event (XenStoreDeinit's RECONNECT loop waits on
+                // xs.EventChannelEvent after closing it)
+                if (bs.currentTpl() != xensim.firmware.uefi.Tpl.APPLICATION) {
+                    k.accept(code(EfiStatus.EFI_UNSUPPORTED));
+                    return;
+                }
                 List<UefiEvent> list = new ArrayList<>();
                 for (int i = 0; i < n; i++) list.add(event(new Pointer(a[1]).getLong(8L * i)));
                 if (list.contains(null) || n == 0) {
