@@ -61,8 +61,8 @@ public final class CompareCommand implements Callable<Integer> {
                 .withFirmware(FirmwareImpl.OVMF_C, patchList);
         FirmwareOptions.check(probe);
         StringBuilder md = new StringBuilder();
-        md.append("| seed | profiles | model verdict | ovmf-c verdict | guest actions: first difference | XenbusState: first difference |\n");
-        md.append("| --- | --- | --- | --- | --- | --- |\n");
+        md.append("| seed | profiles | model verdict | ovmf-c verdict | xenstore requests: first difference | guest hypercalls and EBS allocations: first difference | XenbusState: first difference |\n");
+        md.append("| --- | --- | --- | --- | --- | --- | --- |\n");
         int agree = 0, verdictsEqual = 0, total = 0;
         long t0 = System.nanoTime();
         for (Map<String, Object> combo : combos) {
@@ -75,16 +75,17 @@ public final class CompareCommand implements Callable<Integer> {
                 OvmfCFirmware.disposeFinished();
                 ProtocolTrace tm = ProtocolTrace.read(m.eventsFile(), 1);
                 ProtocolTrace tc = ProtocolTrace.read(c.eventsFile(), 1);
+                String dx = ProtocolTrace.describe(tm.xenstore(), tc.xenstore());
                 String dg = ProtocolTrace.describe(tm.guest(), tc.guest());
                 String ds = ProtocolTrace.describe(tm.states(), tc.states());
                 boolean same = m.verdictLine().equals(c.verdictLine());
                 total++;
                 if (same) verdictsEqual++;
-                if (same && dg == null && ds == null) agree++;
+                if (same && dx == null && dg == null && ds == null) agree++;
                 md.append("| ").append(seed).append(" | ").append(prof).append(" | ").append(verdict(m)).append(" | ").append(verdict(c))
-                        .append(" | ").append(dg == null ? "none" : dg).append(" | ").append(ds == null ? "none" : ds).append(" |\n");
+                        .append(" | ").append(dx == null ? "none" : dx).append(" | ").append(dg == null ? "none" : dg).append(" | ").append(ds == null ? "none" : ds).append(" |\n");
                 pw.printf("seed %d (%s): model %s, ovmf-c %s%s%n", seed, prof, verdict(m), verdict(c),
-                        dg == null && ds == null ? ", same protocol sequence" : ", sequences differ");
+                        dx == null && dg == null && ds == null ? ", same protocol sequences" : ", sequences differ");
                 pw.flush();
             }
         }

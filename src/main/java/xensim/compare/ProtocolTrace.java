@@ -12,11 +12,12 @@ import java.util.List;
 
 /**
  * What another domain (or the checker) can see a guest's firmware do, from a run's events.jsonl,
- * as two sequences that do not depend on how the simulator interleaves actors at the same
- * instant:
+ * as three sequences that do not depend on how the simulator interleaves actors:
  * <ul>
- *   <li>{@link #guest}: the guest's own actions in its order — xenstore requests (XS_REQ: type and
- *       path), event-channel hypercalls (alloc_unbound, send — consecutive sends to one port
+ *   <li>{@link #xenstore}: the guest's xenstore requests as xenstored handles them (type and
+ *       path; consecutive reads of one state node are one entry: how often a wait loop polls is
+ *       timing), up to the end of the run;</li>
+ *   <li>{@link #guest}: what the guest's vCPU does itself, in its order — event-channel hypercalls (alloc_unbound, send — consecutive sends to one port
  *       coalesce, as the receiver cannot tell them apart — close), grant-table physmap calls
  *       (PHYSMAP_ADD/REMOVE: space and gfn), the ExitBootServices notify brackets and the memory
  *       services called while they run (ALLOC_CALL with inEbs: one entry for each run of them
@@ -30,10 +31,11 @@ import java.util.List;
  * Grant references and the gfns of pool and page allocations are left out: they follow from
  * allocation orders the model does not claim to reproduce. Pure: reads a file, no simulation.
  */
-public record ProtocolTrace(List<String> guest, List<String> states) {
+public record ProtocolTrace(List<String> xenstore, List<String> guest, List<String> states) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static ProtocolTrace read(Path events, int domid) throws IOException {
+        List<String> xenstore = new ArrayList<>();
         List<String> guest = new ArrayList<>();
         List<String> states = new ArrayList<>();
         boolean handedOff = false;
@@ -51,7 +53,11 @@ public record ProtocolTrace(List<String> guest, List<String> states) {
                 switch (ev) {
                     case "XS_REQ" -> {
                         if (dom == domid && e.path("comp").asText().equals("xenstored")) {
-                            s = "XS_REQ " + e.path("type").asText() + " " + e.path("path").asText("");
+                            String x = e.path("type").asText() + " " + e.path("path").asText("");
+                            // a wait loop reads a state node as often as the timing makes it: one entry per run
+                            boolean poll = x.startsWith("XS_READ ") && x.endsWith("/state") && !xenstore.isEmpty()
+                                    && xenstore.get(xenstore.size() - 1).equals(x);
+                            if (!poll) xenstore.add(x);
                         }
                     }
                     case "EVTCHN_BIND", "EVTCHN_CLOSE" -> {
@@ -98,7 +104,7 @@ public record ProtocolTrace(List<String> guest, List<String> states) {
         // two moves first at one instant is the simulator's interleaving, not the protocol
         java.util.List<String> byNode = new ArrayList<>(states);
         byNode.sort(java.util.Comparator.comparing((String x) -> x.substring(0, x.indexOf(' '))));
-        return new ProtocolTrace(List.copyOf(guest), List.copyOf(byNode));
+        return new ProtocolTrace(List.copyOf(xenstore), List.copyOf(guest), List.copyOf(byNode));
     }
 
     /** The first index where {@code a} and {@code b} differ, or -1 when they are equal. */

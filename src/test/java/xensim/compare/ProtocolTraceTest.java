@@ -18,6 +18,8 @@ class ProtocolTraceTest {
         Path f = tmp.resolve("e.jsonl");
         Files.write(f, List.of(
                 "{\"dom\":1,\"comp\":\"xenstored\",\"ev\":\"XS_REQ\",\"type\":\"XS_READ\",\"path\":\"device/vbd/51712/backend\"}",
+                "{\"dom\":1,\"comp\":\"xenstored\",\"ev\":\"XS_REQ\",\"type\":\"XS_READ\",\"path\":\"x/state\"}",
+                "{\"dom\":1,\"comp\":\"xenstored\",\"ev\":\"XS_REQ\",\"type\":\"XS_READ\",\"path\":\"x/state\"}",
                 "{\"dom\":0,\"comp\":\"xenstored\",\"ev\":\"XS_REQ\",\"type\":\"XS_WRITE\",\"path\":\"/local/domain/1/name\"}",
                 "{\"dom\":1,\"comp\":\"hypervisor\",\"ev\":\"EVTCHN_SEND\",\"port\":1,\"by\":1}",
                 "{\"dom\":1,\"comp\":\"hypervisor\",\"ev\":\"EVTCHN_SEND\",\"port\":1,\"by\":1}",
@@ -30,8 +32,10 @@ class ProtocolTraceTest {
                 "{\"dom\":1,\"comp\":\"os\",\"ev\":\"OS_HANDOFF\"}",
                 "{\"dom\":1,\"comp\":\"xenstored\",\"ev\":\"XS_REQ\",\"type\":\"XS_READ\",\"path\":\"after\"}"));
         ProtocolTrace t = ProtocolTrace.read(f, 1);
-        assertEquals(List.of("XS_REQ XS_READ device/vbd/51712/backend", "EVTCHN_SEND port 1", "EBS_NOTIFY_BEGIN TPL_CALLBACK",
-                "ALLOC_IN_EBS CloseEvent,CreateEvent", "OS_HANDOFF"), t.guest());
+        assertEquals(List.of("XS_READ device/vbd/51712/backend", "XS_READ x/state", "XS_READ after"), t.xenstore(),
+                "a polled state node is one entry; requests after the handoff count");
+        assertEquals(List.of("EVTCHN_SEND port 1", "EBS_NOTIFY_BEGIN TPL_CALLBACK", "ALLOC_IN_EBS CloseEvent,CreateEvent", "OS_HANDOFF"),
+                t.guest());
         assertEquals(List.of("/local/domain/0/backend/vbd/1/51712/state Connected->Closing"), t.states(),
                 "the firmware's own state events are the model's instrumentation, not the protocol");
     }
