@@ -160,6 +160,9 @@ public final class ExploreCommand implements Callable<Integer> {
         scenarios = new ArrayList<>();
         for (Map<String, Object> combo : profiles.combinations()) scenarios.add(RunCommand.scenario(scenario, null, null, null, null, null, faults, combo));
         Scenario sc = scenarios.get(0);
+        if (sc.firmwareImpl() != xensim.firmware.FirmwareImpl.MODEL) { // its runs would silently be the models'
+            throw new BadInputException("explore runs the Java models (firmware.drivers = model); edk2's own drivers: ./xensim run --firmware ovmf-c or ./xensim compare");
+        }
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
         int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();

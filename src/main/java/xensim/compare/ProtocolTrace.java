@@ -16,7 +16,7 @@ import java.util.List;
  * <ul>
  *   <li>{@link #xenstore}: the guest's xenstore requests as xenstored handles them (type and
  *       path; consecutive reads of one state node are one entry: how often a wait loop polls is
- *       timing), up to the end of the run;</li>
+ *       timing), up to the handoff;</li>
  *   <li>{@link #guest}: what the guest's vCPU does itself, in its order — event-channel hypercalls (alloc_unbound, send — consecutive sends to one port
  *       coalesce, as the receiver cannot tell them apart — close), grant-table physmap calls
  *       (PHYSMAP_ADD/REMOVE: space and gfn), the ExitBootServices notify brackets and the memory
