@@ -238,6 +238,9 @@ public final class ExploreCommand implements Callable<Integer> {
             scenarios.add(RunCommand.scenario(scenario, null, null, null, guests, null, faults, keys));
         }
         Scenario sc = scenarios.get(0);
+        if (sc.firmwareImpl() != xensim.firmware.FirmwareImpl.MODEL) { // its runs would silently be the models'
+            throw new BadInputException("explore runs the Java models (firmware.drivers = model); edk2's own drivers: ./xensim run --firmware ovmf-c or ./xensim compare");
+        }
         List<String> known = sc.designs().names();
         List<String> strategies;
         if ("all".equals(strategy)) strategies = known;

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             TimelineCommand.class,
             ExploreCommand.class,
             ShrinkCommand.class,
+            CompareCommand.class,
             StressCommand.class,
             CommandLine.HelpCommand.class,
         })

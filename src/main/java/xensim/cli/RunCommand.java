@@ -87,6 +87,9 @@ public final class RunCommand implements Callable<Integer> {
             description = "whether the toolstack writes control/platform-feature-xs_reset_watches, as libxl does (default on); without it the OS sends no XS_RESET_WATCHES")
     String xsResetWatches;
 
+    @picocli.CommandLine.Mixin
+    FirmwareOptions firmware = new FirmwareOptions();
+
     @Option(names = "--disks", description = "disks per guest (scenario key guests.disks, default 1)")
     Integer disks;
 
@@ -129,7 +132,7 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ScheduleSpec sched = schedule(schedule);
         Map<String, Object> keys = keys();
-        Scenario sc = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
+        Scenario sc = firmware.apply(scenario(scenario, strategy, seed, mode, guests, null, faults, keys));
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
         Path existed = UserPaths.nearestExisting(planned);
@@ -201,8 +204,8 @@ public final class RunCommand implements Callable<Integer> {
     static String replay(Path file, Scenario sc, List<String> cliFaults, ScheduleSpec sched, long scheduleSeed) {
         String base = replay(file, sc, cliFaults);
         String tail = " --schedule " + sched + (sched.controlled() && sched.kind() != ScheduleSpec.Kind.DEV ? " --schedule-seed " + scheduleSeed : "");
-        int at = base.indexOf(" --xs-reset-watches ");
-        int end = base.indexOf(' ', at + " --xs-reset-watches ".length());
+        int at = base.indexOf(" --firmware ");
+        int end = base.indexOf(' ', at + " --firmware ".length());
         return end < 0 ? base + tail : base.substring(0, end) + tail + base.substring(end);
     }
 
@@ -215,7 +218,9 @@ public final class RunCommand implements Callable<Integer> {
         sb.append(" --profile ").append(sc.backendProfile().cliName()).append(" --firmware-io ").append(sc.firmwareIo().cliName())
                 .append(" --xenstored ").append(sc.flavour()).append(" --edk2 ").append(sc.edk2().cliName())
                 .append(" --ebs-order ").append(sc.ebsOrder().cliName())
-                .append(" --xs-reset-watches ").append(sc.xsResetWatches() ? "on" : "off");
+                .append(" --xs-reset-watches ").append(sc.xsResetWatches() ? "on" : "off")
+                .append(" --firmware ").append(sc.firmwareImpl().cliName());
+        for (Path p : sc.ovmfPatches()) sb.append(" --ovmf-patch ").append(shellQuote(p.toString()));
         for (Path jar : sc.designs().jars()) sb.append(" --design-jar ").append(shellQuote(jar.toString()));
         if (sc.guests() != 1 || file != null) sb.append(" --guests ").append(sc.guests());
         Scenario d = Scenario.defaults();

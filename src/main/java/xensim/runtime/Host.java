@@ -76,6 +76,9 @@ public final class Host {
                                        java.util.function.BiConsumer<Parts, ActorContext<Msg>> onParts, Hold hold) {
         return Behaviors.setup(ctx -> {
             Hypervisor core = new Hypervisor(seam.events());
+            if (cfg.firmware().impl() == xensim.firmware.FirmwareImpl.OVMF_C) { // edk2's C drivers dereference guest-physical addresses
+                core.setMemoryBacking((domid, dc) -> xensim.firmware.ovmfc.NativeRam.create(domid, dc.ramPages(), dc.maxGfn()));
+            }
             ActorRef<HypervisorActor.Command> hv = ctx.spawn(HypervisorActor.create(seam, core, cfg.timing().evtchnNanos()), "hypervisor");
             XenstoredCore.Flavour flavour = XenstoredCore.Flavour.parse(cfg.xenstoredFlavour());
             XenstoredCore xsCore = new XenstoredCore(flavour, seam.events());

@@ -37,12 +37,35 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                        boolean bootRecordWrite, int ioAfterEbs, boolean resetState, long latencyMeanNanos,
                        double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults,
                        BlkbackProfile backendProfile, FirmwareIo firmwareIo, Edk2Version edk2, EbsOrder ebsOrder,
-                       Timing timing, XenstoredTiming xenstoredTiming, boolean xsResetWatches, DesignCatalog designs) {
+                       Timing timing, XenstoredTiming xenstoredTiming, boolean xsResetWatches, DesignCatalog designs,
+                       xensim.firmware.FirmwareImpl firmwareImpl, List<Path> ovmfPatches) {
 
     public Scenario {
         if (timing == null) timing = Timing.DEFAULTS;
         if (xenstoredTiming == null) xenstoredTiming = XenstoredTiming.DEFAULTS;
         if (designs == null) designs = DesignCatalog.builtIn();
+        if (firmwareImpl == null) firmwareImpl = xensim.firmware.FirmwareImpl.MODEL;
+        ovmfPatches = ovmfPatches == null ? List.of() : List.copyOf(ovmfPatches);
+    }
+
+    /** The Java drivers ({@code firmware.drivers = model}). */
+    public Scenario(String name, long seed, Mode mode, String strategy, String flavour, int guests, long staggerNanos,
+                    int memoryPages, int disks, long diskBytes, int firmwareQueueDepth, int ioBeforeEbs,
+                    boolean bootRecordWrite, int ioAfterEbs, boolean resetState, long latencyMeanNanos,
+                    double tailProbability, double tailFactor, int backendQueueDepth, List<Fault> faults,
+                    BlkbackProfile backendProfile, FirmwareIo firmwareIo, Edk2Version edk2, EbsOrder ebsOrder,
+                    Timing timing, XenstoredTiming xenstoredTiming, boolean xsResetWatches, DesignCatalog designs) {
+        this(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth, ioBeforeEbs,
+                bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth, faults,
+                backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs, xensim.firmware.FirmwareImpl.MODEL,
+                List.of());
+    }
+
+    /** The same scenario with other firmware drivers ({@code --firmware}, {@code --ovmf-patch}). */
+    public Scenario withFirmware(xensim.firmware.FirmwareImpl impl, List<Path> patches) {
+        return new Scenario(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
+                ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
+                faults, backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs, impl, patches);
     }
 
     /**
@@ -63,7 +86,22 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         Map<String, String> p = profiles();
         p.put("firmware.ebs-order", ebsOrder.cliName());
         p.put("toolstack.xs-reset-watches", xsResetWatches ? "on" : "off");
+        p.put("firmware.drivers", firmwareImpl.cliName());
+        if (!ovmfPatches.isEmpty()) p.put("firmware.ovmf-patches", String.join(",", ovmfPatchHashes()));
         return p;
+    }
+
+    /** The sha256 of each {@code --ovmf-patch} file, in order (unreadable: "unreadable"). */
+    public List<String> ovmfPatchHashes() {
+        List<String> out = new ArrayList<>();
+        for (Path f : ovmfPatches) {
+            try {
+                out.add(xensim.firmware.ovmfc.OvmfBuild.sha256(Files.readAllBytes(f)));
+            } catch (java.io.IOException e) {
+                out.add("unreadable");
+            }
+        }
+        return out;
     }
 
     /** A bad scenario: the message names the file, the line, the key and what was expected. */
@@ -237,12 +275,38 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 r.integer("guests.io-before-ebs", 0, 32), r.bool("guests.boot-record-write"),
                 r.integer("guests.io-after-ebs", 0, 1_000_000), r.bool("guests.reset-state"), latencyMean,
                 tailP, tailF, r.integer("backend.queue-depth", 1, 32), List.copyOf(faults), backendProfile, firmwareIo, edk2, ebsOrder,
-                timing, xsTiming, r.bool("toolstack.xs-reset-watches"), designs);
+                timing, xsTiming, r.bool("toolstack.xs-reset-watches"), designs, firmwareImplOf(r), patchesOf(r, c, shown));
         for (Fault f : faults) {
             String why = sc.misfit(f);
             if (why != null) throw new ScenarioException(at(shown, c.getValue("faults").origin(), "xensim.faults") + why);
         }
         return sc;
+    }
+
+    private static xensim.firmware.FirmwareImpl firmwareImplOf(Reader r) throws ScenarioException {
+        try {
+            return xensim.firmware.FirmwareImpl.parse(r.string("firmware.drivers"));
+        } catch (IllegalArgumentException e) {
+            throw r.bad("firmware.drivers", "model or ovmf-c, got '" + r.string("firmware.drivers") + "'");
+        }
+    }
+
+    /** firmware.ovmf-patches: files, relative to the scenario file's folder. */
+    private static List<Path> patchesOf(Reader r, Config c, String shown) throws ScenarioException {
+        Path file = shown.startsWith("(") ? null : Path.of(shown);
+        List<String> texts;
+        try {
+            texts = c.getStringList("firmware.ovmf-patches");
+        } catch (ConfigException e) {
+            throw r.bad("firmware.ovmf-patches", "a list of patch files");
+        }
+        List<Path> out = new ArrayList<>();
+        for (String t : texts) {
+            Path p = Path.of(t);
+            if (!p.isAbsolute() && file != null && file.getParent() != null) p = file.getParent().resolve(p);
+            out.add(p);
+        }
+        return out;
     }
 
     /** -ln(2^-53): the longest exponential draw of the latency model, in means ({@code 1 - nextDouble()} is at least 2^-53). */
@@ -379,7 +443,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     /** The host this scenario describes, with disk images under {@code diskDir}. */
     public HostConfig hostConfig(Path diskDir) {
         return new HostConfig(guests, staggerNanos, memoryPages, disks, diskBytes / 512, latencyMeanNanos, tailProbability,
-                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2, designs),
+                tailFactor, backendQueueDepth, flavour, new FirmwareConfig(strategy, firmwareQueueDepth, ioBeforeEbs, bootRecordWrite, ebsOrder, firmwareIo, edk2, designs, firmwareImpl, ovmfPatches),
                 new OsConfig(resetState, ioAfterEbs, true), diskDir, faults, backendProfile, xsResetWatches, timing, xenstoredTiming);
     }
 
@@ -390,7 +454,7 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
     public Scenario shrunk(List<Fault> newFaults, int newGuests, int newDisks, int newIoBefore, int newIoAfter) {
         return new Scenario(name, seed, mode, strategy, flavour, newGuests, staggerNanos, memoryPages, newDisks, diskBytes, firmwareQueueDepth,
                 newIoBefore, bootRecordWrite, newIoAfter, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
-                List.copyOf(newFaults), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs);
+                List.copyOf(newFaults), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs, firmwareImpl, ovmfPatches);
     }
 
     /** The same scenario with more faults (the command line's come after the file's). */
@@ -399,6 +463,6 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         all.addAll(more);
         return new Scenario(name, seed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
                 ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
-                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs);
+                List.copyOf(all), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs, firmwareImpl, ovmfPatches);
     }
 }

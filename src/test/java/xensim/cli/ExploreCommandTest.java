@@ -32,7 +32,7 @@ class ExploreCommandTest {
         // OVMF's synchronous driver leaves nothing in flight at EBS, so no DMA lands after the handoff;
         // the bus still resets under a backend that maps the ring (STALE_MAPPING, RESET_ORDER)
         assertTrue(bad.out().contains("| naive-reset | 0 | 3 | 0 | 3 | 0 | 0 | 0 | 0 |"), bad.out());
-        assertTrue(bad.out().contains("naive-reset × STALE_MAPPING: seed 1 — `./xensim run --strategy naive-reset --seed 1 --mode deterministic --profile linux --firmware-io ovmf --xenstored c --edk2 head --ebs-order edk2 --xs-reset-watches on --schedule fifo`"), bad.out());
+        assertTrue(bad.out().contains("naive-reset × STALE_MAPPING: seed 1 — `./xensim run --strategy naive-reset --seed 1 --mode deterministic --profile linux --firmware-io ovmf --xenstored c --edk2 head --ebs-order edk2 --xs-reset-watches on --firmware model --schedule fifo`"), bad.out());
         String json = Files.readString(tmp.resolve("n").resolve("matrix.json"));
         assertTrue(json.contains("\"STALE_MAPPING\" : {") && json.contains("\"failing\" : 3") && json.contains("\"smallestSeed\" : 1"), json);
         assertTrue(Files.readString(tmp.resolve("n").resolve("matrix.md")).contains("| strategy |"));
@@ -60,7 +60,7 @@ class ExploreCommandTest {
         assertTrue(o.out().contains("4 runs"), o.out());
         assertTrue(o.out().contains("| bus-tracks · linux async c head | 0 | 2 | 2 | 2 |"), o.out());
         assertTrue(o.out().contains("| bus-tracks · drain async c head | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"), o.out());
-        assertTrue(o.out().contains("`./xensim run --strategy bus-tracks --seed 1 --mode deterministic --profile linux --firmware-io async --xenstored c --edk2 head --ebs-order edk2 --xs-reset-watches on --schedule fifo`"), o.out());
+        assertTrue(o.out().contains("`./xensim run --strategy bus-tracks --seed 1 --mode deterministic --profile linux --firmware-io async --xenstored c --edk2 head --ebs-order edk2 --xs-reset-watches on --firmware model --schedule fifo`"), o.out());
         String json = Files.readString(tmp.resolve("p").resolve("matrix.json"));
         assertTrue(json.contains("\"backend.profile\" : \"drain\""), json);
         Cli.Result bad = run("run", "--profile", "linux,drain", "--out", tmp.resolve("q").toString());

@@ -50,6 +50,7 @@ public final class FirmwareActor {
     public static Behavior<GuestMsg> create(Seam seam, ActorRef<HypervisorActor.Command> hv, int domid, GuestMemory memory,
                                             FirmwareConfig cfg, Function<Handoff, Behavior<GuestMsg>> os,
                                             xensim.platform.Timing timing) {
+        if (cfg.impl() == FirmwareImpl.OVMF_C) return xensim.firmware.ovmfc.OvmfCFirmware.create(seam, hv, domid, memory, cfg, os, timing);
         return Behaviors.setup(ctx -> {
             DesignCatalog.Entry design = cfg.designs().entry(cfg.strategy());
             EbsDesign instance;

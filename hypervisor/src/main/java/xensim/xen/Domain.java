@@ -27,11 +27,15 @@ public final class Domain {
     long evtchnFaultDelayNanos;
 
     Domain(int domid, DomainConfig config, boolean privileged, LongSupplier mfns, Hypervisor hypervisor) {
+        this(domid, config, privileged, mfns, hypervisor, null);
+    }
+
+    Domain(int domid, DomainConfig config, boolean privileged, LongSupplier mfns, Hypervisor hypervisor, MemoryBacking backing) {
         this.domid = domid;
         this.config = config;
         this.privileged = privileged;
-        this.memory = new GuestMemory(domid, config.ramPages(), config.maxGfn(), mfns);
-        this.grantTable = new GrantTable(domid, config.maxGrantFrames(), mfns);
+        this.memory = new GuestMemory(domid, config.ramPages(), config.maxGfn(), mfns, backing);
+        this.grantTable = new GrantTable(domid, config.maxGrantFrames(), mfns, backing);
         this.eventChannels = new EventChannels(domid, config.maxEvtchnPort());
         this.sharedInfo = new SharedInfo(hypervisor, domid);
     }

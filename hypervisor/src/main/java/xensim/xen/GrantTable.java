@@ -66,7 +66,14 @@ public final class GrantTable {
     private final Map<Integer, Active> active = new HashMap<>();
     private int liveMappings;
 
+    private final MemoryBacking backing;
+
     GrantTable(int domid, int maxFrames, LongSupplier mfns) {
+        this(domid, maxFrames, mfns, null);
+    }
+
+    GrantTable(int domid, int maxFrames, LongSupplier mfns, MemoryBacking backing) {
+        this.backing = backing;
         this.domid = domid;
         this.maxFrames = maxFrames;
         this.mfns = mfns;
@@ -236,7 +243,8 @@ public final class GrantTable {
 
     private void grow(int nr) {
         while (frames.size() < nr) {
-            frames.add(new Page(mfns.getAsLong(), DomId.DOMID_XEN, Page.TYPE_GRANT_TABLE));
+            frames.add(backing == null ? new Page(mfns.getAsLong(), DomId.DOMID_XEN, Page.TYPE_GRANT_TABLE)
+                    : new Page(mfns.getAsLong(), DomId.DOMID_XEN, Page.TYPE_GRANT_TABLE, backing.storage(-1)));
             frameGfns.add(-1L);
         }
     }

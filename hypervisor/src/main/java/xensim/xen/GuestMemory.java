@@ -44,7 +44,15 @@ public final class GuestMemory {
     private volatile long generation;
     private volatile boolean destroyed;
 
+    /** Native memory behind the pages (the real-OVMF mode), or null: pages on the Java heap. */
+    private final MemoryBacking backing;
+
     GuestMemory(int domid, long ramPages, long maxGfn, LongSupplier mfns) {
+        this(domid, ramPages, maxGfn, mfns, null);
+    }
+
+    GuestMemory(int domid, long ramPages, long maxGfn, LongSupplier mfns, MemoryBacking backing) {
+        this.backing = backing;
         this.domid = domid;
         this.ramPages = ramPages;
         this.maxGfn = maxGfn;
@@ -84,7 +92,12 @@ public final class GuestMemory {
     /** The page currently at {@code gfn}, or null if none is (untouched RAM or a hole); never allocates. */
     public Page frame(long gfn) {
         checkRange(gfn);
-        return p2m.get(gfn);
+        return lookup(gfn);
+    }
+
+    /** The native memory behind this domain's pages, or null. */
+    public MemoryBacking backing() {
+        return backing;
     }
 
     public boolean isPopulated(long gfn) {
@@ -94,7 +107,7 @@ public final class GuestMemory {
     /** True when {@code gfn} has no page and a write there would be dropped. */
     public boolean isHole(long gfn) {
         checkRange(gfn);
-        return p2m.get(gfn) == null && !isRam(gfn);
+        return lookup(gfn) == null && !isRam(gfn);
     }
 
     /** The type tag at {@code gfn}: the page's tag; {@code "Conventional"} for untouched RAM; null for a hole. */
@@ -168,7 +181,9 @@ public final class GuestMemory {
     }
 
     Page lookup(long gfn) {
-        return p2m.get(gfn);
+        Page p = p2m.get(gfn);
+        if (p == null && backing != null && isRam(gfn)) return populateOnWrite(gfn); // all RAM is there
+        return p;
     }
 
     void droppedWrite() {
@@ -195,7 +210,8 @@ public final class GuestMemory {
             if (p != null) return p;
             if (!isRam(gfn)) return null;
             String tag = untouchedTypes.remove(gfn);
-            p = new Page(mfns.getAsLong(), domid, tag != null ? tag : Page.TYPE_CONVENTIONAL);
+            p = backing == null ? new Page(mfns.getAsLong(), domid, tag != null ? tag : Page.TYPE_CONVENTIONAL)
+                    : new Page(mfns.getAsLong(), domid, tag != null ? tag : Page.TYPE_CONVENTIONAL, backing.storage(gfn));
             p2m.put(gfn, p);
             return p;
         }
@@ -207,8 +223,10 @@ public final class GuestMemory {
         if (p != null) return p;
         ramHoles.remove(gfn);
         untouchedTypes.remove(gfn);
-        p = new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL);
+        p = backing == null ? new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL)
+                : new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL, backing.storage(-1));
         p2m.put(gfn, p);
+        if (backing != null) backing.mapped(gfn, p);
         return p;
     }
 
@@ -218,19 +236,23 @@ public final class GuestMemory {
         untouchedTypes.remove(gfn);
         Page old = p2m.put(gfn, page);
         if (old != null) generation++;
+        if (backing != null) backing.mapped(gfn, page);
         return old;
     }
 
     /** Removes the page at {@code gfn} (the gfn becomes a hole); returns it, or null if there was none. */
     synchronized Page remove(long gfn) {
         Page old = p2m.remove(gfn);
+        if (old == null && backing != null && isRam(gfn)) old = populateOnWrite(gfn) == null ? null : p2m.remove(gfn);
         untouchedTypes.remove(gfn);
         if (gfn < ramPages) ramHoles.add(gfn);
         generation++;
+        if (backing != null) backing.unmapped(gfn);
         return old;
     }
 
     void markDestroyed() {
         destroyed = true;
+        if (backing != null) backing.release();
     }
 }

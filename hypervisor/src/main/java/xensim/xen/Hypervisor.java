@@ -130,6 +130,16 @@ public final class Hypervisor {
                 nextMfn::getAndIncrement, this));
     }
 
+    /**
+     * Guests created from now on get their pages from {@code backing} (called with the new
+     * domid and the domain's config; null: Java heap pages). The real-OVMF mode sets it.
+     */
+    public synchronized void setMemoryBacking(java.util.function.BiFunction<Integer, DomainConfig, MemoryBacking> backing) {
+        this.backingFactory = backing;
+    }
+
+    private java.util.function.BiFunction<Integer, DomainConfig, MemoryBacking> backingFactory;
+
     /** Replaces the upcall scheduler (the actor installs one routed through the seam). */
     public void setUpcallScheduler(UpcallScheduler scheduler) {
         this.scheduler = scheduler;
@@ -148,7 +158,8 @@ public final class Hypervisor {
         if (config == null || !config.valid()) return new DomainCreated(-EINVAL, -1, null, null);
         int domid = allocateDomid();
         if (domid < 0) return new DomainCreated(-ENOSPC, -1, null, null);
-        Domain d = new Domain(domid, config, false, nextMfn::getAndIncrement, this);
+        MemoryBacking backing = backingFactory == null ? null : backingFactory.apply(domid, config);
+        Domain d = new Domain(domid, config, false, nextMfn::getAndIncrement, this, backing);
         domains.put(domid, d);
         ev(domid, "DOMCTL_CREATEDOMAIN").with("by", caller).with("ramPages", config.ramPages())
                 .with("maxGfn", config.maxGfn()).emit();

@@ -1,7 +1,7 @@
 package xensim.xen;
 
 import java.util.Objects;
-import xensim.abi.ByteArrayPage;
+import xensim.abi.PageBytes;
 
 /**
  * One 4 KiB machine page: its bytes, its machine frame number, the domain that owns it and a type
@@ -11,7 +11,7 @@ import xensim.abi.ByteArrayPage;
  * <p>A page object outlives its place in a physmap: a backend's grant mapping keeps referring to it
  * after the guest removed or reused the gfn, exactly as Xen keeps a mapped page pinned.
  */
-public final class Page extends ByteArrayPage {
+public final class Page implements PageBytes {
     /** Tag of RAM nobody has tagged yet (EfiConventionalMemory: free). */
     public static final String TYPE_CONVENTIONAL = "Conventional";
     /** Tag of the grant-table frames Xen shares with a guest. */
@@ -20,8 +20,15 @@ public final class Page extends ByteArrayPage {
     private final long mfn;
     private final int owner;
     private volatile String type;
+    private final FrameStorage bytes;
 
     Page(long mfn, int owner, String type) {
+        this(mfn, owner, type, new FrameStorage.Heap());
+    }
+
+    /** A page whose bytes live in {@code bytes} (native memory in the real-OVMF mode). */
+    Page(long mfn, int owner, String type, FrameStorage bytes) {
+        this.bytes = java.util.Objects.requireNonNull(bytes, "bytes");
         this.mfn = mfn;
         this.owner = owner;
         this.type = Objects.requireNonNull(type, "type");
@@ -43,6 +50,30 @@ public final class Page extends ByteArrayPage {
 
     public void setType(String type) {
         this.type = Objects.requireNonNull(type, "type");
+    }
+
+    /** Where the bytes live. */
+    public FrameStorage storage() {
+        return bytes;
+    }
+
+    @Override public byte getByte(int off) { return bytes.getByte(off); }
+    @Override public void putByte(int off, byte v) { bytes.putByte(off, v); }
+    @Override public short getShort(int off) { return bytes.getShort(off); }
+    @Override public void putShort(int off, short v) { bytes.putShort(off, v); }
+    @Override public int getInt(int off) { return bytes.getInt(off); }
+    @Override public void putInt(int off, int v) { bytes.putInt(off, v); }
+    @Override public long getLong(int off) { return bytes.getLong(off); }
+    @Override public void putLong(int off, long v) { bytes.putLong(off, v); }
+    @Override public int getIntAcquire(int off) { return bytes.getIntAcquire(off); }
+    @Override public void putIntRelease(int off, int v) { bytes.putIntRelease(off, v); }
+    @Override public void getBytes(int off, byte[] dst, int dstOff, int len) { bytes.getBytes(off, dst, dstOff, len); }
+    @Override public void putBytes(int off, byte[] src, int srcOff, int len) { bytes.putBytes(off, src, srcOff, len); }
+    @Override public void fill(int off, int len, byte v) { bytes.fill(off, len, v); }
+
+    /** Atomic compare-and-set of an aligned 32-bit word (grant entry flags+domid, as Xen's cmpxchg). */
+    public boolean compareAndSetInt(int off, int expect, int update) {
+        return bytes.compareAndSetInt(off, expect, update);
     }
 
     @Override

@@ -30,7 +30,7 @@ public final class BootManager {
     public record Outcome(EfiStatus status, Map<Integer, Map<Long, byte[]>> ackedWrites, int readsInFlightAtEbs) {}
 
     private final BootServices bs;
-    private final XenPvBlkDxe pvblk;
+    private final java.util.function.Supplier<List<? extends BootDisk>> disks;
     private final RandomGenerator random;
     private final int readAhead;
     private final boolean bootRecord;
@@ -42,8 +42,14 @@ public final class BootManager {
 
     public BootManager(BootServices bs, XenPvBlkDxe pvblk, RandomGenerator random, int readAhead, boolean bootRecord,
                        EbsOrder ebsOrder) {
+        this(bs, pvblk::devices, random, readAhead, bootRecord, ebsOrder);
+    }
+
+    /** A boot manager over any disks (edk2's own XenPvBlkDxe's BlockIo in the real-OVMF mode). */
+    public BootManager(BootServices bs, java.util.function.Supplier<List<? extends BootDisk>> disks, RandomGenerator random,
+                       int readAhead, boolean bootRecord, EbsOrder ebsOrder) {
         this.bs = bs;
-        this.pvblk = pvblk;
+        this.disks = disks;
         this.random = random;
         this.readAhead = readAhead;
         this.bootRecord = bootRecord;
@@ -60,7 +66,7 @@ public final class BootManager {
         long gfn = bs.allocatePages(EfiMemoryType.EfiLoaderData, BUFFER_PAGES);
         if (gfn >= 0) buffer = new BlockIo.Buffer(gfn, BUFFER_PAGES);
         bs.connectAll(() -> {
-            List<XenPvBlkDxe.Device> disks = pvblk.devices();
+            List<? extends BootDisk> disks = this.disks.get();
             event("BDS_CONNECTED", "disks", disks.size());
             if (disks.isEmpty()) {
                 exit(0, done);
@@ -70,7 +76,7 @@ public final class BootManager {
                 if (st.isError()) event("BOOT_FAILED", "status", st.name());
                 writeBootRecord(disks, 0, () -> readAhead(disks, () -> {
                     int inFlight = 0;
-                    for (XenPvBlkDxe.Device d : disks) inFlight += d.inFlight();
+                    for (BootDisk d : disks) inFlight += d.inFlight();
                     exit(inFlight, done);
                 }));
             });
@@ -146,28 +152,28 @@ public final class BootManager {
     }
 
     /** A boot-record sector near the end of each disk; acknowledged before EBS, so it must survive. */
-    private void writeBootRecord(List<XenPvBlkDxe.Device> disks, int i, Runnable then) {
+    private void writeBootRecord(List<? extends BootDisk> disks, int i, Runnable then) {
         if (!bootRecord || i == disks.size()) {
             then.run();
             return;
         }
-        XenPvBlkDxe.Device d = disks.get(i);
+        BootDisk d = disks.get(i);
         long lba = d.lastBlock() - 40 - random.nextInt(8);
         byte[] data = new byte[BlockIo.BLOCK_SIZE];
         random.nextBytes(data);
         d.writeBlocks(lba, data, buffer, st -> {
             if (!st.isError()) {
-                acked.computeIfAbsent(d.xenBusIo().deviceId(), k -> new HashMap<>()).put(lba, data);
-                event("BOOT_RECORD_WRITTEN", "devid", d.xenBusIo().deviceId(), "lba", lba);
+                acked.computeIfAbsent(d.deviceId(), k -> new HashMap<>()).put(lba, data);
+                event("BOOT_RECORD_WRITTEN", "devid", d.deviceId(), "lba", lba);
             }
             writeBootRecord(disks, i + 1, then);
         });
     }
 
     /** Read-ahead the loader leaves in flight: the race the product exists to test. */
-    private void readAhead(List<XenPvBlkDxe.Device> disks, Runnable then) {
+    private void readAhead(List<? extends BootDisk> disks, Runnable then) {
         List<Consumer<Runnable>> issues = new ArrayList<>();
-        for (XenPvBlkDxe.Device d : disks) {
+        for (BootDisk d : disks) {
             for (int r = 0; r < readAhead; r++) {
                 long lba = 64 + random.nextLong(Math.max(1, d.lastBlock() - 200));
                 issues.add(next -> d.submit(false, lba, 8, null, buffer, c -> { }, next));

@@ -111,7 +111,7 @@ public final class XenPvBlkDxe implements DriverBinding {
                        Consumer<BlockIo.Completion> k) {}
 
     /** XEN_BLOCK_FRONT_DEVICE: one frontend, its ring, its in-flight requests. */
-    public final class Device implements BlockIo {
+    public final class Device implements xensim.firmware.boot.BootDisk {
         private final XenBusIo io;
         private final Handle handle;
         private long devPool = -1;
@@ -136,6 +136,11 @@ public final class XenPvBlkDxe implements DriverBinding {
             this.io = io;
             this.handle = handle;
             this.token = "blk" + io.deviceId();
+        }
+
+        @Override
+        public int deviceId() {
+            return xenBusIo().deviceId();
         }
 
         public XenBusIo xenBusIo() {
@@ -208,8 +213,27 @@ public final class XenPvBlkDxe implements DriverBinding {
 
         void initialize(Consumer<EfiStatus> done) {
             devPool = bs.allocatePool(EfiMemoryType.EfiBootServicesData, 512);
+            // XenPvBlockFrontInitialization: device-type (a cdrom also reads the backend's params),
+            // then the frontend's backend-id (unreadable or above 0xffff: the device fails)
             io.xsRead(0, "device-type", (type, e0) -> {
                 if ("cdrom".equals(type)) readOnly = true;
+                Consumer<Runnable> params = k -> {
+                    if ("cdrom".equals(type)) io.xsBackendRead(0, "params", (pv, ep) -> k.run());
+                    else k.run();
+                };
+                params.accept(() -> io.xsRead(0, "backend-id", (bid, eb) -> {
+                long backendId;
+                try {
+                    backendId = bid == null ? -1 : Long.parseLong(bid.trim());
+                } catch (NumberFormatException ex) {
+                    backendId = -1;
+                }
+                if (backendId < 0 || backendId > 0xffff) {
+                    event("FW_WARNING", "detail", "XenPvBlk: Failed to get backend-id");
+                    fail(done);
+                    return;
+                }
+                io.setBackendId((int) backendId);
                 io.eventChannelAllocate(io.backendId(), p -> {
                     port = p;
                     ringGfn = bs.allocatePages(EfiMemoryType.EfiBootServicesData, 1);
@@ -228,6 +252,7 @@ public final class XenPvBlkDxe implements DriverBinding {
                             }, NAME + "/poll");
                     writeRingInfo(done);
                 });
+                }));
             });
         }
 
@@ -264,7 +289,7 @@ public final class XenPvBlkDxe implements DriverBinding {
 
         private void readBackendInfo(Consumer<EfiStatus> done) {
             io.xsBackendRead(0, "info", (info, e1) -> io.xsBackendRead(0, "sectors", (sec, e2) ->
-                io.xsBackendRead(0, "sector-size", (ss, e3) -> io.xsBackendRead(0, "feature-flush-cache", (ff, e4) -> {
+                io.xsBackendRead(0, "sector-size", (ss, e3) -> io.xsBackendRead(0, "feature-barrier", (fb, eB) -> io.xsBackendRead(0, "feature-flush-cache", (ff, e4) -> {
                     try {
                         if (info == null || sec == null || ss == null) throw new NumberFormatException("missing");
                         if ((Long.parseLong(info.trim()) & Blkif.VDISK_READONLY) != 0) readOnly = true;
@@ -279,7 +304,7 @@ public final class XenPvBlkDxe implements DriverBinding {
                     flush = "1".equals(ff == null ? null : ff.trim());
                     event("PVBLK_CONNECTED", "sectors", sectors, "ringRef", ringRef, "port", port);
                     done.accept(EfiStatus.EFI_SUCCESS);
-                }))));
+                })))));
         }
 
         private void fail(Consumer<EfiStatus> done) {

@@ -59,19 +59,20 @@ public final class GrantTable {
     }
 
     /** XenGrantTableDeinit: remove the frames from the physmap. */
+    /** XenGrantTableDeinit: the frames come out of the physmap from the last to the first, as edk2's loop runs. */
     public void deinit(Runnable then) {
-        deinitFrame(0, then);
+        deinitFrame(NR_GRANT_FRAMES - 1, then);
     }
 
     private void deinitFrame(int i, Runnable then) {
-        if (i == NR_GRANT_FRAMES) {
+        if (i < 0) {
             mapped = false;
             then.run();
             return;
         }
         hc.removeFromPhysmap(frameGfn + i, r -> {
             table.clearFrame(i);
-            deinitFrame(i + 1, then);
+            deinitFrame(i - 1, then);
         });
     }
 

@@ -1,5 +1,7 @@
 package xensim.firmware.xenbus;
 
+import xensim.abi.XenbusState;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -156,17 +158,24 @@ public final class XenBusDxe implements DriverBinding {
         }
         String node = "device/" + type + "/" + ids.get(i);
         Runnable next = () -> addDevices(type, ids, i + 1, then);
-        xenStore.read(0, node + "/backend", (backend, err) -> {
-            if (backend == null) {
+        // XenBusAddDevice (XenBus.c): XenStorePathExists (a directory listing of the node), then the
+        // frontend's own state must be Initialising (XenBusReadDriverState: unreadable counts as
+        // Closed), then the backend path; the backend id is XenPvBlkDxe's to read
+        xenStore.directory(0, node, (entries, errDir) -> {
+            if (errDir != null) {
                 next.run();
                 return;
             }
-            xenStore.read(0, backend + "/state", (bstate, err2) -> {
-                if (bstate == null) { // XenBusAddDevice: "backend not available"
+            xenStore.read(0, node + "/state", (st, errSt) -> {
+                if (XenbusState.parse(st) != XenbusState.Initialising) { // "Device is not new, so ignore it"
                     next.run();
                     return;
                 }
-                xenStore.read(0, node + "/backend-id", (bid, err3) -> {
+                xenStore.read(0, node + "/backend", (backend, err) -> {
+                    if (backend == null) { // "no backend path"
+                        next.run();
+                        return;
+                    }
                     int deviceId;
                     try {
                         deviceId = Integer.parseInt(ids.get(i));
@@ -174,7 +183,7 @@ public final class XenBusDxe implements DriverBinding {
                         next.run();
                         return;
                     }
-                    XenBusIo io = new XenBusIo(this, type, node, deviceId, backend, bid == null ? 0 : Integer.parseInt(bid.trim()));
+                    XenBusIo io = new XenBusIo(this, type, node, deviceId, backend, 0);
                     io.childData = bs.allocatePool(EfiMemoryType.EfiBootServicesData, 128); // XENBUS_PRIVATE_DATA
                     io.handle = bs.installProtocolInterface(null, node, Protocols.DEVICE_PATH, node);
                     bs.installProtocolInterface(io.handle, node, Protocols.XENBUS, io);

@@ -18,7 +18,7 @@ public final class XenBusIo {
     final String node;
     final int deviceId;
     final String backend;
-    final int backendId;
+    int backendId;
     Handle handle;
     long childData = -1;
     xensim.design.XenBusProtocol.ExitCallback exitCallback;
@@ -62,6 +62,11 @@ public final class XenBusIo {
 
     public int backendId() {
         return backendId;
+    }
+
+    /** XenPvBlockFrontInitialization reads the frontend's backend-id node and keeps it (Dev->DomainId). */
+    public void setBackendId(int id) {
+        this.backendId = id;
     }
 
     public Handle handle() {
