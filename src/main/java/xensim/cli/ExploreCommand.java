@@ -345,13 +345,7 @@ public final class ExploreCommand implements Callable<Integer> {
         writeJson(dir.resolve("matrix.json"), matrix, sc, outcomes.size());
         pw.println("matrix: " + dir.resolve("matrix.md") + " and " + dir.resolve("matrix.json"));
         pw.flush();
-        try {
-            int seedReports = ExploreReport.write(dir, reportModel(matrix, outcomes, sc, seconds, parallel, strategies), this::seedReport);
-            pw.println("report: " + dir.resolve("report.html") + " (" + seedReports + " failing seed" + (seedReports == 1 ? "" : "s")
-                    + " run again for their own report.html under " + dir.resolve("seeds") + ")");
-        } catch (java.io.IOException e) {
-            pw.println("report: not written (" + e.getMessage() + ")"); // the matrix stands; the page is extra
-        }
+        writeReport(pw, dir, matrix, outcomes, sc, seconds, parallel, strategies);
         pw.flush();
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
@@ -451,13 +445,7 @@ public final class ExploreCommand implements Callable<Integer> {
         writeJson(dir.resolve("matrix.json"), matrix, sc, outcomes.size());
         pw.println("matrix: " + dir.resolve("matrix.md") + " and " + dir.resolve("matrix.json"));
         pw.flush();
-        try {
-            int seedReports = ExploreReport.write(dir, reportModel(matrix, outcomes, sc, seconds, parallel, strategies), this::seedReport);
-            pw.println("report: " + dir.resolve("report.html") + " (" + seedReports + " failing seed" + (seedReports == 1 ? "" : "s")
-                    + " run again for their own report.html under " + dir.resolve("seeds") + ")");
-        } catch (java.io.IOException e) {
-            pw.println("report: not written (" + e.getMessage() + ")"); // the matrix stands; the page is extra
-        }
+        writeReport(pw, dir, matrix, outcomes, sc, seconds, parallel, strategies);
         pw.flush();
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
@@ -669,6 +657,18 @@ public final class ExploreCommand implements Callable<Integer> {
     static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
                           xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed, WindowWatch window) throws Exception {
         return runOne(sc, strategy, seed, order, disks, sched, scheduleSeed, window, null);
+    }
+
+    /** report.html beside the matrix, with each failing cell's seed run again; an I/O failure is said, not fatal. */
+    private void writeReport(java.io.PrintWriter pw, Path dir, Map<Row, Map<Invariant, Cell>> matrix, List<Ran> outcomes, Scenario sc,
+                             double seconds, int parallel, List<String> strategies) throws Exception {
+        try {
+            int seedReports = ExploreReport.write(dir, reportModel(matrix, outcomes, sc, seconds, parallel, strategies), this::seedReport);
+            pw.println("report: " + dir.resolve("report.html") + " (" + seedReports + " failing seed" + (seedReports == 1 ? "" : "s")
+                    + " run again for their own report.html under " + dir.resolve("seeds") + ")");
+        } catch (java.io.IOException e) {
+            pw.println("report: not written (" + e.getMessage() + ")"); // the matrix stands; the page is extra
+        }
     }
 
     /** report.html: one failing seed run again into {@code dir} (events.jsonl and its own report.html). */
