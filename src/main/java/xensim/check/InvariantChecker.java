@@ -141,6 +141,9 @@ public final class InvariantChecker implements EventSink {
                         new long[] {number(e.get("ios")), number(e.get("unverified")), e.seq()});
             }
             case "OS_DONE" -> onOsDone(e);
+            // a guest the toolstack could not create never does its workload
+            case "GUEST_CREATE_FAILED" -> violation(Invariant.WORKLOAD_INCOMPLETE, e.dom(), List.of(e.seq()),
+                    "a guest could not be created (" + e.getString("error") + "): none of its work done");
             case "FOREIGN_WRITE" -> onForeignWrite(e);
             case "XENBUS_STATE" -> {
                 String path = e.getString("path");

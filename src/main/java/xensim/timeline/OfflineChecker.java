@@ -138,6 +138,8 @@ public final class OfflineChecker {
                 }
             }
             case "OS_DONE" -> osDone(e);
+            case "GUEST_CREATE_FAILED" -> report("WORKLOAD_INCOMPLETE", e, "the toolstack could not create a guest: "
+                    + e.getString("error"), e.seq());
             case "PAGE_RECLAIMED" -> pageReclaimed(e);
             case "PAGE_FREE" -> pageChangesHands(e, "the firmware freed");
             case "PAGE_ALLOC" -> pageChangesHands(e, "the firmware allocated again");

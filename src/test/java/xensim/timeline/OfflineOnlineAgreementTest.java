@@ -93,6 +93,15 @@ class OfflineOnlineAgreementTest {
      * entry still permits dom0 access; nobody maps the page, yet the OS reclaiming it is the
      * violation. A firmware entry ended properly and the OS's own grant are not.
      */
+    /** A guest the toolstack could not create (GUEST_CREATE_FAILED) did none of its work: never clean. */
+    @Test
+    void aGuestThatCouldNotBeCreatedIsAnIncompleteWorkloadBothWays() {
+        RandomStreams.Outcome o = RandomStreams.run(List.of(
+                new RandomStreams.Spec(0, "runtime", "GUEST_CREATE_FAILED", java.util.Map.of("error", "createdomain failed: -12"), 1000)));
+        assertEquals(Set.of("WORKLOAD_INCOMPLETE"), o.online());
+        assertTrue(o.agree(), "online " + o.online() + " offline " + o.offline() + " RUN_END " + o.onlineFromLog());
+    }
+
     static List<RandomStreams.Spec> staleGrantAtReclaim() {
         return List.of(
                 spec("GRANT_ACCESS", "fw.pvblk", "ref", 8L, "gfn", 0x101L, "domid", 0L, "readonly", false),
