@@ -113,7 +113,17 @@ public final class Simulation {
                     judged.completeExceptionally(t);
                 }
             };
-            if (sim.executor() != null) sim.executor().execute(judge); else judge.run();
+            if (sim.executor() != null) {
+                try {
+                    sim.executor().execute(judge);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the guardian failed and the system is shutting its executor down: the quiet
+                    // await saw was that of a dying system, not a quiescent host
+                    throw new IllegalStateException("the host stopped without finishing (its actor system terminated)", e);
+                }
+            } else {
+                judge.run();
+            }
             judged.get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
