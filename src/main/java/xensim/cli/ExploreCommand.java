@@ -672,10 +672,12 @@ public final class ExploreCommand implements Callable<Integer> {
     }
 
     /** report.html: one failing seed run again into {@code dir} (events.jsonl and its own report.html). */
-    private void seedReport(ExploreReport.Row row, long seed, List<Integer> order, Path dir) throws Exception {
+    private void seedReport(ExploreReport.Row row, ExploreReport.Cell cell, Path dir) throws Exception {
         Path disks = Files.createTempDirectory("xensim-explore-report");
         try {
-            runOne(scenarios.get(row.combo()), row.design(), seed, order, disks, dir);
+            // the run that failed, under the schedule that found it (a FIFO rerun of a schedule's failure may pass)
+            runOne(scenarios.get(row.combo()), row.design(), cell.seed(), cell.order(), disks, schedules.get(row.sched()),
+                    cell.scheduleSeed(), null, dir);
             xensim.timeline.TimelineAnalysis.analyse(dir.resolve("events.jsonl"), new xensim.timeline.TimelineAnalysis.Options(
                     xensim.timeline.Filter.ALL, true, true, null, dir.resolve("report.html")));
             Files.deleteIfExists(dir.resolve("events.jsonl")); // the page holds what it shows; the replay line makes the log again
@@ -705,10 +707,12 @@ public final class ExploreCommand implements Callable<Integer> {
             Map<String, ExploreReport.Cell> cells = new LinkedHashMap<>();
             for (Invariant i : Invariant.values()) {
                 Cell c = e.getValue().get(i);
-                cells.put(i.name(), new ExploreReport.Cell(c.count, c.count == 0 ? -1 : c.seed, c.order,
+                cells.put(i.name(), new ExploreReport.Cell(c.count, c.count == 0 ? -1 : c.seed, c.order, c.scheduleSeed,
                         c.count == 0 ? null : replay(r.strategy(), c, scenarios.get(r.combo()), scenario, faults)));
             }
-            rows.add(new ExploreReport.Row(rowName(r), r.strategy(), r.combo(), scenarios.get(r.combo()).profiles(), runs.getOrDefault(r, 0), cells));
+            var sched = schedules.get(r.sched());
+            rows.add(new ExploreReport.Row(rowName(r), r.strategy(), r.combo(), r.sched(), sched.controlled() ? sched.toString() : null,
+                    scenarios.get(r.combo()).profiles(), runs.getOrDefault(r, 0), cells));
         }
         Map<String, String> env = new LinkedHashMap<>();
         env.put("xensim", xensim.runtime.Version.get());

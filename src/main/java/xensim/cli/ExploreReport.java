@@ -30,11 +30,18 @@ import xensim.platform.EventSink;
 final class ExploreReport {
     private ExploreReport() {}
 
-    /** One matrix cell: failing runs, and the smallest failing (seed, explicit order) with its replay line. */
-    record Cell(int failing, long seed, List<Integer> order, String replay) {}
+    /**
+     * One matrix cell: failing runs, and the smallest failing (seed, explicit order, schedule seed) with its replay line.
+     * The schedule seed is the one the failing run used (under FIFO, the seed's default, which chooses nothing).
+     */
+    record Cell(int failing, long seed, List<Integer> order, long scheduleSeed, String replay) {}
 
-    /** One matrix row: a design under one profile combination. */
-    record Row(String name, String design, int combo, Map<String, String> profiles, int runs, Map<String, Cell> cells) {}
+    /**
+     * One matrix row: a design under one profile combination and one schedule ({@code sched}, the index into the
+     * command's schedules; {@code schedule} its text when it is a controlled one, null under FIFO).
+     */
+    record Row(String name, String design, int combo, int sched, String schedule, Map<String, String> profiles, int runs,
+               Map<String, Cell> cells) {}
 
     /** One run's ExitBootServices notify order (the owners, in the order they ran), whether it was edk2's own, its verdict. */
     record OrderRun(String design, String row, List<String> order, boolean edk2, Set<String> violations) {}
@@ -43,10 +50,13 @@ final class ExploreReport {
     record Model(String title, List<String> invariants, List<Row> rows, List<OrderRun> orderRuns, int runs, double seconds,
                  int jobs, Map<String, String> environment) {}
 
-    /** Runs one seed again with its events written to {@code dir} and its report.html beside them. */
+    /**
+     * Runs one failing cell's run again, exactly (its seed, order and, under a controlled schedule, the schedule and
+     * schedule seed that found it), with its events written to {@code dir} and its report.html beside them.
+     */
     @FunctionalInterface
     interface SeedRunner {
-        void run(Row row, long seed, List<Integer> order, Path dir) throws Exception;
+        void run(Row row, Cell cell, Path dir) throws Exception;
     }
 
     /** At most this many seeds are run again for their reports (beyond it a cell shows its replay line only). */
@@ -64,11 +74,13 @@ final class ExploreReport {
                 if (c.failing() == 0) continue;
                 String key = key(r, c);
                 if (links.containsKey(key) || made >= MAX_SEED_REPORTS) continue;
-                String rel = "seeds/" + slug(r.design()) + "-" + (r.combo() + 1) + "-seed" + c.seed()
+                String rel = "seeds/" + slug(r.design()) + "-" + (r.combo() + 1)
+                        + (r.schedule() == null ? "" : "-" + slug(r.schedule()) + "-" + (r.sched() + 1)) + "-seed" + c.seed()
+                        + (r.schedule() == null ? "" : "-schedule-seed" + c.scheduleSeed())
                         + (c.order() == null ? "" : "-order-" + c.order().stream().map(String::valueOf).collect(Collectors.joining("-")));
                 Path dir = out.resolve(rel);
                 Files.createDirectories(dir);
-                runner.run(r, c.seed(), c.order(), dir);
+                runner.run(r, c, dir);
                 if (Files.isRegularFile(dir.resolve("report.html"))) {
                     links.put(key, rel + "/report.html");
                     made++;
@@ -82,7 +94,7 @@ final class ExploreReport {
     }
 
     private static String key(Row r, Cell c) {
-        return r.name() + "|" + c.seed() + "|" + c.order();
+        return r.name() + "|" + c.seed() + "|" + c.order() + "|" + (r.schedule() == null ? "" : c.scheduleSeed());
     }
 
     static String slug(String s) {

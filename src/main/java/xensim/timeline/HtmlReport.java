@@ -48,6 +48,8 @@ public final class HtmlReport {
     /** dom → comp → bins. */
     private final TreeMap<Integer, TreeMap<String, int[]>> lanes = new TreeMap<>();
     private final List<long[]> faultMarks = new ArrayList<>(); // {dom, t, seq}
+    /** The lane (component) each mark is drawn in: the nemesis's for a fault, the runtime's for a schedule deviation. */
+    private final List<String> faultLanes = new ArrayList<>();
     private final List<String> faultNames = new ArrayList<>();
 
     /** Draws [from, to] of virtual time (the filter's window within the log's span). */
@@ -65,12 +67,14 @@ public final class HtmlReport {
         bins[bin(e.t())]++;
         if (e.ev().equals("FAULT_INJECTED") && faultMarks.size() < MAX_MARKS) {
             faultMarks.add(new long[] {e.dom(), e.t(), e.seq()});
+            faultLanes.add(e.comp());
             String what = e.getString("fault");
             faultNames.add(what == null ? e.ev() : "FAULT_INJECTED " + what);
         }
         if (e.ev().equals("SCHEDULE_DEVIATION") && faultMarks.size() < MAX_MARKS) {
             // a controlled schedule left FIFO here: marked like a fault
             faultMarks.add(new long[] {e.dom(), e.t(), e.seq()});
+            faultLanes.add(e.comp());
             faultNames.add("SCHEDULE_DEVIATION step " + e.getLong("step", -1) + ": candidate " + e.getLong("index", -1)
                     + " of " + e.getLong("candidates", -1) + " instead of the FIFO head");
         }
@@ -240,13 +244,13 @@ public final class HtmlReport {
                     w.write("<a href=\"#ev-" + e.seq() + "\"><circle class=\"evidence-marker\" data-seq=\"" + e.seq() + "\" cx=\"" + f(x(e.t()))
                             + "\" cy=\"" + (y + LANE_H / 2) + "\" r=\"4\"><title>" + esc(e.describe()) + "</title></circle></a>\n");
                 }
-                if (comp.equals("nemesis")) {
-                    for (int i = 0; i < faultMarks.size(); i++) {
-                        long[] fm = faultMarks.get(i);
-                        if (fm[0] != dom) continue;
-                        w.write("<path class=\"fault-marker\" d=\"M" + f(x(fm[1])) + " " + (y + 2) + " l4 8 l-8 0 z\"><title>#" + fm[2] + " "
-                                + esc(faultNames.get(i)) + " at " + esc(VirtualTime.format(fm[1])) + "</title></path>\n");
-                    }
+                // each mark in its own event's lane (a deviation's lane is the runtime's, which a run without faults
+                // has while it has no nemesis lane)
+                for (int i = 0; i < faultMarks.size(); i++) {
+                    long[] fm = faultMarks.get(i);
+                    if (fm[0] != dom || !comp.equals(faultLanes.get(i))) continue;
+                    w.write("<path class=\"fault-marker\" d=\"M" + f(x(fm[1])) + " " + (y + 2) + " l4 8 l-8 0 z\"><title>#" + fm[2] + " "
+                            + esc(faultNames.get(i)) + " at " + esc(VirtualTime.format(fm[1])) + "</title></path>\n");
                 }
                 w.write("</g>\n");
                 y += LANE_H;

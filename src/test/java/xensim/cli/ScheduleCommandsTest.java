@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,6 +71,19 @@ class ScheduleCommandsTest {
         assertTrue(o.out().contains("naive-reset · pct:3/") && o.out().contains("--schedule pct:3/"), o.out());
         assertTrue(o.out().contains("First failure per row") && o.out().contains("| naive-reset · fifo | STALE_MAPPING"), o.out());
         assertTrue(Files.readString(tmp.resolve("m/matrix.json")).contains("\"schedule\" : \"pct:3/"));
+        // each failing row's seed report is its own failing run again: the pct:3 row's under pct:3 and its schedule seed
+        // (its timeline marks the deviations), the fifo row's under FIFO (none); neither overwrites the other
+        List<Path> reports;
+        try (var w = Files.walk(tmp.resolve("m/seeds"))) {
+            reports = w.filter(p -> p.getFileName().toString().equals("report.html") && p.toString().contains("naive-reset"))
+                    .sorted().collect(java.util.stream.Collectors.toList());
+        }
+        Path fifoReport = reports.stream().filter(p -> !p.toString().contains("pct")).findFirst().orElseThrow(() -> new AssertionError(reports.toString()));
+        Path pctReport = reports.stream().filter(p -> p.toString().contains("pct")).findFirst().orElseThrow(() -> new AssertionError(reports.toString()));
+        assertTrue(pctReport.toString().contains("-schedule-seed"), pctReport.toString());
+        assertTrue(Files.readString(pctReport).contains("SCHEDULE_DEVIATION step"), "the pct:3 failure rerun under pct:3: " + pctReport);
+        assertTrue(!Files.readString(fifoReport).contains("SCHEDULE_DEVIATION step"), "the fifo failure rerun under fifo: " + fifoReport);
+        assertTrue(Files.readString(pctReport).contains("STALE_MAPPING") && Files.readString(fifoReport).contains("STALE_MAPPING"));
 
         Cli.Result s = Cli.exec("explore", "--strategy", "naive-reset", "--seeds", "50", "--stop-on-first", "--jobs", "1",
                 "--no-progress", "--out", tmp.resolve("s").toString());
