@@ -611,11 +611,9 @@ public final class ExploreCommand implements Callable<Integer> {
             }
             if (best == null) continue;
             Row r = row.getKey();
-            Scenario sc = scenarios.get(r.combo());
             Map<String, Object> keys = new LinkedHashMap<>(profiles.combinations().get(r.combo()));
-            ShrinkCommand.Target t = new ShrinkCommand.Target(scenario, keys, r.strategy(), best.seed, Mode.DETERMINISTIC.cliName(), faults,
-                    sc.guests(), schedules.get(r.sched()), best.scheduleSeed);
-            Scenario seeded = RunCommand.scenario(scenario, r.strategy(), best.seed, null, guests, null, faults, keys);
+            Scenario seeded = RunCommand.scenario(scenario, r.strategy(), best.seed, Mode.DETERMINISTIC.cliName(), guests, null, faults, keys);
+            ShrinkCommand.Target t = ShrinkCommand.target(scenario, keys, seeded, faults, schedules.get(r.sched()), best.scheduleSeed);
             PrintWriter w = new PrintWriter(sink);
             String line = ShrinkCommand.shrink(w, t, seeded, inv, null, false);
             w.flush();

@@ -100,8 +100,16 @@ public final class RunCommand implements Callable<Integer> {
     Integer ioAfterEbs;
 
     /** The scenario keys the command line sets besides strategy, seed, mode, guests and faults. */
+    @Option(names = "--no-scenario-faults",
+            description = "leave out the --scenario file's own faults (the --fault ones still apply); shrink's minimal replay says it when it removed one of the file's faults")
+    boolean noScenarioFaults;
+
+    /** The scenario key that {@code --no-scenario-faults} sets: the file's {@code faults} list, emptied. */
+    static final String FAULTS_KEY = "faults";
+
     Map<String, Object> keys() {
         Map<String, Object> keys = new LinkedHashMap<>(profiles.overrides());
+        if (noScenarioFaults) keys.put(FAULTS_KEY, List.of());
         keys.putAll(designs.keys());
         if (ebsOrder != null) keys.put("firmware.ebs-order", ebsOrder);
         if (xsResetWatches != null) keys.put("toolstack.xs-reset-watches", onOff(xsResetWatches));
@@ -149,7 +157,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         long sseed = scheduleSeed != null ? scheduleSeed : RunSpec.defaultScheduleSeed(sc.seed());
         HostConfig cfg = sc.hostConfig(dir.resolve("disks"));
-        String replay = replay(scenario, sc, faults, sched, sseed);
+        String replay = replay(scenario, sc, faults, noScenarioFaults, sched, sseed);
         RunResult r;
         try (RunProgress progress = RunProgress.start(sc.guests(), noProgress, terminal != null ? terminal : RunProgress.onTerminal(), System.err)) {
             r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir).withSchedule(sched, sseed), cfg, xenstoreSocket, hold, replay, holdRelease, progress);
@@ -202,7 +210,15 @@ public final class RunCommand implements Callable<Integer> {
 
     /** As below, naming the schedule too (and its seed when it makes choices). */
     static String replay(Path file, Scenario sc, List<String> cliFaults, ScheduleSpec sched, long scheduleSeed) {
-        String base = replay(file, sc, cliFaults);
+        return replay(file, sc, cliFaults, false, sched, scheduleSeed);
+    }
+
+    /**
+     * As below, naming the schedule too; with {@code noScenarioFaults} the file's own faults are left out
+     * ({@code --no-scenario-faults}) and {@code cliFaults} are all the run's faults.
+     */
+    static String replay(Path file, Scenario sc, List<String> cliFaults, boolean noScenarioFaults, ScheduleSpec sched, long scheduleSeed) {
+        String base = replay(file, sc, cliFaults, noScenarioFaults);
         String tail = " --schedule " + sched + (sched.controlled() && sched.kind() != ScheduleSpec.Kind.DEV ? " --schedule-seed " + scheduleSeed : "");
         int at = base.indexOf(" --firmware ");
         int end = base.indexOf(' ', at + " --firmware ".length());
@@ -211,6 +227,10 @@ public final class RunCommand implements Callable<Integer> {
 
     /** The one command that replays this run (the scenario file, then every setting that decides it). */
     static String replay(Path file, Scenario sc, List<String> cliFaults) {
+        return replay(file, sc, cliFaults, false);
+    }
+
+    private static String replay(Path file, Scenario sc, List<String> cliFaults, boolean noScenarioFaults) {
         StringBuilder sb = new StringBuilder("./xensim run");
         if (file != null) sb.append(" --scenario ").append(shellQuote(file.toString()));
         sb.append(" --strategy ").append(sc.strategy()).append(" --seed ").append(sc.seed()).append(" --mode ").append(sc.mode().cliName());
@@ -227,6 +247,7 @@ public final class RunCommand implements Callable<Integer> {
         if (sc.disks() != d.disks() || file != null) sb.append(" --disks ").append(sc.disks());
         if (sc.ioBeforeEbs() != d.ioBeforeEbs() || file != null) sb.append(" --io-before-ebs ").append(sc.ioBeforeEbs());
         if (sc.ioAfterEbs() != d.ioAfterEbs() || file != null) sb.append(" --io-after-ebs ").append(sc.ioAfterEbs());
+        if (noScenarioFaults && file != null) sb.append(" --no-scenario-faults");
         for (String f : cliFaults == null ? List.<String>of() : cliFaults) sb.append(" --fault ").append(shellQuote(f));
         return sb.toString();
     }

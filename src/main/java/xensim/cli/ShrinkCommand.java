@@ -44,9 +44,34 @@ public final class ShrinkCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "REPLAY", description = "the replay line's arguments, after --: [./xensim] [run] --strategy ... --seed ...")
     List<String> replay = new ArrayList<>();
 
-    /** What a replay line fixes of a run; a {@link Shrinker.Variant} varies the rest. */
+    /**
+     * What a replay line fixes of a run; a {@link Shrinker.Variant} varies the rest. {@code faults} are all the run's
+     * faults, the scenario file's own first ({@code fileFaults} of them), then the --fault ones: ddmin removes either
+     * kind, and the scenario is always built with the file's list emptied and these given instead.
+     */
     record Target(Path file, Map<String, Object> keys, String strategy, long seed, String mode, List<String> faults,
-                  int guests, ScheduleSpec schedule, long scheduleSeed) {}
+                  int fileFaults, int guests, ScheduleSpec schedule, long scheduleSeed) {
+        Target withSchedule(ScheduleSpec s) {
+            return new Target(file, keys, strategy, seed, mode, faults, fileFaults, guests, s, scheduleSeed);
+        }
+    }
+
+    /**
+     * The target of a replay of {@code sc}: its scenario file's faults (unless the replay already left them out)
+     * and then the command line's, all of them shrinkable.
+     */
+    static Target target(Path file, Map<String, Object> keys, Scenario sc, List<String> cliFaults, ScheduleSpec sched, long scheduleSeed) {
+        List<String> all = new ArrayList<>();
+        int fromFile = 0;
+        if (file != null && !keys.containsKey(RunCommand.FAULTS_KEY)) {
+            fromFile = sc.faults().size() - cliFaults.size();
+            for (int i = 0; i < fromFile; i++) all.add(sc.faults().get(i).text());
+        }
+        all.addAll(cliFaults);
+        Map<String, Object> k = new LinkedHashMap<>(keys);
+        k.put(RunCommand.FAULTS_KEY, List.of());
+        return new Target(file, k, sc.strategy(), sc.seed(), sc.mode().cliName(), List.copyOf(all), fromFile, sc.guests(), sched, scheduleSeed);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -64,8 +89,7 @@ public final class ShrinkCommand implements Callable<Integer> {
         Scenario sc = RunCommand.scenario(rc.scenario, rc.strategy, rc.seed, rc.mode, rc.guests, null, rc.faults, rc.keys());
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("shrink needs a deterministic run (each attempt must be exact)");
         long sseed = rc.scheduleSeed != null ? rc.scheduleSeed : RunSpec.defaultScheduleSeed(sc.seed());
-        Target t = new Target(rc.scenario, profileKeys(rc), sc.strategy(), sc.seed(), sc.mode().cliName(), List.copyOf(rc.faults),
-                sc.guests(), sched, sseed);
+        Target t = target(rc.scenario, profileKeys(rc), sc, List.copyOf(rc.faults), sched, sseed);
         Invariant want = null;
         if (invariant != null) {
             try {
@@ -82,6 +106,7 @@ public final class ShrinkCommand implements Callable<Integer> {
     static Map<String, Object> profileKeys(RunCommand rc) {
         Map<String, Object> k = new LinkedHashMap<>(rc.profiles.overrides());
         if (rc.ebsOrder != null) k.put("firmware.ebs-order", rc.ebsOrder);
+        if (rc.noScenarioFaults) k.put(RunCommand.FAULTS_KEY, List.of());
         return k;
     }
 
@@ -108,10 +133,17 @@ public final class ShrinkCommand implements Callable<Integer> {
         return ExploreCommand.runOne(sc, t.strategy(), t.seed(), null, disks, schedule(t, v), t.scheduleSeed()).result();
     }
 
+    /**
+     * The variant's replay: with the scenario file's faults all kept (in order, at the front), the file brings them
+     * and the line names only the rest; with one of them removed, {@code --no-scenario-faults} and every kept fault.
+     */
     static String replayLine(Target t, Shrinker.Variant v) {
         Scenario sc = scenario(t, v);
         ScheduleSpec s = schedule(t, v);
-        return RunCommand.replay(t.file(), sc, v.faults(), s, t.scheduleSeed());
+        List<String> fileFaults = t.faults().subList(0, t.fileFaults());
+        boolean fileKept = v.faults().size() >= fileFaults.size() && v.faults().subList(0, fileFaults.size()).equals(fileFaults);
+        if (fileKept) return RunCommand.replay(t.file(), sc, v.faults().subList(fileFaults.size(), v.faults().size()), false, s, t.scheduleSeed());
+        return RunCommand.replay(t.file(), sc, v.faults(), true, s, t.scheduleSeed());
     }
 
     /**
@@ -146,7 +178,8 @@ public final class ShrinkCommand implements Callable<Integer> {
                     throw new IllegalStateException("the schedule replayed from its deviations does not fail the same way: " + asDev.verdictLine());
                 }
             }
-            out.println("shrink: " + first.verdictLine() + "; keeping " + target + ", shrinking " + t.faults().size() + " faults, "
+            out.println("shrink: " + first.verdictLine() + "; keeping " + target + ", shrinking " + t.faults().size() + " faults"
+                    + (t.fileFaults() > 0 ? " (" + t.fileFaults() + " of them the scenario file's)" : "") + ", "
                     + v0.guests() + " guests, " + v0.disks() + " disks, I/Os " + v0.ioBefore() + " before and " + v0.ioAfter() + " after EBS"
                     + (v0.deviations() != null ? ", " + v0.deviations().size() + " schedule deviations from FIFO" : ""));
             out.flush();
@@ -166,7 +199,7 @@ public final class ShrinkCommand implements Callable<Integer> {
             Target ft = t;
             if (m.deviations() != null && m.deviations().isEmpty()) {
                 // no deviation needed: try plain fifo (throughput 16), the simplest replay of all
-                Target fifo = new Target(t.file(), t.keys(), t.strategy(), t.seed(), t.mode(), t.faults(), t.guests(), ScheduleSpec.FIFO, t.scheduleSeed());
+                Target fifo = t.withSchedule(ScheduleSpec.FIFO);
                 Shrinker.Variant mf = new Shrinker.Variant(m.faults(), m.guests(), m.disks(), m.ioBefore(), m.ioAfter(), null);
                 RunResult rf = run(fifo, mf, disks);
                 extra++;

@@ -98,6 +98,35 @@ class ScheduleCommandsTest {
     }
 
     @Test
+    void shrinkRemovesTheScenarioFilesOwnFaultsToo() throws Exception {
+        // guest 1's one dropped kick is never re-sent (HANG); the file's other faults and the command line's are noise
+        Path file = tmp.resolve("faults.conf");
+        Files.writeString(file, "xensim {\n  guests.count = 2\n  faults = [\"evtchn-dup@p=0.05\", \"evtchn-delay@p=0.05:delay=500us\","
+                + " \"evtchn-drop@requests=20:guest=1\"]\n}\n");
+        Cli.Result r = Cli.exec("shrink", "--out", tmp.resolve("shf").toString(), "--", "run", "--scenario", file.toString(),
+                "--strategy", "refcount", "--seed", "1", "--fault", "backend-slow@80ms:factor=2");
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("shrinking 4 faults (3 of them the scenario file's)"), r.out());
+        String removed = line(r.out(), "removed: ");
+        assertTrue(removed.contains("fault 'evtchn-dup@p=0.05'") && removed.contains("fault 'evtchn-delay@p=0.05:delay=500us'")
+                && removed.contains("fault 'backend-slow@80ms:factor=2'"), removed);
+        String min = line(r.out(), "minimal replay: ").substring("minimal replay: ".length());
+        assertTrue(min.endsWith(" --no-scenario-faults --fault evtchn-drop@requests=20:guest=1"), min);
+        assertTrue(line(r.out(), "runs: ").matches("runs: \\d+ .*faults 4 -> 1, guests 2 -> 2.*"), r.out());
+        // the minimal replay is a run of its own: the file's faults left out, the one kept fault still hangs guest 1
+        List<String> args = new java.util.ArrayList<>(List.of(min.substring("./xensim ".length()).split(" ")));
+        args.addAll(List.of("--out", tmp.resolve("again").toString()));
+        Cli.Result again = Cli.exec(args.toArray(String[]::new));
+        assertEquals(1, again.code(), again.out() + again.err());
+        assertTrue(again.out().contains("verdict: VIOLATION HANG"), again.out());
+        assertTrue(line(again.out(), "replay: ").equals("replay: " + min), again.out());
+        List<String> injected = Files.readAllLines(tmp.resolve("again/events.jsonl")).stream()
+                .filter(l -> l.contains("\"ev\":\"FAULT_INJECTED\"")).collect(java.util.stream.Collectors.toList());
+        assertTrue(!injected.isEmpty() && injected.stream().allMatch(l -> l.contains("\"fault\":\"evtchn-drop@requests=20:guest=1\"")),
+                "only the kept fault is injected: " + injected);
+    }
+
+    @Test
     void shrinkRemovesWhatTheFailureDoesNotNeed() throws Exception {
         Cli.Result r = Cli.exec("shrink", "--out", tmp.resolve("sh").toString(), "--", "./xensim", "run", "--strategy", "naive-reset",
                 "--seed", "2", "--guests", "2", "--fault", "backend-slow@80ms:factor=2", "--fault", "evtchn-dup@p=0.01",
