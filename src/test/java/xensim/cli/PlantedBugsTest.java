@@ -26,7 +26,7 @@ class PlantedBugsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"planted-early-reset", "planted-end-in-flight", "planted-state-too-early", "planted-free-in-ebs"})
+    @ValueSource(strings = {"planted-early-reset", "planted-end-in-flight", "planted-state-too-early", "planted-timer-notify", "planted-free-in-ebs"})
     void exploreReportsItAndShrinkDropsTheIrrelevantFaults(String bug) {
         String io = PlantedFiguresTest.IO.getOrDefault(bug, "ovmf");
         Cli.Result r = Cli.exec("explore", "--strategy", bug, "--firmware-io", io, "--schedule", "pct:3", "--seeds", "10", "--guests", "2",

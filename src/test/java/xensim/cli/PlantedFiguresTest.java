@@ -18,7 +18,7 @@ import xensim.planted.PlantedDesigns;
 @EnabledIfSystemProperty(named = "xensim.figures", matches = "true")
 class PlantedFiguresTest {
 
-    static final Map<String, String> IO = Map.of("planted-end-in-flight", "async");
+    static final Map<String, String> IO = Map.of("planted-end-in-flight", "async", "planted-timer-notify", "async");
 
     static String[] firstFailure(String out, String bug) {
         for (String l : out.split("\n")) {

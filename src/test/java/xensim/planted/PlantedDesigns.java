@@ -17,9 +17,7 @@ import xensim.firmware.DesignCatalog;
  * same design interface users implement ({@link EbsDesign}), each with one mistake of a class
  * firmware authors make. Test fixtures for schedule exploration and shrinking; {@link #register()}
  * makes them selectable by name ({@code planted-...}) in runs, explore and shrink, never in
- * {@code all}. (The timer-notify class — a notify that waits for its poll timer after
- * CoreExitBootServices stopped it — needs timer events, which the design interface does not
- * offer; it is not planted.)
+ * {@code all}.
  */
 public final class PlantedDesigns {
     private PlantedDesigns() {}
@@ -31,6 +29,7 @@ public final class PlantedDesigns {
         BUGS.put("planted-early-reset", "a child resets the bus before its backend forgot its ring");
         BUGS.put("planted-end-in-flight", "ending grant access while a request is in flight, ignoring the failure");
         BUGS.put("planted-state-too-early", "waiting for a state one step too early (Closing for Closed)");
+        BUGS.put("planted-timer-notify", "a notify that relies on a timer after the timer stopped");
         BUGS.put("planted-free-in-ebs", "freeing memory during EBS");
     }
 
@@ -38,6 +37,7 @@ public final class PlantedDesigns {
         DesignCatalog.register(EarlyReset::new);
         DesignCatalog.register(EndInFlight::new);
         DesignCatalog.register(StateTooEarly::new);
+        DesignCatalog.register(TimerNotify::new);
         DesignCatalog.register(FreeInEbs::new);
     }
 
@@ -111,6 +111,58 @@ public final class PlantedDesigns {
             Long gfn = scratch.remove(dev);
             if (gfn != null && gfn >= 0) dev.xenBus().bus().bootServices().freePages(gfn, 1);
             dev.quiesceForHandoff(() -> dev.xenBus().removeReference(true, done));
+        }
+    }
+
+    /**
+     * Bug: the child's notify waits for its in-flight requests on a poll timer of its own (an
+     * EVT_TIMER event created at Start, armed periodic in the notify) — but CoreExitBootServices
+     * turned the timer off before the notifies ran, so the timer never fires: with nothing in flight
+     * the notify goes straight on, with a request in flight ExitBootServices never returns.
+     */
+    static final class TimerNotify extends RefcountLike {
+        /** The poll period (OVMF's XenPvBlkDxe polls its ring at this order of period). */
+        static final long POLL_NANOS = 1_000_000;
+        private final Map<PvBlockDevice, EfiEvent> pollTimers = new HashMap<>();
+        private final Map<PvBlockDevice, Runnable> waiting = new HashMap<>();
+
+        @Override
+        public String name() {
+            return "planted-timer-notify";
+        }
+
+        @Override
+        public void childStarted(PvBlockDevice dev) {
+            EfiBootServices bs = dev.xenBus().bus().bootServices();
+            pollTimers.put(dev, bs.createEvent(EfiBootServices.EVT_TIMER | EfiBootServices.EVT_NOTIFY_SIGNAL, EfiBootServices.TPL_CALLBACK,
+                    (e, done) -> {
+                        Runnable then = waiting.get(dev);
+                        if (then != null && dev.inFlight() == 0) {
+                            waiting.remove(dev);
+                            bs.setTimer(e, EfiBootServices.TimerDelay.TimerCancel, 0);
+                            then.run();
+                        }
+                        done.run();
+                    }, PvBlockDevice.DRIVER + "/" + dev.xenBus().deviceId() + "/poll"));
+            super.childStarted(dev);
+        }
+
+        @Override
+        void childNotify(PvBlockDevice dev, Runnable done) {
+            Runnable rest = () -> dev.quiesceForHandoff(() -> dev.xenBus().removeReference(true, done));
+            if (dev.inFlight() == 0) {
+                rest.run();
+                return;
+            }
+            waiting.put(dev, rest);
+            dev.xenBus().bus().bootServices().setTimer(pollTimers.get(dev), EfiBootServices.TimerDelay.TimerPeriodic, POLL_NANOS);
+        }
+
+        @Override
+        public void childStopping(PvBlockDevice dev) {
+            EfiEvent t = pollTimers.remove(dev);
+            if (t != null) dev.xenBus().bus().bootServices().closeEvent(t);
+            super.childStopping(dev);
         }
     }
 

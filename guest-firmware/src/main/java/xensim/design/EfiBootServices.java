@@ -15,6 +15,7 @@ public interface EfiBootServices {
     int TPL_NOTIFY = 16;
     int TPL_HIGH_LEVEL = 31;
 
+    int EVT_TIMER = 0x80000000;
     int EVT_NOTIFY_SIGNAL = 0x00000200;
     int EVT_SIGNAL_EXIT_BOOT_SERVICES = 0x00000201;
 
@@ -38,6 +39,19 @@ public interface EfiBootServices {
 
     /** CreateEventEx: an {@link #EVT_NOTIFY_SIGNAL} event in an event group ({@link #BEFORE_EXIT_BOOT_SERVICES_GROUP}, ...). */
     EfiEvent createEventEx(int type, int notifyTpl, Notify notify, String owner, String group);
+
+    /** EFI_TIMER_DELAY, as edk2 names its values. */
+    enum TimerDelay { TimerCancel, TimerPeriodic, TimerRelative }
+
+    /**
+     * SetTimer on an {@link #EVT_TIMER} event (created with {@code EVT_TIMER | EVT_NOTIFY_SIGNAL} to get
+     * a notify): arms it to be signalled {@code triggerNanos} from now (TimerRelative) or every
+     * {@code triggerNanos} (TimerPeriodic), or cancels it. Allocates nothing (edk2's CoreSetTimer only
+     * relinks the event in the timer list), so it may be called from an ExitBootServices notify — but
+     * CoreExitBootServices has turned the timer off by then (gTimer->SetTimerPeriod (gTimer, 0)), and a
+     * timer event armed or due after that is never signalled. INVALID_PARAMETER for an event without EVT_TIMER.
+     */
+    Status setTimer(EfiEvent event, TimerDelay type, long triggerNanos);
 
     /** CloseEvent (frees pool). */
     void closeEvent(EfiEvent event);

@@ -48,6 +48,12 @@ public final class DesignBootServices implements EfiBootServices {
     }
 
     @Override
+    public Status setTimer(EfiEvent event, TimerDelay type, long triggerNanos) {
+        if (triggerNanos < 0) throw new IllegalArgumentException("SetTimer with a negative trigger time: " + triggerNanos);
+        return status(bs.setTimer((UefiEvent) event, BootServices.TimerDelay.valueOf(type.name()), triggerNanos));
+    }
+
+    @Override
     public void closeEvent(EfiEvent event) {
         bs.closeEvent((UefiEvent) event);
     }
