@@ -50,6 +50,10 @@ public final class Main implements Runnable {
                 line.getErr().println("xensim: " + ex.getMessage());
                 return EXIT_BAD_INPUT;
             }
+            if (ex instanceof ModellingErrorException) {
+                line.getErr().println("xensim: modelling error: " + ex.getMessage());
+                return EXIT_INTERNAL;
+            }
             line.getErr().println("xensim: internal error: " + ex);
             ex.printStackTrace(line.getErr());
             return EXIT_INTERNAL;

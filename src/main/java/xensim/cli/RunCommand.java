@@ -304,6 +304,7 @@ public final class RunCommand implements Callable<Integer> {
         try {
             EbsOrderWatch ebs = new EbsOrderWatch();
             DesignFailureWatch designFailure = new DesignFailureWatch();
+            ModellingErrorWatch modellingError = new ModellingErrorWatch();
             RunResult r;
             try {
                 if (held != null) {
@@ -329,8 +330,8 @@ public final class RunCommand implements Callable<Integer> {
                         out.println("xenstored listening on " + sv.path());
                         out.flush();
                     }
-                }, held), held, progress == null ? new xensim.platform.EventSink[] {ebs, designFailure}
-                        : new xensim.platform.EventSink[] {ebs, designFailure, progress});
+                }, held), held, progress == null ? new xensim.platform.EventSink[] {ebs, designFailure, modellingError}
+                        : new xensim.platform.EventSink[] {ebs, designFailure, modellingError, progress});
             } finally {
                 if (server != null) server.close();
             }
@@ -340,6 +341,7 @@ public final class RunCommand implements Callable<Integer> {
             EbsOrderWatch.Mismatch misfit = ebs.seen().mismatch();
             if (misfit != null) throw new BadInputException(EbsOrderWatch.message(cfg.firmware().ebsOrder().indexes(), misfit));
             report(out, rs, r, replay);
+            modellingError.check(); // after the report: the log and report.html show where it spun
             if (signals != null) signals.finished(r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION);
             return r;
         } finally {

@@ -94,6 +94,30 @@ class RealOvmfTest {
         assertTrue(r.err().contains("does not apply") && r.err().contains("-no such line in edk2"), "the rejected hunk is shown: " + r.err());
     }
 
+    /**
+     * A loop that waits on the shared ring with no MemoryFence, CpuPause or boot service in it (the patch waits for one
+     * response more than it asked for) runs against nothing in the coroutine vCPU: FW_SPIN after the bound, the
+     * firmware parks, and the run is a modelling error (exit 3, one line, the log kept) — not the HANG verdict the
+     * checker would otherwise give. In a process of its own: the spinning C thread cannot be stopped, only exited.
+     */
+    @Test
+    void aSpinWithoutAShimCallIsAModellingErrorNotAHangVerdict() throws Exception {
+        Path out = tmp.resolve("spin");
+        try (CliProcess p = CliProcess.start(tmp, List.of("-Dxensim.ovmf.spinMillis=1500"), "run", "--strategy", "disconnect",
+                "--firmware", "ovmf-c", "--ovmf-patch", PATCHES.resolve("spin-without-fence.patch").toAbsolutePath().toString(),
+                "--out", out.toString())) {
+            int code = p.awaitExit(300);
+            assertEquals(Main.EXIT_INTERNAL, code, p.stdout() + p.stderr());
+            String err = p.stderr().strip();
+            assertTrue(err.startsWith("xensim: modelling error: the real OVMF drivers (XenPvBlkDxe) spun 1500 ms") && !err.contains("\n")
+                    && !err.contains("Exception"), err);
+            String log = Files.readString(out.resolve("events.jsonl"));
+            assertTrue(log.contains("\"ev\":\"FW_SPIN\"") && log.contains("\"ev\":\"FW_PARKED\""), "the spin and the park are in the log");
+            assertTrue(log.contains("\"ev\":\"EBS_BEGIN\""), "it spun in the hand-off (XenPvBlockSync at ExitBootServices)");
+            assertTrue(Files.exists(out.resolve("report.html")), "the run's report is kept for the diagnosis");
+        }
+    }
+
     @Test
     void compareAgreesWithTheModelOnTheVerdicts() throws Exception {
         Cli.Result r = Cli.exec("compare", "--seeds", "2", "--out", tmp.resolve("c").toString());
