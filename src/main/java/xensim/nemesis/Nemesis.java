@@ -124,6 +124,10 @@ public final class Nemesis {
                         }
                         case GRANT_MAP_EAGAIN -> targets.hypervisor().tell(new HypervisorActor.InjectGrantMapEagain(dom, f.count("count", 1), null));
                         case DOMAIN_DESTROY -> targets.destroyGuest().accept(dom);
+                        case BACKEND_LOST_WRITES -> {
+                            int count = f.count("count", Integer.MAX_VALUE);
+                            blkbacks(f, dom, b -> b.tell(new BlkbackActor.PlantDefect(xensim.dom0.blkback.BackendDefect.LOST_WRITES, count)));
+                        }
                     }
                 }
 

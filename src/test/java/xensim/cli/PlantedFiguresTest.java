@@ -59,6 +59,26 @@ class PlantedFiguresTest {
             System.out.println(row);
             System.out.println(sh.out());
         }
+        // the backend class, planted as faults on the safe refcount design (PlantedBugsTest)
+        List<String> planted = List.of("--fault", "backend-crash@requests=14", "--fault", "backend-lost-writes@requests=1");
+        StringBuilder row = new StringBuilder("| `backend-lost-writes` + `backend-crash@requests=14` on refcount (a backend that acknowledges"
+                + " writes it never performed after a crash) | ovmf |");
+        for (String s : List.of("fifo", "pct:3", "random")) {
+            List<String> a = new ArrayList<>(List.of("explore", "--strategy", "refcount", "--schedule", s, "--budget", "60s",
+                    "--stop-on-first", "--no-progress", "--out", "/tmp/figures-lost-writes-" + s.replace(':', '_')));
+            a.addAll(planted);
+            Cli.Result r = Cli.exec(a.toArray(String[]::new));
+            String[] ff = firstFailure(r.out(), "refcount");
+            row.append(' ').append(ff == null ? "not found" : ff[0] + " / " + ff[1]).append(" |");
+        }
+        List<String> a = new ArrayList<>(List.of("explore", "--strategy", "refcount", "--schedule", "pct:3", "--guests", "2",
+                "--fault", "backend-slow@80ms:factor=2", "--fault", "evtchn-dup@p=0.01", "--budget", "60s", "--stop-on-first", "--shrink",
+                "--no-progress", "--out", "/tmp/figures-lost-writes-shrink"));
+        a.addAll(planted);
+        Cli.Result sh = Cli.exec(a.toArray(String[]::new));
+        row.append(' ').append(runsLine(sh.out())).append(" |");
+        rows.add(row.toString());
+        System.out.println(sh.out());
         Files.writeString(Path.of("/tmp/planted-figures.md"), String.join("\n", rows) + "\n");
         System.out.println(String.join("\n", rows));
     }

@@ -44,6 +44,9 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     /** Toolstack: the device is being removed. */
     public record Shutdown() implements Command {}
 
+    /** nemesis: arm a planted backend bug for the next {@code count} requests it applies to. */
+    public record PlantDefect(BackendDefect defect, int count) implements Command {}
+
     private record XsIn(XsMessage m) implements Command {}
 
     private record XsOpened(int connId) implements Command {}
@@ -154,6 +157,10 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
                 })
                 .onMessage(CorruptRing.class, m -> {
                     core.corrupt(m.what());
+                    return this;
+                })
+                .onMessage(PlantDefect.class, m -> {
+                    core.plant(m.defect(), m.count());
                     return this;
                 })
                 .onMessage(SlowDown.class, m -> {

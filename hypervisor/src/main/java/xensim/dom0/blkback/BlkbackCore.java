@@ -117,6 +117,8 @@ public final class BlkbackCore {
         int unmapsPending;
         boolean corrupted;
         boolean failed;
+        /** Re-served from the journal by a restarted incarnation. */
+        boolean redo;
         /** When the service of this request ends (virtual ns); -1 until it is in service. */
         long dueAt = -1;
 
@@ -158,6 +160,8 @@ public final class BlkbackCore {
     private final ArrayDeque<Consumer<Hypervisor.GrantMapped>> mapWaiters = new ArrayDeque<>();
     private final ArrayDeque<Consumer<Hypervisor.EvtchnPort>> bindWaiters = new ArrayDeque<>();
     private final ArrayDeque<Runnable> unmapWaiters = new ArrayDeque<>();
+    /** Planted defects the nemesis armed (none unless a backend-lost-writes fault fired). */
+    private final BackendDefects defects = new BackendDefects();
     /** Request keys, unique across incarnations. */
     private long nextKey;
     /** Which incarnation is alive (bumped by every crash). */
@@ -383,7 +387,7 @@ public final class BlkbackCore {
         serving = true;
         List<Blkif.Request> redo = new ArrayList<>(journal.unanswered.values());
         journal.unanswered.clear();
-        for (Blkif.Request r : redo) begin(r);
+        for (Blkif.Request r : redo) begin(r, true);
         consume();
     }
 
@@ -536,14 +540,15 @@ public final class BlkbackCore {
             }
             b.reqCons++;
             journal.reqCons = b.reqCons;
-            begin(r);
+            begin(r, false);
         }
     }
 
     /** dispatch_rw_block_io / dispatch_other_io: validate, map the data grants, then service. */
-    private void begin(Blkif.Request r) {
+    private void begin(Blkif.Request r, boolean redo) {
         long key = nextKey++;
         InFlight f = new InFlight(key, incarnation, r);
+        f.redo = redo;
         inFlight.put(key, f);
         journal.unanswered.put(key, r);
         events.event(dom, COMP, "RING_REQ").with("devid", cfg.devid()).with("id", r.id())
@@ -629,6 +634,11 @@ public final class BlkbackCore {
         }
     }
 
+    /** nemesis backend-lost-writes: arms a planted defect for {@code count} requests. */
+    public void plant(BackendDefect d, int count) {
+        defects.arm(d, count);
+    }
+
     /** nemesis ring-corrupt. */
     public void corrupt(RingCorruption what) {
         if (what == RingCorruption.REQUEST) {
@@ -652,6 +662,8 @@ public final class BlkbackCore {
             switch (r.operation()) {
                 case Blkif.BLKIF_OP_READ, Blkif.BLKIF_OP_WRITE -> {
                     long pos = r.sectorNumber() * DiskImage.SECTOR_SIZE;
+                    // planted: a re-served WRITE acknowledged and never written
+                    boolean lost = r.operation() == Blkif.BLKIF_OP_WRITE && f.redo && defects.take(BackendDefect.LOST_WRITES);
                     for (int i = 0; i < r.segments().length; i++) {
                         Blkif.Segment s = r.segments()[i];
                         int off = s.firstSect() * DiskImage.SECTOR_SIZE;
@@ -665,7 +677,7 @@ public final class BlkbackCore {
                                 f.corrupted = true;
                             }
                             f.maps[i].putBytes(off, buf, 0, len); // the foreign write into the guest's page
-                        } else {
+                        } else if (!lost) {
                             f.maps[i].getBytes(off, buf, 0, len);
                             disk.write(pos, buf, 0, len);
                         }
