@@ -96,7 +96,14 @@ public final class GrantTableGuest {
      * nothing changes and this returns false — edk2's "g.e. still in use!" (EFI_NOT_READY).
      */
     public boolean endAccess(int ref) {
-        GuestPage page = entryPage(ref);
+        GuestPage page = entryPageOrNull(ref);
+        if (page == null) {
+            // the frame was removed from the physmap (XenGrantTableDeinit's XENMEM_remove_from_physmap): the entry's gfn
+            // is a hole, which an HVM guest reads as all ones (no p2m entry: emulated MMIO with no handler) — flags
+            // 0xffff, GTF_reading|GTF_writing set: "g.e. still in use!", nothing written
+            if (log != null) log.event(domid, comp, "GRANT_END").with("ref", ref).with("ok", false).with("unpopulated", true).emit();
+            return false;
+        }
         int off = offset(ref);
         boolean ok;
         int word = page.getIntAcquire(off);
@@ -136,11 +143,18 @@ public final class GrantTableGuest {
     }
 
     private GuestPage entryPage(int ref) {
+        GuestPage p = entryPageOrNull(ref);
+        if (p == null) {
+            throw new IllegalStateException("grant frame " + ref / GRANT_ENTRIES_PER_FRAME + " (ref " + ref + ") is not in d" + domid + "'s physmap");
+        }
+        return p;
+    }
+
+    /** The page holding the entry, or null when its grant frame is not in the physmap. */
+    private GuestPage entryPageOrNull(int ref) {
         if (ref < 0) throw new IllegalArgumentException("grant ref " + ref);
-        int idx = ref / GRANT_ENTRIES_PER_FRAME;
-        long gfn = frameGfn(idx);
-        if (gfn < 0) throw new IllegalStateException("grant frame " + idx + " (ref " + ref + ") is not in d" + domid + "'s physmap");
-        return memory.page(gfn);
+        long gfn = frameGfn(ref / GRANT_ENTRIES_PER_FRAME);
+        return gfn < 0 ? null : memory.page(gfn);
     }
 
     private static int offset(int ref) {

@@ -80,6 +80,22 @@ class GrantTableTest {
         assertEquals(DOM0, e.getLong("domid"));
     }
 
+    /**
+     * XenGrantTableEndAccess after XenGrantTableDeinit removed the frame from the physmap (a design that
+     * resets the bus before a child ends its grants): the entry's gfn is a hole, read as all ones, so the
+     * flags look in use — "g.e. still in use!", EFI_NOT_READY, nothing written; not a crash of the guest.
+     */
+    @Test
+    void endingAccessInARemovedGrantFrameReadsTheHoleAsInUse() {
+        gnt.grantAccess(REF, DOM0, DATA_GFN, false);
+        gnt.clearFrame(0);
+        assertFalse(gnt.endAccess(REF));
+        Event end = rec.named("GRANT_END").get(0);
+        assertEquals(false, end.get("ok"));
+        assertEquals(true, end.get("unpopulated"));
+        assertEquals(GTF_permit_access, hv.grantFlags(domU, REF), "Xen's entry is untouched");
+    }
+
     @Test
     void mapWriteUnmap() {
         mem.page(DATA_GFN).putInt(0, 0x12345678);
