@@ -72,6 +72,7 @@ class RealOvmfTest {
         assertTrue(log.contains("\"ev\":\"EBS_NOTIFY_BEGIN\",\"driver\":\"XenBusDxe\""), "XenBusDxe's NotifyExitBoot ran at EBS");
         assertTrue(log.contains("\"ev\":\"OS_HANDOFF\""), "the OS took over");
         assertFalse(log.contains("FW_ASSERT") || log.contains("FW_SPIN") || log.contains("FW_SHIM"), "no ASSERT, spin or shim refusal");
+        assertTrue(log.contains("\"vcpu\":\"coroutine\""), "deterministic: every fence is a shim call");
         Cli.Result b = run("b");
         assertEquals(a.code(), b.code());
         assertArrayEquals(Files.readAllBytes(tmp.resolve("a/events.jsonl")), Files.readAllBytes(tmp.resolve("b/events.jsonl")),
@@ -92,6 +93,22 @@ class RealOvmfTest {
         Cli.Result r = run("x", "--ovmf-patch", bad.toString());
         assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.out() + r.err());
         assertTrue(r.err().contains("does not apply") && r.err().contains("-no such line in edk2"), "the rejected hunk is shown: " + r.err());
+    }
+
+    /**
+     * Threaded mode: the vCPU runs freely between boot services — MemoryFence and CpuPause stay on its thread, so
+     * XenPvBlkDxe's polling loops read guest RAM while blkback, on its own thread, writes the responses into it —
+     * and the run still boots, hands over and gets edk2's verdict (disconnect's DisconnectController in EBS).
+     */
+    @Test
+    void threadedModeLetsTheVcpuPollRealSharedMemory() throws Exception {
+        Cli.Result t = run("t", "--mode", "threaded");
+        assertEquals(Main.EXIT_VIOLATION, t.code(), t.out() + t.err());
+        assertTrue(t.out().contains("verdict: VIOLATION ALLOC_IN_EBS\n") && t.out().contains("ended COMPLETED"), t.out());
+        String log = Files.readString(tmp.resolve("t/events.jsonl"));
+        assertTrue(log.contains("\"vcpu\":\"free-running\""), "FW_START says the vCPU runs freely");
+        assertTrue(log.contains("\"ev\":\"GPT_READ\"") && log.contains("\"ev\":\"OS_HANDOFF\""), "it read the GPT and handed over");
+        assertFalse(log.contains("FW_ASSERT") || log.contains("FW_SPIN"), "no ASSERT, no spin");
     }
 
     /**

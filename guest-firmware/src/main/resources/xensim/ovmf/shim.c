@@ -52,6 +52,8 @@ typedef UINT64 (*XS_CALL)(UINT32 Op, UINT64 *Args, UINT32 Count);
   continues each stack below where it stopped.
 */
 XS_CALL  mXsCall __attribute__ ((visibility ("hidden")));
+/** Set by xs_set_free_running: fences and pauses stay on the vCPU (threaded mode). */
+static volatile UINT8  mFreeRunning;
 UINT64   mCSp __attribute__ ((visibility ("hidden")));     /* where the firmware stack goes on */
 UINT64   mJavaSp __attribute__ ((visibility ("hidden")));  /* the innermost xs_invoke's JVM frame */
 
@@ -357,14 +359,18 @@ VOID EFIAPI
 MemoryFence (VOID)
 {
   __asm__ __volatile__ ("mfence" ::: "memory");
-  XS (XS_MEMORY_FENCE);
+  if (!mFreeRunning) {
+    XS (XS_MEMORY_FENCE);
+  }
 }
 
 VOID EFIAPI
 CpuPause (VOID)
 {
   __asm__ __volatile__ ("pause" ::: "memory");
-  XS (XS_CPU_PAUSE);
+  if (!mFreeRunning) {
+    XS (XS_CPU_PAUSE);
+  }
 }
 
 VOID EFIAPI
@@ -492,6 +498,18 @@ xs_init (XS_CALL Call)
   mSystemTable.BootServices  = &mBootServices;
   gBS                        = &mBootServices;
   gST                        = &mSystemTable;
+}
+
+/**
+  Threaded mode: MemoryFence and CpuPause are the instructions alone, run on the vCPU thread against
+  guest RAM the real-thread backends write meanwhile (a polling loop sees their stores as hardware
+  would); in deterministic mode (0, the default) each is a shim call, the grain at which virtual
+  time passes while the C code polls.
+**/
+__attribute__ ((visibility ("default"))) void
+xs_set_free_running (UINT8 On)
+{
+  mFreeRunning = On;
 }
 
 /** The firmware stack: it grows down from Top (guest RAM the simulator set aside). */

@@ -171,9 +171,12 @@ public final class OvmfCFirmware {
                     .with("queueDepth", cfg.queueDepth()).with("firmwareIo", cfg.firmwareIo().cliName())
                     .with("edk2", cfg.edk2().cliName()).with("ebsOrder", cfg.ebsOrder().cliName())
                     .with("firmware", cfg.impl().cliName()).with("drivers", "edk2-stable202211 (Debian 2022.11)")
-                    .with("patches", String.join(",", lib.patchHashes())).emit();
+                    .with("patches", String.join(",", lib.patchHashes()))
+                    .with("vcpu", seam.mode() == xensim.platform.Mode.THREADED ? "free-running" : "coroutine").emit();
             Vcpu vcpu = new Vcpu(lib.library(), "vcpu-d" + domid, SPIN_BOUND_MILLIS);
             vcpu.lib().xs_set_stack((STACK_GFN + STACK_PAGES) * NativeRam.PAGE);
+            // threaded mode: the vCPU polls real shared memory between boot services, as hardware would
+            vcpu.lib().xs_set_free_running((byte) (seam.mode() == xensim.platform.Mode.THREADED ? 1 : 0));
             vcpu.start();
             shim = new Shim(domid, bs, hc, vcpu, FENCE_NANOS, SERVICE_NANOS);
             long systemTable = vcpu.lib().xs_system_table();

@@ -23,4 +23,7 @@ public interface ShimLib extends Library {
 
     /** The firmware stack's top (guest-physical; the C code runs on it, the JVM's callbacks on their own). */
     void xs_set_stack(long top);
+
+    /** 1: MemoryFence and CpuPause no longer call the shim (threaded mode: the vCPU runs freely between boot services). */
+    void xs_set_free_running(byte on);
 }
