@@ -3,10 +3,8 @@ package xensim.dom0.xenstored;
 import static xensim.abi.XsWire.*;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import xensim.abi.PageBytes;
@@ -143,6 +141,12 @@ final class MainLoop {
     private final Costs costs;
     private final Map<Integer, Conn> conns = new LinkedHashMap<>();
     private final Map<Integer, RingConn> rings = new LinkedHashMap<>();
+    /**
+     * {@link #conns}' values in creation order, as a turn walks them; rebuilt only after a
+     * connection came or went (a turn walks the list it started with, as before).
+     */
+    private Conn[] snapshot = new Conn[0];
+    private boolean connsChanged;
     private State state = State.IDLE;
     /** An event arrived during a turn: poll() returns at once for the next. */
     private boolean woken;
@@ -163,6 +167,7 @@ final class MainLoop {
     /** A dom0 component's connection: requests wait for the loop's turn. */
     void addLocal(Connection c) {
         conns.put(c.id, new LocalConn(c));
+        connsChanged = true;
     }
 
     void submit(Connection c, XsMessage m) {
@@ -174,6 +179,7 @@ final class MainLoop {
 
     void remove(Connection c) {
         Conn x = conns.remove(c.id);
+        connsChanged = true;
         if (x != null) x.removed = true;
     }
 
@@ -187,6 +193,7 @@ final class MainLoop {
         RingConn r = new RingConn(c, domid, page, localPort);
         c.sinkOverride(m -> queueOut(r, m));
         conns.put(c.id, r);
+        connsChanged = true;
         rings.put(domid, r);
         try {
             if (flavour.writesServerFeatures) page.putInt(XenstoreRing.SERVER_FEATURES, core.serverFeatures(domid));
@@ -210,6 +217,7 @@ final class MainLoop {
         RingConn r = rings.remove(domid);
         if (r == null) return;
         conns.remove(r.conn.id);
+        connsChanged = true;
         r.removed = true;
         core.disconnect(r.conn);
     }
@@ -249,14 +257,22 @@ final class MainLoop {
     private void turn() {
         state = State.RUNNING;
         woken = false;
-        visit(new ArrayList<>(conns.values()), 0);
+        visit(connections(), 0);
     }
 
-    private void visit(List<Conn> list, int i) {
-        while (i < list.size()) {
-            Conn c = list.get(i);
+    /** The connections in creation order (a shared snapshot: callers never change it). */
+    private Conn[] connections() {
+        if (connsChanged) {
+            snapshot = conns.values().toArray(new Conn[0]);
+            connsChanged = false;
+        }
+        return snapshot;
+    }
+
+    private void visit(Conn[] list, int i) {
+        while (i < list.length) {
+            Conn c = list[i];
             int next = i + 1;
-            Runnable k = () -> visit(list, next);
             if (c.removed) {
                 i++;
                 continue;
@@ -269,7 +285,7 @@ final class MainLoop {
                 XsMessage m = l.in.poll();
                 env.after(costs.request().next(), () -> {
                     if (!l.removed) core.handle(l.conn, m);
-                    k.run();
+                    visit(list, next);
                 });
                 return;
             }
@@ -278,8 +294,15 @@ final class MainLoop {
                 i++;
                 continue;
             }
-            if (flavour.ocamlRing) ocamlIo(r, k);
-            else cIo(r, k);
+            if (flavour.ocamlRing) {
+                ocamlIo(r, () -> visit(list, next));
+                return;
+            }
+            if (cIdle(r)) { // what cIo does for a ring with nothing to read or write, without the continuations
+                i++;
+                continue;
+            }
+            cIo(r, () -> visit(list, next));
             return;
         }
         endOfTurn();
@@ -288,7 +311,7 @@ final class MainLoop {
     /** initialize_fds: another turn at once if anything can be read or written, else sleep in poll(). */
     private void endOfTurn() {
         boolean ready = woken;
-        for (Conn c : conns.values()) {
+        for (Conn c : connections()) {
             if (ready) break;
             if (c instanceof LocalConn l) ready = !l.in.isEmpty();
             else ready = ringReady((RingConn) c);
@@ -324,8 +347,29 @@ final class MainLoop {
 
     /** domain_can_read: the quotas of an unprivileged domain, then {@code req_cons != req_prod}. */
     private boolean canRead(RingConn r) {
-        if (r.domid != 0 && r.outstanding() >= core.quotas().get(r.domid, Quotas.OUTSTANDING)) return false;
+        if (r.domid != 0 && (r.out.isEmpty() ? 0 : r.outstanding()) >= core.quotas().get(r.domid, Quotas.OUTSTANDING)) return false;
         return r.page.getInt(XenstoreRing.REQ_CONS) != r.page.getInt(XenstoreRing.REQ_PROD);
+    }
+
+    /**
+     * True when {@link #cIo} would find nothing to do and go straight on to the next connection:
+     * the ring went away, or it can neither read nor write anything. Reads what cIo reads, in its
+     * order, and as there a ring whose page is gone is ignored from now on.
+     */
+    private boolean cIdle(RingConn r) {
+        if (r.removed) return true;
+        try {
+            if (canRead(r)) return false;
+        } catch (GrantMappingFault e) {
+            r.ignored = true;
+            return true;
+        }
+        try {
+            return !(!r.ignored && canWrite(r) && !r.out.isEmpty());
+        } catch (GrantMappingFault e) {
+            r.ignored = true;
+            return true;
+        }
     }
 
     /** domain_can_write: {@code rsp_prod - rsp_cons != XENSTORE_RING_SIZE}. */

@@ -42,8 +42,14 @@ public final class Quotas {
         return String.join(" ", global.keySet());
     }
 
+    /** {@link #get(Integer, String)} for a domain, without boxing its id when no domain has its own values. */
+    public int get(int domid, String name) {
+        if (perDomain.isEmpty()) return global.get(name);
+        return get(Integer.valueOf(domid), name);
+    }
+
     public int get(Integer domid, String name) {
-        if (domid != null) {
+        if (domid != null && !perDomain.isEmpty()) {
             Map<String, Integer> d = perDomain.get(domid);
             if (d != null && d.containsKey(name)) return d.get(name);
         }

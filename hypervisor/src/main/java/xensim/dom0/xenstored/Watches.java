@@ -3,9 +3,9 @@ package xensim.dom0.xenstored;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Registered watches (xenstored_watch, tools/xenstored/watch.c): a watch on P fires for changes
@@ -15,8 +15,10 @@ import java.util.Map;
  *
  * <p>Each connection's watches are kept by (path, token), as C keeps them on the connection's own
  * list: do_watch's duplicate check, the per-domain watch count and do_unwatch cost O(1) however
- * many watches other connections hold. Firing walks every watch in registration order, as C's
- * fire_watches walks every connection's list.
+ * many watches other connections hold. Firing yields the watches in registration order, as C's
+ * fire_watches walks every connection's list; to find them it looks up the watches registered on
+ * the changed path and on each of its ancestors (and, for a removal, on the paths below it) in an
+ * index by watched path, so a change costs O(depth + matches), not O(every watch of every domain).
  */
 final class Watches {
 
@@ -29,16 +31,44 @@ final class Watches {
 
     private record Key(String path, String token) {}
 
-    /** Every watch, in registration order (the order events fire in). */
-    private final LinkedHashSet<Watch> all = new LinkedHashSet<>();
+    /** A registered watch and its place in registration order. */
+    private record Entry(Watch watch, long order) {}
+
+    /** Every watch, in registration order (the order events fire in), with its entry. */
+    private final LinkedHashMap<Watch, Entry> all = new LinkedHashMap<>();
     private final Map<Connection, Map<Key, Watch>> byConn = new HashMap<>();
+    /** The entries by watched path, each list in registration order. */
+    private final HashMap<String, ArrayList<Entry>> byPath = new HashMap<>();
+    /** The same lists, sorted by path: the paths below a removed node are one range. */
+    private final TreeMap<String, ArrayList<Entry>> pathsSorted = new TreeMap<>();
+    private long nextOrder;
     /** Watch entries examined by registration, lookup and removal (tests: the work per watch). */
     long probes;
 
     void add(Watch w) {
         probes++;
         byConn.computeIfAbsent(w.conn(), c -> new LinkedHashMap<>()).put(new Key(w.path(), w.token()), w);
-        all.add(w);
+        if (all.containsKey(w)) return;
+        Entry e = new Entry(w, nextOrder++);
+        all.put(w, e);
+        ArrayList<Entry> l = byPath.get(w.path());
+        if (l == null) {
+            l = new ArrayList<>(2);
+            byPath.put(w.path(), l);
+            pathsSorted.put(w.path(), l);
+        }
+        l.add(e);
+    }
+
+    private void unindex(Watch w) {
+        Entry e = all.remove(w);
+        if (e == null) return;
+        ArrayList<Entry> l = byPath.get(w.path());
+        l.remove(e);
+        if (l.isEmpty()) {
+            byPath.remove(w.path());
+            pathsSorted.remove(w.path());
+        }
     }
 
     boolean exists(Connection c, String path, String token) {
@@ -52,7 +82,7 @@ final class Watches {
         Map<Key, Watch> mine = byConn.get(c);
         Watch w = mine == null ? null : mine.remove(new Key(path, token));
         if (w == null) return false;
-        all.remove(w);
+        unindex(w);
         if (mine.isEmpty()) byConn.remove(c);
         return true;
     }
@@ -68,13 +98,43 @@ final class Watches {
         Map<Key, Watch> mine = byConn.remove(c);
         if (mine == null) return;
         probes += mine.size();
-        for (Watch w : mine.values()) all.remove(w); // not removeAll: it may scan values() per element
+        for (Watch w : mine.values()) unindex(w);
     }
 
     /** Watches to fire for a change at {@code path}; {@code removed}: the subtree went away. */
     List<Watch> matching(String path, boolean removed) {
+        if (path.startsWith("@")) {
+            ArrayList<Entry> l = byPath.get(path);
+            List<Watch> out = new ArrayList<>(l == null ? 0 : l.size());
+            if (l != null) for (Entry e : l) out.add(e.watch());
+            return out;
+        }
+        if (!path.startsWith("/")) return scan(path, removed);
+        ArrayList<Entry> hits = new ArrayList<>();
+        // the watches on the path and on each ancestor: is_child(path, watch)
+        for (String a = path; ; ) {
+            ArrayList<Entry> l = byPath.get(a);
+            if (l != null) for (Entry e : l) if (isChild(path, a, e.watch().depth())) hits.add(e);
+            if (a.equals("/")) break;
+            int i = a.lastIndexOf('/');
+            a = i <= 0 ? "/" : a.substring(0, i);
+        }
+        if (removed) {
+            // a removal also fires the watches below it ("/" + 1 is '0': the range of "path/...")
+            String lo = path.equals("/") ? "/" : path + "/";
+            String hi = path.equals("/") ? "0" : path + "0";
+            for (ArrayList<Entry> l : pathsSorted.subMap(lo, false, hi, false).values()) hits.addAll(l);
+        }
+        if (hits.size() > 1) hits.sort((x, y) -> Long.compare(x.order(), y.order()));
+        List<Watch> out = new ArrayList<>(hits.size());
+        for (Entry e : hits) out.add(e.watch());
+        return out;
+    }
+
+    /** The walk over every watch in registration order (paths the index does not cover). */
+    private List<Watch> scan(String path, boolean removed) {
         List<Watch> out = new ArrayList<>();
-        for (Watch w : all) {
+        for (Watch w : all.keySet()) {
             if (path.startsWith("@")) {
                 if (w.path().equals(path)) out.add(w);
             } else if (!w.path().startsWith("@")

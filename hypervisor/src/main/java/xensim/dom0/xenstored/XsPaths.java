@@ -62,7 +62,8 @@ public final class XsPaths {
     /** True if {@code p} is {@code ancestor} or below it. */
     public static boolean isAtOrBelow(String p, String ancestor) {
         if (ancestor.equals("/")) return p.startsWith("/");
-        return p.equals(ancestor) || p.startsWith(ancestor + "/");
+        int n = ancestor.length();
+        return p.startsWith(ancestor) && (p.length() == n || p.charAt(n) == '/'); // no ancestor + "/" per call
     }
 
     /** How a path is reported to a relative watcher: relative to its domain path when below it. */
