@@ -71,7 +71,7 @@ public final class LifecycleBench {
             long t0 = System.nanoTime();
             RunResult r;
             try {
-                r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, "refcount", "bench-lifecycle", eventsDir, 1.0, 600_000),
+                r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, "refcount", "bench-lifecycle", eventsDir, 1.0, wallLimitMs(guests)),
                         (seam, done) -> Host.create(seam, cfg, done), counter);
             } finally {
                 unsubscribe.forEach(Runnable::run);
@@ -87,6 +87,14 @@ public final class LifecycleBench {
         } finally {
             deleteTree(disks);
         }
+    }
+
+    /**
+     * The wall-time guard of a run: 10 minutes, or 200 ms per guest when more (10,000 guests on a
+     * shared, loaded machine must not be cut off and judged a HANG).
+     */
+    static long wallLimitMs(int guests) {
+        return Math.max(600_000L, guests * 200L);
     }
 
     /** Keeps in {@code max} the largest heap use seen right after any collection; returns the unsubscribers. */

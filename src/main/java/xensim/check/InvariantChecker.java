@@ -30,6 +30,9 @@ public final class InvariantChecker implements EventSink {
 
     private record Mapping(int grantingDom, long mapper, long handle, long ref, long gfn, long seq) {}
 
+    /** A live mapping's identity: the granting domain, the mapper and its handle. */
+    private record MapKey(int dom, long mapper, long handle) {}
+
     private static final class Dom {
         long ebsBeginSeq = -1;
         long ebsEndSeq = -1;
@@ -46,6 +49,23 @@ public final class InvariantChecker implements EventSink {
         final Map<Long, long[]> foreignEntries = new HashMap<>();
         /** Grants the OS made: ref → gfn. */
         final Map<Long, Long> osGrants = new HashMap<>();
+        /** How many of {@link #osGrants} name each gfn (its values, counted: a lookup, not a scan). */
+        final Map<Long, Integer> osGrantGfns = new HashMap<>();
+
+        void osGrant(long ref, long gfn) {
+            Long old = osGrants.put(ref, gfn);
+            if (old != null) osUngrantGfn(old);
+            osGrantGfns.merge(gfn, 1, Integer::sum);
+        }
+
+        void osUngrant(long ref) {
+            Long old = osGrants.remove(ref);
+            if (old != null) osUngrantGfn(old);
+        }
+
+        private void osUngrantGfn(long gfn) {
+            osGrantGfns.computeIfPresent(gfn, (k, n) -> n == 1 ? null : n - 1);
+        }
         /** Backend device paths → [last state, seq of that state change]. */
         final Map<String, long[]> backendState = new LinkedHashMap<>();
         /** Devices the toolstack created (devid), and those the OS connected. */
@@ -64,7 +84,8 @@ public final class InvariantChecker implements EventSink {
 
     private final EventLog log;
     private final Map<Integer, Dom> doms = new HashMap<>();
-    private final Map<String, Mapping> mappings = new LinkedHashMap<>();
+    /** Live mappings by granting domain, each in the order they were made (every check asks about one granter). */
+    private final Map<Integer, LinkedHashMap<MapKey, Mapping>> mappings = new HashMap<>();
     private final Map<Invariant, Map<Integer, Integer>> counts = new EnumMap<>(Invariant.class);
     private boolean finished;
 
@@ -108,11 +129,14 @@ public final class InvariantChecker implements EventSink {
                 }
             }
             case "GRANT_MAP" -> onGrantMap(e);
-            case "GRANT_UNMAP" -> mappings.remove(key(e.dom(), e.getLong("mapper"), e.getLong("handle")));
+            case "GRANT_UNMAP" -> {
+                LinkedHashMap<MapKey, Mapping> mine = mappings.get(e.dom());
+                if (mine != null) mine.remove(new MapKey(e.dom(), e.getLong("mapper"), e.getLong("handle")));
+            }
             case "GRANT_ACCESS" -> {
                 Dom d = dom(e.dom());
                 if ("os".equals(e.comp())) {
-                    d.osGrants.put(e.getLong("ref"), e.getLong("gfn"));
+                    d.osGrant(e.getLong("ref"), e.getLong("gfn"));
                     d.foreignEntries.remove(e.getLong("ref")); // the OS rewrote the entry
                 } else {
                     d.foreignEntries.put(e.getLong("ref"), new long[] {e.getLong("gfn"), e.seq()});
@@ -122,7 +146,7 @@ public final class InvariantChecker implements EventSink {
                 if (!Boolean.FALSE.equals(e.get("ok"))) {
                     Dom d = dom(e.dom());
                     d.foreignEntries.remove(e.getLong("ref"));
-                    if ("os".equals(e.comp())) d.osGrants.remove(e.getLong("ref"));
+                    if ("os".equals(e.comp())) d.osUngrant(e.getLong("ref"));
                 }
             }
             case "PAGE_RECLAIMED" -> onReclaim(e);
@@ -209,7 +233,7 @@ public final class InvariantChecker implements EventSink {
         Object status = e.get("status");
         if (status instanceof Number n && n.intValue() != 0) return;
         Mapping m = new Mapping(e.dom(), e.getLong("mapper"), e.getLong("handle"), e.getLong("ref"), e.getLong("gfn"), e.seq());
-        mappings.put(key(m.grantingDom(), m.mapper(), m.handle()), m);
+        mappings.computeIfAbsent(m.grantingDom(), k -> new LinkedHashMap<>()).put(new MapKey(m.grantingDom(), m.mapper(), m.handle()), m);
     }
 
     /**
@@ -242,8 +266,8 @@ public final class InvariantChecker implements EventSink {
     private void staleMappings(Event e, String what) {
         long gfn = e.getLong("gfn");
         long count = e.getLong("count");
-        for (Mapping m : mappings.values()) {
-            if (m.grantingDom() == e.dom() && m.gfn() >= gfn && m.gfn() < gfn + count) {
+        for (Mapping m : mappingsOf(e.dom())) {
+            if (m.gfn() >= gfn && m.gfn() < gfn + count) {
                 violation(Invariant.STALE_MAPPING, e.dom(), List.of(m.seq(), e.seq()),
                         what + " gfn " + hex(m.gfn()) + " while dom" + m.mapper() + " maps it (grant ref " + m.ref() + ")");
             }
@@ -262,7 +286,7 @@ public final class InvariantChecker implements EventSink {
             }
         }
         if (r == null) return;                       // not an OS-owned page
-        if (d.osGrants.containsValue(gfn)) return;   // the OS granted it: legitimate I/O
+        if (d.osGrantGfns.containsKey(gfn)) return;   // the OS granted it: legitimate I/O
         violation(Invariant.DMA_AFTER_HANDOFF, e.dom(), List.of(d.handoffSeq, r[2], e.seq()),
                 "dom" + e.get("mapper") + " wrote " + e.get("len") + " bytes into OS-owned gfn " + hex(gfn) + " after handoff");
     }
@@ -277,8 +301,8 @@ public final class InvariantChecker implements EventSink {
                         "bus reset while backend " + b.getKey() + " is in state " + state);
             }
         }
-        for (Mapping m : mappings.values()) {
-            if (m.grantingDom() == e.dom() && m.ref() >= FIRST_FRONTEND_REF) {
+        for (Mapping m : mappingsOf(e.dom())) {
+            if (m.ref() >= FIRST_FRONTEND_REF) {
                 violation(Invariant.RESET_ORDER, e.dom(), List.of(m.seq(), e.seq()),
                         "bus reset while dom" + m.mapper() + " still maps grant ref " + m.ref());
             }
@@ -320,13 +344,11 @@ public final class InvariantChecker implements EventSink {
         Dom d = dom(e.dom());
         d.destroyed = true;
         d.foreignEntries.clear();
-        for (Mapping m : mappings.values()) {
-            if (m.grantingDom() == e.dom()) {
-                violation(Invariant.GRANT_LEAK, e.dom(), List.of(m.seq(), e.seq()),
-                        "dom" + e.dom() + " destroyed while dom" + m.mapper() + " maps grant ref " + m.ref());
-            }
+        for (Mapping m : mappingsOf(e.dom())) {
+            violation(Invariant.GRANT_LEAK, e.dom(), List.of(m.seq(), e.seq()),
+                    "dom" + e.dom() + " destroyed while dom" + m.mapper() + " maps grant ref " + m.ref());
         }
-        mappings.values().removeIf(m -> m.grantingDom() == e.dom());
+        mappings.remove(e.dom());
     }
 
     /**
@@ -428,8 +450,10 @@ public final class InvariantChecker implements EventSink {
         return status == null || "EFI_SUCCESS".equals(status.toString()) || (status instanceof Number n && n.longValue() == 0);
     }
 
-    private static String key(int dom, long mapper, long handle) {
-        return dom + ":" + mapper + ":" + handle;
+    /** The live mappings of {@code dom}'s grants, in the order they were made. */
+    private java.util.Collection<Mapping> mappingsOf(int dom) {
+        LinkedHashMap<MapKey, Mapping> mine = mappings.get(dom);
+        return mine == null ? List.of() : mine.values();
     }
 
     private static String hex(long v) {

@@ -3,7 +3,6 @@ package xensim.platform;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.PriorityQueue;
 import xensim.platform.schedule.Deviation;
 import xensim.platform.schedule.Scheduler;
 import java.util.concurrent.AbstractExecutorService;
@@ -48,8 +47,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     private final Condition work = lock.newCondition();
     private final Condition idleOrDone = lock.newCondition();
     private final ArrayDeque<Runnable> runQueue = new ArrayDeque<>();
-    private final PriorityQueue<Timed> timed = new PriorityQueue<>((a, b) ->
-            a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.order, b.order));
+    private final TimedQueue timed = new TimedQueue();
     private final Thread thread;
     private volatile long nowNanos;
     private long timedOrder;
@@ -120,7 +118,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
         lock.lock();
         try {
             if (shutdown) return;
-            timed.add(new Timed(nowNanos + delayNanos, timedOrder++, key, task));
+            timed.add(nowNanos + delayNanos, timedOrder++, key, task);
             idle = false;
             work.signal();
         } finally {
@@ -150,10 +148,11 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
                 while (scheduler == null) {
                     next = runQueue.poll();
                     if (next != null) break;
-                    Timed t = timed.poll();
-                    if (t != null) {
-                        if (t.at > nowNanos) nowNanos = t.at;
-                        next = t.task;
+                    if (!timed.isEmpty()) {
+                        long at = timed.peekAt();
+                        if (at > nowNanos) nowNanos = at;
+                        next = timed.peekTask();
+                        timed.remove();
                         break;
                     }
                     if (shutdown) {
@@ -210,7 +209,10 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             // not the simulation's: it runs first, in order, and is no step, so the schedule sees the
             // same steps whenever it happens
             if (!background.isEmpty()) return background.poll();
-            while (!timed.isEmpty() && timed.peek().at <= nowNanos) due.add(timed.poll());
+            while (!timed.isEmpty() && timed.peekAt() <= nowNanos) {
+                due.add(new Timed(timed.peekAt(), 0, timed.peekKey(), timed.peekTask()));
+                timed.remove();
+            }
             int n = ready.size() + due.size();
             if (n > 0) {
                 int pick = 0;
@@ -234,9 +236,8 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
                 }
                 return due.remove(pick - ready.size()).task;
             }
-            Timed t = timed.peek();
-            if (t != null) {
-                nowNanos = t.at;
+            if (!timed.isEmpty()) {
+                nowNanos = timed.peekAt();
                 continue;
             }
             if (shutdown) {
