@@ -20,10 +20,12 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * Runs a piece of work under Java Flight Recorder (the JDK's {@code profile} settings, method
  * sampling every millisecond, as {@code -XX:StartFlightRecording=settings=profile,
- * jdk.ExecutionSample#period=1ms}) and aggregates the {@code jdk.ExecutionSample} events of the
- * threads that match by the component a classifier names for each stack. The same samples as
- * {@code jfr print --events jdk.ExecutionSample}: a bench prints where its time goes from a
- * profiler run, not from guesses.
+ * jdk.ExecutionSample#period=1ms,jdk.NativeMethodSample#period=1ms}) and aggregates the samples
+ * of the threads that match by the component a classifier names for each stack. The same samples
+ * as {@code jfr print --events jdk.ExecutionSample,jdk.NativeMethodSample}: a bench prints where
+ * its time goes from a profiler run, not from guesses. Both kinds count: a thread running Java
+ * code is an execution sample, one inside a native call (a pread in the kernel) a native-method
+ * sample, taken at the same period, so a syscall's time is not missing from the split.
  */
 public final class JfrProfile {
     private JfrProfile() {}
@@ -60,6 +62,7 @@ public final class JfrProfile {
             T result;
             try (Recording r = new Recording(Configuration.getConfiguration("profile"))) {
                 r.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1)).withStackTrace();
+                r.enable("jdk.NativeMethodSample").withPeriod(Duration.ofMillis(1)).withStackTrace();
                 r.start();
                 result = work.run();
                 r.stop();
@@ -70,7 +73,8 @@ public final class JfrProfile {
             try (RecordingFile rf = new RecordingFile(file)) {
                 while (rf.hasMoreEvents()) {
                     RecordedEvent e = rf.readEvent();
-                    if (!e.getEventType().getName().equals("jdk.ExecutionSample")) continue;
+                    String type = e.getEventType().getName();
+                    if (!type.equals("jdk.ExecutionSample") && !type.equals("jdk.NativeMethodSample")) continue;
                     RecordedThread t = e.getThread("sampledThread");
                     String name = t == null ? null : t.getJavaName();
                     if (name == null || !threads.test(name)) continue;
