@@ -29,15 +29,18 @@ import xensim.xen.Hypervisor;
 import xensim.xen.HypervisorActor;
 
 /**
- * 4 KiB READs through the whole blkif path with zero service latency, in deterministic mode: a
+ * 4 KiB READs through the whole blkif path with zero service latency, on either runtime: a
  * frontend keeps {@code window} requests in flight (each a granted page); blkback maps, reads
  * the image file, unmaps and answers. Every message to the hypervisor, blkback and the frontend
- * is counted, so the figure comes with its messages-per-request cost.
+ * is counted, so the figure comes with its messages-per-request cost. The image is a sparse raw
+ * file; {@code written} fills the sectors the bench reads with data first, so every READ is a
+ * positional read of the file rather than a never-written hole.
  */
 public final class BlkbackBench {
     private BlkbackBench() {}
 
-    public record Result(double requestsPerSecond, double messagesPerRequest) {}
+    /** Requests per wall second and per second of the process's CPU time, messages per request (counting runs only). */
+    public record Result(double requestsPerSecond, double requestsPerCpuSecond, double messagesPerRequest) {}
 
     private sealed interface F permits Go, Up {}
 
@@ -50,16 +53,24 @@ public final class BlkbackBench {
      *                 interceptor costs time itself, so timed runs leave it out and take the
      *                 count from a counting run: the count is the same, the run is deterministic)
      */
-    public static Result run(int count, int window, boolean counting) throws Exception {
+    public static Result run(Mode mode, int count, int window, boolean counting, boolean written) throws Exception {
         Path dir = Files.createTempDirectory("blkbench");
         Path img = dir.resolve("d.img");
-        DiskImage.create(img, 8192).close();
+        try (DiskImage d = DiskImage.create(img, 8192)) {
+            if (written) {
+                byte[] data = new byte[1 << 16];
+                for (int i = 0; i < data.length; i++) data[i] = (byte) (i * 31 + 7);
+                for (long pos = 0; pos < 8000L * DiskImage.SECTOR_SIZE; pos += data.length) {
+                    d.write(pos, data, 0, (int) Math.min(data.length, 8000L * DiskImage.SECTOR_SIZE - pos));
+                }
+            }
+        }
         AtomicLong messages = new AtomicLong();
         CompletableFuture<Long> done = new CompletableFuture<>();
         CompletableFuture<Void> connected = new CompletableFuture<>();
-        long[] start = new long[1];
+        long[] start = new long[2];
         long[] msgStart = new long[1];
-        try (SimSystem<F> sim = SimSystem.start("bench-blk", Mode.DETERMINISTIC, 1, new EventLog(), 1.0, seam -> Behaviors.setup(ctx -> {
+        try (SimSystem<F> sim = SimSystem.start("bench-blk", mode, 1, new EventLog(), 1.0, seam -> Behaviors.setup(ctx -> {
             Hypervisor hv = new Hypervisor(seam.events());
             ActorRef<HypervisorActor.Command> hyp = ctx.spawn(counted(counting, HypervisorActor.Command.class, messages,
                     HypervisorActor.create(seam, hv, 0)), "hypervisor");
@@ -105,6 +116,7 @@ public final class BlkbackBench {
                         return Behaviors.same();
                     }
                     st[2] = go.count();
+                    start[1] = RawTellBench.processCpuNanos();
                     start[0] = System.nanoTime();
                     msgStart[0] = messages.get();
                 }
@@ -115,7 +127,9 @@ public final class BlkbackBench {
                     }
                 } while (ring.finalCheckForResponses());
                 if (st[2] > 0 && st[1] >= st[2]) {
-                    done.complete(System.nanoTime() - start[0]);
+                    long wall = System.nanoTime() - start[0];
+                    start[1] = RawTellBench.processCpuNanos() - start[1];
+                    done.complete(wall);
                     st[2] = 0;
                     return Behaviors.same();
                 }
@@ -139,12 +153,75 @@ public final class BlkbackBench {
             connected.get(5, TimeUnit.SECONDS);
             sim.system().tell(new Go(count));
             long ns = done.get(5, TimeUnit.MINUTES);
+            long cpu = start[1]; // completing the future orders the write before this read
             long msgs = messages.get() - msgStart[0];
-            return new Result(count / (ns / 1e9), counting ? msgs / (double) count : Double.NaN);
+            return new Result(count / (ns / 1e9), count / (cpu / 1e9), counting ? msgs / (double) count : Double.NaN);
         } finally {
             Files.deleteIfExists(img);
             Files.deleteIfExists(dir);
         }
+    }
+
+    /** The profiler's components (see {@link #component}). */
+    public static final String EVENTS = "events";
+    public static final String IMAGE_IO = "image I/O (DiskImage: pread, hole zero-fill)";
+    public static final String PAGE = "guest page access via grant mappings (data copy, ring slots)";
+    public static final String RING = "ring protocol (request/response marshalling)";
+    public static final String HV = "hypervisor core: grant map/unmap, event channels";
+    public static final String HV_ACTOR = "hypervisor actor shell";
+    public static final String BLK_CORE = "blkback core (request bookkeeping)";
+    public static final String BLK_ACTOR = "blkback actor shell";
+    public static final String FRONTEND = "frontend (the bench's blkfront)";
+    public static final String AKKA = "Akka + executor (mailbox, dispatch, behaviours, adapters, supervision)";
+    public static final String COUNTING = "message counting";
+    public static final String OTHER = "JDK/JVM only (no simulator or Akka frame)";
+
+    /** The threads of this bench's actor system (either runtime). */
+    public static boolean benchThread(String name) {
+        return name.startsWith("bench-blk") || name.startsWith("xensim-sim-bench-blk");
+    }
+
+    /**
+     * The component a sampled stack (innermost frame first) belongs to: its innermost frame in
+     * simulator or Akka code decides (JDK frames count for their caller: a HashMap lookup in
+     * blkback's core is blkback's, FileChannel's pread is the image's). An event being built or
+     * published is "events", named after the component that emits it.
+     */
+    public static String component(java.util.List<jdk.jfr.consumer.RecordedFrame> frames) {
+        boolean inEvents = false;
+        for (jdk.jfr.consumer.RecordedFrame f : frames) {
+            String c = componentOf(JfrProfile.className(f));
+            if (c == null) continue;
+            if (c.equals(EVENTS)) {
+                inEvents = true;
+                continue;
+            }
+            if (!inEvents) return c;
+            return switch (c) {
+                case PAGE -> "events: FOREIGN_WRITE (writes through grant mappings)";
+                case HV -> "events: GRANT_MAP/GRANT_UNMAP/EVTCHN (hypervisor)";
+                case BLK_CORE -> "events: RING_REQ/RING_RSP (blkback)";
+                default -> "events: from " + c;
+            };
+        }
+        return inEvents ? EVENTS : OTHER;
+    }
+
+    private static String componentOf(String cls) {
+        if (cls.startsWith("xensim.platform.Event")) return EVENTS;
+        if (cls.startsWith("xensim.dom0.blkback.DiskImage")) return IMAGE_IO;
+        if (cls.startsWith("xensim.xen.GrantMapping") || cls.startsWith("xensim.xen.Page") || cls.startsWith("xensim.xen.GuestPage")
+                || cls.startsWith("xensim.abi.ByteArrayPage")) return PAGE;
+        if (cls.startsWith("xensim.abi.SharedRing") || cls.startsWith("xensim.abi.Blkif")) return RING;
+        if (cls.startsWith("xensim.xen.HypervisorActor")) return HV_ACTOR;
+        if (cls.startsWith("xensim.xen.")) return HV;
+        if (cls.startsWith("xensim.dom0.blkback.BlkbackActor")) return BLK_ACTOR;
+        if (cls.startsWith("xensim.dom0.blkback.")) return BLK_CORE;
+        if (cls.startsWith("xensim.bench.BlkbackBench")) return FRONTEND;
+        if (cls.startsWith("xensim.bench.CountingInterceptor")) return COUNTING;
+        if (cls.startsWith("akka.") || cls.startsWith("scala.") || cls.startsWith("xensim.platform.")) return AKKA;
+        if (cls.startsWith("xensim.")) return "other simulator code (" + cls + ")";
+        return null;
     }
 
     private static <T> akka.actor.typed.Behavior<T> counted(boolean counting, Class<T> type, AtomicLong counter,

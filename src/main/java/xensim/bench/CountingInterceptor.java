@@ -6,17 +6,22 @@ import akka.actor.typed.TypedActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Counts every message an actor receives (for messages-per-request figures). */
+/**
+ * Counts every message an actor receives (for messages-per-request figures), whatever its class:
+ * an actor that takes replies on its own ref (not through adapters) gets messages outside its
+ * public protocol, and they count as well.
+ */
 public final class CountingInterceptor<T> extends BehaviorInterceptor<T, T> {
     private final AtomicLong count;
 
-    private CountingInterceptor(Class<T> type, AtomicLong count) {
-        super(type);
+    @SuppressWarnings("unchecked")
+    private CountingInterceptor(AtomicLong count) {
+        super((Class<T>) Object.class);
         this.count = count;
     }
 
     public static <T> Behavior<T> count(Class<T> type, AtomicLong counter, Behavior<T> behavior) {
-        return Behaviors.intercept(() -> new CountingInterceptor<>(type, counter), behavior);
+        return Behaviors.intercept(() -> new CountingInterceptor<>(counter), behavior);
     }
 
     @Override

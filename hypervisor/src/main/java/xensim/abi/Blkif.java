@@ -126,9 +126,13 @@ public final class Blkif {
      * BLKIF_MAX_SEGMENTS_PER_REQUEST segments are copied.
      */
     public static Request readRequest(PageBytes p, int at) {
+        return readRequest(p, at, new byte[REQUEST_SIZE]);
+    }
+
+    /** As {@link #readRequest(PageBytes, int)}, copying the slot into the caller's {@code slot} (REQUEST_SIZE bytes). */
+    public static Request readRequest(PageBytes p, int at, byte[] slot) {
         // one copy of the whole slot, then parse the copy: as Linux blkback's memcpy of the request
         // (XSA-155), a frontend rewriting the slot meanwhile cannot make two reads of one field differ
-        byte[] slot = new byte[REQUEST_SIZE];
         p.getBytes(at, slot, 0, REQUEST_SIZE);
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(slot).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         int op = b.get(REQ_OPERATION) & 0xff;
@@ -149,12 +153,17 @@ public final class Blkif {
     }
 
     public static void writeResponse(PageBytes p, int at, Response r) {
+        writeResponse(p, at, r.id(), r.operation(), r.status(), new byte[RESPONSE_SIZE]);
+    }
+
+    /** As {@link #writeResponse(PageBytes, int, Response)}, building the struct in the caller's {@code b} (RESPONSE_SIZE bytes). */
+    public static void writeResponse(PageBytes p, int at, long id, int operation, int status, byte[] b) {
         // the whole struct (padding zeroed) in one store, as a compiler copies a built struct
-        byte[] b = new byte[RESPONSE_SIZE];
+        java.util.Arrays.fill(b, 0, RESPONSE_SIZE, (byte) 0);
         java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        bb.putLong(RSP_ID, r.id());
-        bb.put(RSP_OPERATION, (byte) r.operation());
-        bb.putShort(RSP_STATUS, (short) r.status());
+        bb.putLong(RSP_ID, id);
+        bb.put(RSP_OPERATION, (byte) operation);
+        bb.putShort(RSP_STATUS, (short) status);
         p.putBytes(at, b, 0, RESPONSE_SIZE);
     }
 

@@ -1,5 +1,7 @@
 package xensim.abi;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * {@code io/ring.h}: a shared request/response ring on one 4 KiB page.
  *
@@ -96,19 +98,26 @@ public final class SharedRing {
             return page.getIntAcquire(RSP_PROD);
         }
 
-        /** RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: publishes req_prod; true if the backend must be kicked. */
+        /**
+         * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: publishes req_prod; true if the backend must be kicked.
+         * As ring.h, a full barrier (virt_mb) between the store of req_prod and the load of req_event:
+         * release and acquire alone let the load pass the store (x86 reorders exactly that), and then
+         * a backend arming req_event meanwhile is never kicked and neither side runs again.
+         */
         public boolean pushRequestsAndCheckNotify() {
             int old = page.getInt(REQ_PROD);
             int neu = reqProdPvt;
             page.putIntRelease(REQ_PROD, neu);
+            VarHandle.fullFence();
             int event = page.getIntAcquire(REQ_EVENT);
             return lessUnsigned(neu - event, neu - old);
         }
 
-        /** RING_FINAL_CHECK_FOR_RESPONSES: arms rsp_event then re-checks; true if there is work. */
+        /** RING_FINAL_CHECK_FOR_RESPONSES: arms rsp_event, a full barrier (virt_mb, as ring.h), then re-checks; true if there is work. */
         public boolean finalCheckForResponses() {
             if (unconsumedResponses() != 0) return true;
             page.putIntRelease(RSP_EVENT, rspCons + 1);
+            VarHandle.fullFence();
             return unconsumedResponses() != 0;
         }
 
@@ -171,19 +180,21 @@ public final class SharedRing {
             return Integer.compareUnsigned(prod - rspProdPvt, size) > 0;
         }
 
-        /** RING_PUSH_RESPONSES_AND_CHECK_NOTIFY: publishes rsp_prod; true if the frontend must be kicked. */
+        /** RING_PUSH_RESPONSES_AND_CHECK_NOTIFY: publishes rsp_prod, a full barrier (virt_mb, as ring.h), then reads rsp_event; true if the frontend must be kicked. */
         public boolean pushResponsesAndCheckNotify() {
             int old = page.getInt(RSP_PROD);
             int neu = rspProdPvt;
             page.putIntRelease(RSP_PROD, neu);
+            VarHandle.fullFence();
             int event = page.getIntAcquire(RSP_EVENT);
             return lessUnsigned(neu - event, neu - old);
         }
 
-        /** RING_FINAL_CHECK_FOR_REQUESTS: arms req_event then re-checks; true if there is work. */
+        /** RING_FINAL_CHECK_FOR_REQUESTS: arms req_event, a full barrier (virt_mb, as ring.h), then re-checks; true if there is work. */
         public boolean finalCheckForRequests() {
             if (unconsumedRequests() != 0) return true;
             page.putIntRelease(REQ_EVENT, reqCons + 1);
+            VarHandle.fullFence();
             return unconsumedRequests() != 0;
         }
     }

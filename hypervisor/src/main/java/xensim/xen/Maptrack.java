@@ -1,9 +1,8 @@
 package xensim.xen;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.TreeMap;
 
 /**
  * The mapping side of grants (Xen's maptrack, kept in the mapping domain's grant table): grant
@@ -17,39 +16,63 @@ final class Maptrack {
     /** Xen's default max_maptrack_frames (1024) × 512 handles per frame. */
     static final int MAX_HANDLES = 1024 * 512;
 
-    private final TreeMap<Integer, GrantMapping> live = new TreeMap<>();
-    private final ArrayDeque<Integer> free = new ArrayDeque<>();
+    /** handle → live mapping (null: free or never handed out); grows with the highest handle. */
+    private GrantMapping[] live = new GrantMapping[8];
+    /** Freed handles, oldest first (a ring buffer of {@code freeCount} from {@code freeHead}). */
+    private int[] free = new int[8];
+    private int freeHead;
+    private int freeCount;
     private int next;
+    private int size;
 
     /** A free handle, or -1 when the table is full (GNTST_no_space). */
     int allocate() {
-        Integer h = free.pollFirst();
-        if (h != null) return h;
+        if (freeCount > 0) {
+            int h = free[freeHead];
+            freeHead = (freeHead + 1) % free.length;
+            freeCount--;
+            return h;
+        }
         if (next >= MAX_HANDLES) return -1;
         return next++;
     }
 
     void put(int handle, GrantMapping mapping) {
-        live.put(handle, mapping);
+        if (handle >= live.length) live = Arrays.copyOf(live, Math.max(handle + 1, live.length * 2));
+        if (live[handle] == null) size++;
+        live[handle] = mapping;
     }
 
     GrantMapping get(int handle) {
-        return live.get(handle);
+        return handle >= 0 && handle < live.length ? live[handle] : null;
     }
 
     /** Frees {@code handle}: it goes to the tail of the free list. */
     GrantMapping remove(int handle) {
-        GrantMapping m = live.remove(handle);
-        if (m != null) free.addLast(handle);
+        GrantMapping m = get(handle);
+        if (m != null) {
+            live[handle] = null;
+            size--;
+            if (freeCount == free.length) {
+                int[] grown = new int[free.length * 2];
+                for (int i = 0; i < freeCount; i++) grown[i] = free[(freeHead + i) % free.length];
+                free = grown;
+                freeHead = 0;
+            }
+            free[(freeHead + freeCount) % free.length] = handle;
+            freeCount++;
+        }
         return m;
     }
 
     /** Live mappings in handle order. */
     List<GrantMapping> mappings() {
-        return new ArrayList<>(live.values());
+        List<GrantMapping> l = new ArrayList<>(size);
+        for (int h = 0; h < next && h < live.length; h++) if (live[h] != null) l.add(live[h]);
+        return l;
     }
 
     int size() {
-        return live.size();
+        return size;
     }
 }

@@ -5,10 +5,8 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
 import akka.actor.typed.PreRestart;
 import akka.actor.typed.SupervisorStrategy;
-import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.actor.typed.javadsl.Receive;
 import java.io.IOException;
 import java.util.function.Consumer;
 import xensim.abi.XsMessage;
@@ -24,8 +22,14 @@ import xensim.xen.HypervisorActor;
  * messages to the hypervisor and xenstored and hands every answer back. Fault hooks:
  * {@link Crash} (the supervisor restarts the actor; the core ends the dead incarnation and the
  * next one re-attaches), {@link Stall}, {@link SlowDown}, {@link CorruptRing}.
+ *
+ * <p>The hypervisor's and xenstored's answers ({@link Hypervisor.GrantMapped},
+ * {@link Hypervisor.GrantUnmapped}, {@link Hypervisor.EvtchnPort}, upcalls, xenstore messages) come
+ * to the actor itself, not through message adapters: they are told to the actor's own ref, so they
+ * are enqueued exactly where an adapter would have enqueued its wrapper (same order, same count),
+ * without an adapter's wrapping, lookup and unwrapping for every message.
  */
-public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
+public final class BlkbackActor {
 
     public sealed interface Command {}
 
@@ -47,20 +51,8 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     /** nemesis: arm a planted backend bug for the next {@code count} requests it applies to. */
     public record PlantDefect(BackendDefect defect, int count) implements Command {}
 
-    private record XsIn(XsMessage m) implements Command {}
-
-    private record XsOpened(int connId) implements Command {}
-
-    private record MapReply(Hypervisor.GrantMapped g) implements Command {}
-
-    private record BindReply(Hypervisor.EvtchnPort p) implements Command {}
-
-    private record UnmapReply(Hypervisor.GrantUnmapped u) implements Command {}
-
-    private record Kick() implements Command {}
-
     /** A timer the core armed ({@link BlkbackCore.Io#after}). */
-    private record Wake(Runnable r) implements Command {}
+    private record Wake(Runnable r) {}
 
     private static final String COMP = "blkback";
 
@@ -69,8 +61,9 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
         LatencyModel latency = new LatencyModel(cfg.latencyMeanNanos(), cfg.tailProbability(), cfg.tailFactor(), cfg.queueDepth(),
                 seam.random("blkback/" + cfg.frontendDom() + "/" + cfg.devid()));
         BlkbackCore core = new BlkbackCore(cfg, seam.events(), seam::nowNanos, latency); // outlives an incarnation
-        return Behaviors.supervise(Behaviors.<Command>setup(ctx -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored, core)))
+        Behavior<Object> b = Behaviors.supervise(Behaviors.<Object>setup(ctx -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored, core).behavior()))
                 .onFailure(IllegalStateException.class, SupervisorStrategy.restart().withLoggingEnabled(false)); // the crash is a BACKEND_CRASH event
+        return b.narrow();
     }
 
     private final Seam seam;
@@ -78,31 +71,30 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
     private final BlkbackCore core;
     private final Dom0XsClient xs;
 
-    private BlkbackActor(ActorContext<Command> ctx, Seam seam, BlkbackConfig cfg, ActorRef<HypervisorActor.Command> hv,
+    private BlkbackActor(ActorContext<Object> ctx, Seam seam, BlkbackConfig cfg, ActorRef<HypervisorActor.Command> hv,
                          ActorRef<XenstoredActor.Command> xenstored, BlkbackCore core) throws IOException {
-        super(ctx);
         this.seam = seam;
         this.cfg = cfg;
         this.core = core;
         this.xs = new Dom0XsClient(xenstored);
         DiskImage disk = DiskImage.open(cfg.image(), cfg.readOnly());
-        ActorRef<Hypervisor.GrantMapped> mapAdapter = ctx.messageAdapter(Hypervisor.GrantMapped.class, MapReply::new);
-        ActorRef<Hypervisor.EvtchnPort> bindAdapter = ctx.messageAdapter(Hypervisor.EvtchnPort.class, BindReply::new);
-        ActorRef<Hypervisor.GrantUnmapped> unmapAdapter = ctx.messageAdapter(Hypervisor.GrantUnmapped.class, UnmapReply::new);
-        ActorRef<HypervisorActor.EvtchnUpcall> upcalls = ctx.messageAdapter(HypervisorActor.EvtchnUpcall.class, u -> new Kick());
-        ActorRef<Command> self = ctx.getSelf();
+        ActorRef<Object> self = ctx.getSelf();
+        ActorRef<Hypervisor.GrantMapped> mapReplies = self.narrow();
+        ActorRef<Hypervisor.EvtchnPort> bindReplies = self.narrow();
+        ActorRef<Hypervisor.GrantUnmapped> unmapReplies = self.narrow();
+        ActorRef<HypervisorActor.EvtchnUpcall> upcalls = self.narrow();
         core.attach(new BlkbackCore.Io() {
             @Override public void xsRead(String path, Consumer<String> k) { xs.read(path, k); }
             @Override public void xsWrite(String path, String value) { xs.write(path, value, null); }
             @Override public void xsWatch(String path, String token, Runnable onFire) { xs.watch(path, token, p -> onFire.run()); }
             @Override public void mapGrant(int dom, int gref, boolean readonly) {
-                hv.tell(new HypervisorActor.MapGrantRef(0, dom, gref, readonly, mapAdapter));
+                hv.tell(new HypervisorActor.MapGrantRef(0, dom, gref, readonly, mapReplies));
             }
             @Override public void unmapGrant(int handle, boolean answer) {
-                hv.tell(new HypervisorActor.UnmapGrantRef(0, handle, answer ? unmapAdapter : null));
+                hv.tell(new HypervisorActor.UnmapGrantRef(0, handle, answer ? unmapReplies : null));
             }
             @Override public void bindInterdomain(int remoteDom, int remotePort) {
-                hv.tell(new HypervisorActor.EvtchnBindInterdomain(0, remoteDom, remotePort, bindAdapter));
+                hv.tell(new HypervisorActor.EvtchnBindInterdomain(0, remoteDom, remotePort, bindReplies));
             }
             @Override public void bindUpcall(int localPort) { hv.tell(new HypervisorActor.BindUpcall(0, localPort, upcalls, null)); }
             @Override public void evtchnSend(int localPort) { hv.tell(new HypervisorActor.EvtchnSend(0, localPort, null)); }
@@ -110,75 +102,56 @@ public final class BlkbackActor extends AbstractBehavior<BlkbackActor.Command> {
             @Override public void after(long nanos, Runnable r) { seam.deliverAfter(nanos, self, new Wake(r)); }
             @Override public void closeXs() { xs.close(); }
         }, disk);
-        xenstored.tell(new XenstoredActor.OpenLocal(0, ctx.messageAdapter(XsMessage.class, XsIn::new),
-                ctx.messageAdapter(XenstoredActor.Opened.class, o -> new XsOpened(o.connId()))));
+        xenstored.tell(new XenstoredActor.OpenLocal(0, self.narrow(), self.narrow()));
     }
 
-    @Override
-    public Receive<Command> createReceive() {
-        return newReceiveBuilder()
-                .onMessage(XsOpened.class, m -> {
-                    xs.opened(m.connId());
-                    core.start();
-                    return this;
-                })
-                .onMessage(XsIn.class, m -> {
-                    xs.onMessage(m.m());
-                    return this;
-                })
-                .onMessage(MapReply.class, m -> {
-                    core.onGrantMapped(m.g());
-                    return this;
-                })
-                .onMessage(BindReply.class, m -> {
-                    core.onBound(m.p());
-                    return this;
-                })
-                .onMessage(UnmapReply.class, m -> {
-                    core.onGrantUnmapped(m.u());
-                    return this;
-                })
-                .onMessage(Kick.class, m -> {
-                    core.kick();
-                    return this;
-                })
-                .onMessage(Wake.class, m -> {
-                    m.r().run();
-                    return this;
-                })
-                .onMessage(Crash.class, m -> {
-                    seam.events().event(cfg.frontendDom(), COMP, "BACKEND_CRASH").with("devid", cfg.devid())
-                            .with("inFlight", core.inFlightCount()).emit();
-                    throw new IllegalStateException("blkback " + cfg.frontendDom() + "/" + cfg.devid() + " crashed (injected)");
-                })
-                .onMessage(Stall.class, m -> {
-                    core.stall(m.nanos());
-                    return this;
-                })
-                .onMessage(CorruptRing.class, m -> {
-                    core.corrupt(m.what());
-                    return this;
-                })
-                .onMessage(PlantDefect.class, m -> {
-                    core.plant(m.defect(), m.count());
-                    return this;
-                })
-                .onMessage(SlowDown.class, m -> {
-                    core.slowDown(m.factor());
-                    return this;
-                })
-                .onMessage(Shutdown.class, m -> {
-                    core.releaseEverything();
-                    return Behaviors.stopped();
-                })
+    private Behavior<Object> behavior() {
+        return Behaviors.receive(Object.class)
+                .onAnyMessage(this::onMessage)
                 .onSignal(PreRestart.class, s -> {
                     core.crashed(); // the process died: its grant mappings and ports go with it
-                    return this;
+                    return Behaviors.same();
                 })
                 .onSignal(PostStop.class, s -> {
                     core.releaseEverything();
-                    return this;
+                    return Behaviors.same();
                 })
                 .build();
+    }
+
+    /** One dispatch, the per-request messages first. */
+    private Behavior<Object> onMessage(Object m) {
+        if (m instanceof Wake w) {
+            w.r().run();
+        } else if (m instanceof Hypervisor.GrantMapped g) {
+            core.onGrantMapped(g);
+        } else if (m instanceof Hypervisor.GrantUnmapped u) {
+            core.onGrantUnmapped(u);
+        } else if (m instanceof HypervisorActor.EvtchnUpcall) {
+            core.kick();
+        } else if (m instanceof XsMessage x) {
+            xs.onMessage(x);
+        } else if (m instanceof XenstoredActor.Opened o) {
+            xs.opened(o.connId());
+            core.start();
+        } else if (m instanceof Hypervisor.EvtchnPort p) {
+            core.onBound(p);
+        } else if (m instanceof Crash) {
+            seam.events().event(cfg.frontendDom(), COMP, "BACKEND_CRASH").with("devid", cfg.devid())
+                    .with("inFlight", core.inFlightCount()).emit();
+            throw new IllegalStateException("blkback " + cfg.frontendDom() + "/" + cfg.devid() + " crashed (injected)");
+        } else if (m instanceof Stall st) {
+            core.stall(st.nanos());
+        } else if (m instanceof CorruptRing c) {
+            core.corrupt(c.what());
+        } else if (m instanceof SlowDown sd) {
+            core.slowDown(sd.factor());
+        } else if (m instanceof PlantDefect d) {
+            core.plant(d.defect(), d.count());
+        } else if (m instanceof Shutdown) {
+            core.releaseEverything();
+            return Behaviors.stopped();
+        }
+        return Behaviors.same();
     }
 }

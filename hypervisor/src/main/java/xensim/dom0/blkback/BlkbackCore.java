@@ -107,8 +107,11 @@ public final class BlkbackCore {
         }
     }
 
-    private static final class InFlight {
+    /** A request being served; it is also the continuation of its data grants' unmaps. */
+    private final class InFlight implements Runnable {
         final long key;
+        /** {@link #key} boxed once, for the maps keyed by it. */
+        final Long boxedKey;
         final int incarnation;
         final Blkif.Request req;
         final GrantMapping[] maps;
@@ -121,14 +124,23 @@ public final class BlkbackCore {
         boolean redo;
         /** When the service of this request ends (virtual ns); -1 until it is in service. */
         long dueAt = -1;
+        /** The status its response carries once the data grants are unmapped. */
+        int status;
 
         InFlight(long key, int incarnation, Blkif.Request req) {
             this.key = key;
+            this.boxedKey = key;
             this.incarnation = incarnation;
             this.req = req;
             this.maps = new GrantMapping[req.segments().length];
             this.handles = new int[req.segments().length];
             Arrays.fill(handles, -1);
+        }
+
+        /** One of its data grants' unmaps was answered: respond after the last (xen_blkbk_unmap, then make_response). */
+        @Override
+        public void run() {
+            if (--unmapsPending == 0 && inFlight.get(boxedKey) == this) respond(this, status);
         }
     }
 
@@ -186,6 +198,9 @@ public final class BlkbackCore {
     private final Set<Integer> liveHandles = new HashSet<>();
     /** The bounce buffer between the image and a granted page, reused by every segment. */
     private final byte[] segmentBuffer = new byte[PageBytes.PAGE_SIZE];
+    /** blkback's private copy of a request slot (the memcpy of XSA-155) and of a response, reused. */
+    private final byte[] requestSlot = new byte[Blkif.REQUEST_SIZE];
+    private final byte[] responseSlot = new byte[Blkif.RESPONSE_SIZE];
 
     public BlkbackCore(BlkbackConfig cfg, EventLog events, LongSupplier clock, LatencyModel latency) {
         this.cfg = cfg;
@@ -533,7 +548,7 @@ public final class BlkbackCore {
             }
             Blkif.Request r;
             try {
-                r = Blkif.readRequest(ring.page, b.slot(b.reqCons));
+                r = Blkif.readRequest(ring.page, b.slot(b.reqCons), requestSlot);
             } catch (GrantMappingFault e) {
                 releaseRing();
                 return;
@@ -549,8 +564,8 @@ public final class BlkbackCore {
         long key = nextKey++;
         InFlight f = new InFlight(key, incarnation, r);
         f.redo = redo;
-        inFlight.put(key, f);
-        journal.unanswered.put(key, r);
+        inFlight.put(f.boxedKey, f);
+        journal.unanswered.put(f.boxedKey, r);
         events.event(dom, COMP, "RING_REQ").with("devid", cfg.devid()).with("id", r.id())
                 .with("op", Blkif.opName(r.operation())).with("sector", r.sectorNumber()).with("nr", r.nrSegments()).emit();
         int status = BlkifValidation.check(r, disk.sectors(), cfg.readOnly());
@@ -562,15 +577,15 @@ public final class BlkbackCore {
             boolean readonly = r.operation() == Blkif.BLKIF_OP_WRITE; // the backend only reads the guest's data
             for (int i = 0; i < r.segments().length; i++) {
                 final int seg = i;
-                mapGrant(r.segments()[i].gref(), readonly, g -> onSegMapped(key, seg, g));
+                mapGrant(r.segments()[i].gref(), readonly, g -> onSegMapped(f, seg, g));
             }
         } else {
             startService(f);
         }
     }
 
-    private void onSegMapped(long key, int seg, Hypervisor.GrantMapped g) {
-        InFlight f = inFlight.get(key);
+    private void onSegMapped(InFlight mapped, int seg, Hypervisor.GrantMapped g) {
+        InFlight f = inFlight.get(mapped.boxedKey);
         if (f == null) { // released meanwhile (a disconnect or a crash)
             if (g.ok()) io.unmapGrant(g.handle(), false);
             return;
@@ -597,14 +612,12 @@ public final class BlkbackCore {
     }
 
     private void armCompletion(InFlight f, long now) {
-        long key = f.key;
-        int inc = f.incarnation;
-        io.after(Math.max(0, f.dueAt - now), () -> onDue(inc, key));
+        io.after(Math.max(0, f.dueAt - now), () -> onDue(f));
     }
 
-    private void onDue(int inc, long key) {
-        if (inc != incarnation) return; // a dead incarnation's timer
-        InFlight f = inFlight.get(key);
+    private void onDue(InFlight due) {
+        if (due.incarnation != incarnation) return; // a dead incarnation's timer
+        InFlight f = inFlight.get(due.boxedKey);
         if (f == null) return;
         long now = clock.getAsLong();
         if (f.dueAt > now) { // a stall or slow-down moved its end
@@ -700,25 +713,29 @@ public final class BlkbackCore {
      * foreign access. The unmap is a hypercall; the response waits for its answers.
      */
     private void finish(InFlight f, int status) {
-        List<Integer> handles = new ArrayList<>();
-        for (int h : f.handles) if (h >= 0 && liveHandles.remove(h)) handles.add(h);
-        if (handles.isEmpty()) {
+        int n = 0;
+        for (int i = 0; i < f.handles.length; i++) {
+            int h = f.handles[i];
+            if (h >= 0 && liveHandles.remove(h)) n++;
+            else f.handles[i] = -1; // not ours to unmap (any more)
+        }
+        if (n == 0) {
             respond(f, status);
             return;
         }
-        f.unmapsPending = handles.size();
-        for (int h : handles) {
-            unmapWaiters.add(() -> {
-                if (--f.unmapsPending == 0 && inFlight.get(f.key) == f) respond(f, status);
-            });
+        f.status = status;
+        f.unmapsPending = n;
+        for (int h : f.handles) {
+            if (h < 0) continue;
+            unmapWaiters.add(f);
             io.unmapGrant(h, true);
         }
     }
 
     /** make_response: write the response into the ring, push, notify if asked. */
     private void respond(InFlight f, int status) {
-        inFlight.remove(f.key);
-        journal.unanswered.remove(f.key);
+        inFlight.remove(f.boxedKey);
+        journal.unanswered.remove(f.boxedKey);
         long id = f.req.id();
         String corrupted = f.corrupted ? "data" : null;
         if (corruption == RingCorruption.RESPONSE) {
@@ -733,7 +750,7 @@ public final class BlkbackCore {
         if (ring != null && ring.back != null) {
             try {
                 SharedRing.BackRing b = ring.back;
-                Blkif.writeResponse(ring.page, b.slot(b.rspProdPvt), new Blkif.Response(id, f.req.operation(), status));
+                Blkif.writeResponse(ring.page, b.slot(b.rspProdPvt), id, f.req.operation(), status, responseSlot);
                 b.rspProdPvt++;
                 if (b.pushResponsesAndCheckNotify()) io.evtchnSend(ring.localPort);
             } catch (GrantMappingFault e) {

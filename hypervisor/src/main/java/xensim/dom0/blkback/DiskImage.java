@@ -7,6 +7,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A raw disk image file served by blkback, with positional I/O on a {@link FileChannel}
@@ -19,21 +22,37 @@ import java.nio.file.StandardOpenOption;
  * first touch a page fault with read-ahead that fills the page cache with zero pages; with
  * many guests doing random reads that cost 6x the whole lifecycle (measured with
  * {@code bench lifecycle}).
+ *
+ * <p>Holes cost no syscall: the image keeps a bitmap of its 4 KiB blocks that may hold data
+ * ({@link Extents}), learned when it is opened from the file itself ({@code lseek(SEEK_DATA /
+ * SEEK_HOLE)}, where the file system answers it; otherwise every block counts as data) and
+ * extended by every write. A read that touches only blocks outside it is a hole and is answered
+ * with zeros, as the kernel would; any other read is a positional read of the file. Writes always
+ * go to the file, so the image stays a plain raw file other tools read. The bitmap assumes the
+ * image is blkback's while it is open (as qdisk locks its image): a write by another process
+ * meanwhile into a hole would not be seen; instances in this JVM share one bitmap per file.
  */
 public final class DiskImage implements AutoCloseable {
     public static final int SECTOR_SIZE = 512;
+
+    /** The bitmap's granularity: a page, the unit blkif segments come in. */
+    static final int BLOCK = 4096;
 
     private final Path path;
     private final FileChannel channel;
     private final long sectors;
     private final boolean readOnly;
+    private final Extents extents;
+    /** One page of native memory for positional reads and writes (no temporary direct buffer per call). */
+    private final ByteBuffer io = ByteBuffer.allocateDirect(BLOCK);
     private boolean closed;
 
-    private DiskImage(Path path, FileChannel channel, long sectors, boolean readOnly) {
+    private DiskImage(Path path, FileChannel channel, long sectors, boolean readOnly, Extents extents) {
         this.path = path;
         this.channel = channel;
         this.sectors = sectors;
         this.readOnly = readOnly;
+        this.extents = extents;
     }
 
     /** Creates (or truncates) a sparse image of {@code sectors} sectors. */
@@ -44,7 +63,9 @@ public final class DiskImage implements AutoCloseable {
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SPARSE);
         // extend sparsely: one byte at the end
         ch.write(ByteBuffer.wrap(new byte[1]), sectors * SECTOR_SIZE - 1);
-        return new DiskImage(path, ch, sectors, false);
+        Extents e = Extents.acquire(path, sectors * SECTOR_SIZE, true);
+        e.markWritten(sectors * SECTOR_SIZE - 1, 1);
+        return new DiskImage(path, ch, sectors, false, e);
     }
 
     /** Opens an existing image; its size must be a whole number of sectors. */
@@ -57,7 +78,14 @@ public final class DiskImage implements AutoCloseable {
             ch.close();
             throw new IOException(path + ": size " + size + " is not a positive multiple of " + SECTOR_SIZE);
         }
-        return new DiskImage(path, ch, size / SECTOR_SIZE, readOnly);
+        Extents e;
+        try {
+            e = Extents.acquire(path, size, false);
+        } catch (IOException | RuntimeException x) {
+            ch.close();
+            throw x;
+        }
+        return new DiskImage(path, ch, size / SECTOR_SIZE, readOnly, e);
     }
 
     public Path path() { return path; }
@@ -68,13 +96,22 @@ public final class DiskImage implements AutoCloseable {
     public synchronized void read(long pos, byte[] dst, int off, int len) {
         check(pos, len);
         ensureOpen();
-        ByteBuffer b = ByteBuffer.wrap(dst, off, len);
+        if (!extents.mayHoldData(pos, len)) { // a hole: what the file reads as, without asking it
+            java.util.Arrays.fill(dst, off, off + len, (byte) 0);
+            return;
+        }
         try {
-            while (b.hasRemaining()) {
-                int n = channel.read(b, pos + (b.position() - off));
-                if (n < 0) { // sparse tail past the last write: zeros
-                    while (b.hasRemaining()) b.put((byte) 0);
+            for (int done = 0; done < len; ) {
+                int chunk = Math.min(BLOCK, len - done);
+                io.clear().limit(chunk);
+                while (io.hasRemaining()) {
+                    int n = channel.read(io, pos + done + io.position());
+                    if (n < 0) { // past the end of the file: zeros
+                        while (io.hasRemaining()) io.put((byte) 0);
+                    }
                 }
+                io.flip().get(dst, off + done, chunk);
+                done += chunk;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -86,9 +123,15 @@ public final class DiskImage implements AutoCloseable {
         if (readOnly) throw new IllegalStateException(path + " is read-only");
         check(pos, len);
         ensureOpen();
-        ByteBuffer b = ByteBuffer.wrap(src, off, len);
+        extents.markWritten(pos, len); // before the write: a failed write may have left data
         try {
-            while (b.hasRemaining()) channel.write(b, pos + (b.position() - off));
+            for (int done = 0; done < len; ) {
+                int chunk = Math.min(BLOCK, len - done);
+                io.clear();
+                io.put(src, off + done, chunk).flip();
+                while (io.hasRemaining()) channel.write(io, pos + done + io.position());
+                done += chunk;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -129,7 +172,87 @@ public final class DiskImage implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
+        if (!closed) extents.release();
         closed = true;
         channel.close();
+    }
+
+    /** True if a read of {@code len} bytes at {@code pos} would ask the file (tests). */
+    synchronized boolean readsFile(long pos, int len) {
+        return extents.mayHoldData(pos, len);
+    }
+
+    /**
+     * Which {@link #BLOCK}s of one image file may hold data: a bitmap in chunks of 2^18 blocks
+     * (1 GiB), a chunk allocated when its first block is marked. Shared by every open
+     * {@link DiskImage} of the file in this JVM (keyed by the file's identity), released when the
+     * last one closes.
+     */
+    static final class Extents {
+        private static final int CHUNK_BITS = 18;
+        private static final Map<Object, Extents> OPEN = new HashMap<>();
+
+        private final Object key;
+        private final long[][] chunks;
+        private int refs;
+
+        private Extents(Object key, long size) {
+            this.key = key;
+            long blocks = (size + BLOCK - 1) / BLOCK;
+            this.chunks = new long[(int) ((blocks + (1L << CHUNK_BITS) - 1) >>> CHUNK_BITS)][];
+        }
+
+        /**
+         * The extents of the file at {@code path}: those of an instance already open, else learned
+         * from the file (unless {@code fresh}: a file just created and truncated holds nothing yet).
+         */
+        static Extents acquire(Path path, long size, boolean fresh) throws IOException {
+            Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            synchronized (OPEN) {
+                Extents e = key == null ? null : OPEN.get(key);
+                if (e == null || fresh) {
+                    e = new Extents(key, size);
+                    if (!fresh) {
+                        long[][] data = SeekData.dataRanges(path, size);
+                        if (data == null) e.markWritten(0, size);
+                        else for (long[] r : data) e.markWritten(r[0], r[1] - r[0]);
+                    }
+                    if (key != null) OPEN.put(key, e);
+                }
+                e.refs++;
+                return e;
+            }
+        }
+
+        void release() {
+            synchronized (OPEN) {
+                if (--refs == 0 && key != null && OPEN.get(key) == this) OPEN.remove(key);
+            }
+        }
+
+        synchronized void markWritten(long pos, long len) {
+            if (len <= 0) return;
+            for (long b = pos / BLOCK, last = (pos + len - 1) / BLOCK; b <= last; b++) {
+                int c = (int) (b >>> CHUNK_BITS);
+                if (c >= chunks.length) return;
+                long[] chunk = chunks[c];
+                if (chunk == null) chunk = chunks[c] = new long[1 << (CHUNK_BITS - 6)];
+                int i = (int) (b & ((1 << CHUNK_BITS) - 1));
+                chunk[i >>> 6] |= 1L << i;
+            }
+        }
+
+        synchronized boolean mayHoldData(long pos, long len) {
+            if (len <= 0) return false;
+            for (long b = pos / BLOCK, last = (pos + len - 1) / BLOCK; b <= last; b++) {
+                int c = (int) (b >>> CHUNK_BITS);
+                if (c >= chunks.length) return true;
+                long[] chunk = chunks[c];
+                if (chunk == null) continue;
+                int i = (int) (b & ((1 << CHUNK_BITS) - 1));
+                if ((chunk[i >>> 6] & (1L << i)) != 0) return true;
+            }
+            return false;
+        }
     }
 }

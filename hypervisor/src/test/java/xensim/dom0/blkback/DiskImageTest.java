@@ -2,7 +2,9 @@ package xensim.dom0.blkback;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -83,4 +85,72 @@ class DiskImageTest {
         assertThrows(java.io.UncheckedIOException.class, () -> d.write(0, new byte[512], 0, 512));
     }
 
+
+    @Test
+    void aNeverWrittenBlockIsAHoleAndAWriteMakesItData(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("d.img");
+        byte[] data = new byte[4096];
+        new SplittableRandom(2).nextBytes(data);
+        try (DiskImage d = DiskImage.create(f, 2048)) {
+            assertFalse(d.readsFile(16 * 512L, 4096), "a block never written is a hole");
+            byte[] back = new byte[4096];
+            java.util.Arrays.fill(back, (byte) 7);
+            d.read(16 * 512L, back, 0, back.length);
+            assertArrayEquals(new byte[4096], back, "a hole reads as zeros");
+            d.write(16 * 512L + 100, data, 0, 1000); // part of block 2
+            assertTrue(d.readsFile(16 * 512L, 4096));
+            assertTrue(d.readsFile(15 * 512L, 1024), "a read touching the block asks the file");
+            assertFalse(d.readsFile(24 * 512L, 4096), "the next block is still a hole");
+            d.read(16 * 512L, back, 0, back.length);
+            byte[] want = new byte[4096];
+            System.arraycopy(data, 0, want, 100, 1000);
+            assertArrayEquals(want, back);
+        }
+        // the file itself holds the data: another reader (not DiskImage) sees it
+        byte[] raw = Files.readAllBytes(f);
+        assertEquals(2048 * 512, raw.length);
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 0, 1000), java.util.Arrays.copyOfRange(raw, 16 * 512 + 100, 16 * 512 + 1100));
+    }
+
+    @Test
+    void dataWrittenByAnotherToolBeforeOpenIsReadFromTheFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("d.img");
+        byte[] data = new byte[8192];
+        new SplittableRandom(3).nextBytes(data);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[1]), 64L * 1024 * 1024 - 1); // 64 MiB, sparse
+            ch.write(java.nio.ByteBuffer.wrap(data), 40L * 1024 * 1024); // data in the middle
+        }
+        long[][] ranges = SeekData.dataRanges(f, Files.size(f));
+        try (DiskImage d = DiskImage.open(f, true)) {
+            byte[] back = new byte[8192];
+            d.read(40L * 1024 * 1024, back, 0, back.length);
+            assertArrayEquals(data, back, "data another tool wrote is read back");
+            byte[] hole = new byte[4096];
+            d.read(1024 * 1024, hole, 0, hole.length);
+            assertArrayEquals(new byte[4096], hole);
+            if (ranges != null && ranges.length > 0 && ranges[0][0] > 0) { // the file system reports holes
+                assertFalse(d.readsFile(1024 * 1024, 4096), "a hole the file system reports costs no read");
+                assertTrue(d.readsFile(40L * 1024 * 1024, 8192));
+            } else {
+                assertTrue(d.readsFile(1024 * 1024, 4096), "without hole reports every block counts as data");
+            }
+        }
+    }
+
+    @Test
+    void twoOpenImagesOfOneFileShareWhatIsWritten(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("d.img");
+        DiskImage.create(f, 2048).close();
+        byte[] data = new byte[512];
+        new SplittableRandom(4).nextBytes(data);
+        try (DiskImage a = DiskImage.open(f, true); DiskImage b = DiskImage.open(f, false)) {
+            byte[] back = new byte[512];
+            a.read(100 * 512L, back, 0, 512); // a hole, as a sees it
+            b.write(100 * 512L, data, 0, 512);
+            a.read(100 * 512L, back, 0, 512);
+            assertArrayEquals(data, back, "a sees b's write into what was a hole");
+        }
+    }
 }
