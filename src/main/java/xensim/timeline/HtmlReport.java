@@ -30,6 +30,9 @@ import java.util.TreeMap;
  *   <li>the online checker's VIOLATION events, and the reader's warnings.</li>
  * </ul>
  *
+ * A large run's report ({@link Detail}) has every guest in its summary table but swimlanes only for
+ * the domains the detail shows, and says how to draw any other guest's.
+ *
  * Feed the events of the window to {@link #accept} (the second pass), then {@link #write}.
  */
 public final class HtmlReport {
@@ -43,6 +46,7 @@ public final class HtmlReport {
             "blkback", "console", "fw.core", "fw.xenbus", "fw.pvblk", "os", "nemesis", "checker");
 
     private final Filter filter;
+    private final Detail detail;
     private final long t0;
     private final long t1;
     /** dom → comp → bins. */
@@ -54,14 +58,20 @@ public final class HtmlReport {
 
     /** Draws [from, to] of virtual time (the filter's window within the log's span). */
     public HtmlReport(Filter filter, long from, long to) {
+        this(filter, from, to, Detail.EVERYTHING);
+    }
+
+    /** As above, drawing lanes only for the domains {@code detail} shows. */
+    public HtmlReport(Filter filter, long from, long to, Detail detail) {
         this.filter = filter;
+        this.detail = detail;
         this.t0 = from;
         this.t1 = Math.max(to, from + 1);
     }
 
     /** Counts one event into its lane (call for every event; the filter is applied here). */
     public void accept(LogEvent e) {
-        if (!filter.matches(e) || e.t() < t0 || e.t() > t1) return;
+        if (!filter.matches(e) || e.t() < t0 || e.t() > t1 || !detail.domain(e.dom())) return;
         int[] bins = lanes.computeIfAbsent(e.dom(), k -> new TreeMap<>(HtmlReport::compareComp))
                 .computeIfAbsent(e.comp(), k -> new int[BINS]);
         bins[bin(e.t())]++;
@@ -151,7 +161,8 @@ public final class HtmlReport {
         for (OfflineChecker.Finding f : c.checker().findings()) byDom.computeIfAbsent(f.dom(), k -> new ArrayList<>()).add(f);
         for (Timeline.Guest g : c.timeline().guests()) {
             if (!filter.domain(g.dom())) continue;
-            w.write("<tr class=\"guest-row\" data-dom=\"" + g.dom() + "\"><td><a href=\"#lanes-dom" + g.dom() + "\">" + esc(g.label()) + "</a></td>");
+            w.write("<tr class=\"guest-row\" data-dom=\"" + g.dom() + "\"><td>" + (detail.domain(g.dom())
+                    ? "<a href=\"#lanes-dom" + g.dom() + "\">" + esc(g.label()) + "</a>" : esc(g.label())) + "</td>");
             for (String p : phaseNames) {
                 Timeline.Phase ph = g.phase(p);
                 if (ph == null) w.write("<td class=\"none\">–</td>");
@@ -183,7 +194,15 @@ public final class HtmlReport {
                 + esc(VirtualTime.format(t1)) + ". Shade: events per " + esc(VirtualTime.format(Math.max(1, (t1 - t0) / BINS)))
                 + "; dots: evidence events (click to jump); red marks: violations.</p>\n");
         Set<Integer> doms = new java.util.TreeSet<>(lanes.keySet());
-        for (Timeline.Guest g : c.timeline().guests()) if (filter.domain(g.dom())) doms.add(g.dom());
+        for (Timeline.Guest g : c.timeline().guests()) if (filter.domain(g.dom()) && detail.domain(g.dom())) doms.add(g.dom());
+        if (!detail.all()) {
+            int first = c.timeline().guests().stream().map(Timeline.Guest::dom).filter(d -> !detail.domain(d) && filter.domain(d))
+                    .findFirst().orElse(1);
+            w.write(String.format(Locale.ROOT, "<p class=\"meta\" id=\"lanes-thinned\" data-shown=\"%d\" data-guests=\"%d\">Lanes of %d of "
+                    + "%,d guests (those with violations first, then the lowest domids) and the host; every guest is in the summary "
+                    + "above. One guest's lanes: <code>./xensim timeline %s --guest %d --html dom%d.html</code>.</p>%n",
+                    detail.shownGuests(), detail.guests(), detail.shownGuests(), detail.guests(), esc(c.logName()), first, first));
+        }
         for (int dom : doms) {
             Timeline.Guest guest = c.timeline().guest(dom);
             TreeMap<String, int[]> comps = lanes.getOrDefault(dom, new TreeMap<>());
