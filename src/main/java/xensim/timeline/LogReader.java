@@ -405,38 +405,35 @@ public final class LogReader implements Closeable {
         }
     }
 
-    private final String[] asciiStrings = new String[2048];
-    private final String[] asciiNames = new String[512];
+    private final String[] asciiStrings = new String[4096];
+    private final byte[][] asciiStringBytes = new byte[4096][];
+    private final String[] asciiNames = new String[1024];
+    private final byte[][] asciiNameBytes = new byte[1024][];
 
     /** A field name, interned (as Jackson's names are), from a small cache; {@code h}: its {@link #hash}. */
     private String name(byte[] b, int off, int len, int h) {
-        int slot = slot(asciiNames, h);
-        String s = lookup(asciiNames, slot, b, off, len);
-        if (s != null) return s;
-        s = new String(b, off, len, StandardCharsets.ISO_8859_1).intern();
+        int slot = slot(asciiNames.length, h);
+        byte[] k = asciiNameBytes[slot];
+        if (k != null && java.util.Arrays.equals(k, 0, k.length, b, off, off + len)) return asciiNames[slot];
+        String s = new String(b, off, len, StandardCharsets.ISO_8859_1).intern();
         asciiNames[slot] = s;
+        asciiNameBytes[slot] = java.util.Arrays.copyOfRange(b, off, off + len);
         return s;
     }
 
     /** A short ASCII string value from a small cache (component, event and state names repeat). */
     private String cachedAscii(byte[] b, int off, int len, int h) {
-        int slot = slot(asciiStrings, h);
-        String s = lookup(asciiStrings, slot, b, off, len);
-        if (s != null) return s;
-        s = new String(b, off, len, StandardCharsets.ISO_8859_1);
+        int slot = slot(asciiStrings.length, h);
+        byte[] k = asciiStringBytes[slot];
+        if (k != null && java.util.Arrays.equals(k, 0, k.length, b, off, off + len)) return asciiStrings[slot];
+        String s = new String(b, off, len, StandardCharsets.ISO_8859_1);
         asciiStrings[slot] = s;
+        asciiStringBytes[slot] = java.util.Arrays.copyOfRange(b, off, off + len);
         return s;
     }
 
-    private static int slot(String[] cache, int h) {
-        return (h ^ (h >>> 13) ^ (h >>> 23)) & (cache.length - 1);
-    }
-
-    private static String lookup(String[] cache, int slot, byte[] b, int off, int len) {
-        String s = cache[slot];
-        if (s == null || s.length() != len) return null;
-        for (int i = 0; i < len; i++) if (s.charAt(i) != b[off + i]) return null;
-        return s;
+    private static int slot(int size, int h) {
+        return (h ^ (h >>> 11) ^ (h >>> 22)) & (size - 1);
     }
 
     // --- the general path ------------------------------------------------------------------------
