@@ -41,6 +41,8 @@ public final class HtmlReport {
     static final int LABEL_W = 150;
     static final int LANE_H = 22;
     static final int MAX_MARKS = 5000;
+    /** The summary table of a run with more guests than this is paged. */
+    static final int PAGE_ROWS = 100;
 
     private static final List<String> COMPONENT_ORDER = List.of("runtime", "toolstack", "hypervisor", "xenstored",
             "blkback", "console", "fw.core", "fw.xenbus", "fw.pvblk", "os", "nemesis", "checker");
@@ -159,8 +161,18 @@ public final class HtmlReport {
         w.write("<th>EBS notify order</th><th>violations</th></tr>\n");
         Map<Integer, List<OfflineChecker.Finding>> byDom = new TreeMap<>();
         for (OfflineChecker.Finding f : c.checker().findings()) byDom.computeIfAbsent(f.dom(), k -> new ArrayList<>()).add(f);
+        int shownRows = 0;
+        for (Timeline.Guest g : c.timeline().guests()) if (filter.domain(g.dom())) shownRows++;
+        boolean paged = shownRows > PAGE_ROWS;
+        int row = 0;
         for (Timeline.Guest g : c.timeline().guests()) {
             if (!filter.domain(g.dom())) continue;
+            if (paged && row % PAGE_ROWS == 0) {
+                // a large run's guests in pages: the hidden ones are parsed but never laid out
+                w.write((row == 0 ? "" : "</tbody>\n") + "<tbody class=\"page\" data-page=\"" + row / PAGE_ROWS + "\"" + (row == 0 ? "" : " hidden")
+                        + ">\n");
+            }
+            row++;
             w.write("<tr class=\"guest-row\" data-dom=\"" + g.dom() + "\"><td>" + (detail.domain(g.dom())
                     ? "<a href=\"#lanes-dom" + g.dom() + "\">" + esc(g.label()) + "</a>" : esc(g.label())) + "</td>");
             for (String p : phaseNames) {
@@ -176,7 +188,17 @@ public final class HtmlReport {
             }
             w.write("</td></tr>\n");
         }
-        w.write("</table>\n");
+        if (paged) {
+            int pages = (shownRows + PAGE_ROWS - 1) / PAGE_ROWS;
+            w.write("</tbody>\n</table>\n");
+            w.write(String.format(Locale.ROOT, "<p class=\"meta\" id=\"summary-pager\" data-pages=\"%d\"><button type=\"button\" "
+                    + "data-step=\"-1\">&laquo; previous</button> <span class=\"page-label\">guests 1–%d of %,d</span> "
+                    + "<button type=\"button\" data-step=\"1\">next &raquo;</button></p>%n", pages, PAGE_ROWS, shownRows));
+            w.write("<script>\n" + PAGER_JS.replace("ROWS", Integer.toString(PAGE_ROWS)).replace("TOTAL", Integer.toString(shownRows))
+                    + "</script>\n");
+        } else {
+            w.write("</table>\n");
+        }
         w.write("<table id=\"invariants\" class=\"summary\">\n<tr><th>invariant</th><th>offline</th><th>occurrences</th><th>online</th></tr>\n");
         Set<String> online = c.run().onlineVerdict();
         for (String inv : OfflineChecker.INVARIANTS) {
@@ -421,6 +443,21 @@ public final class HtmlReport {
             ol.chain li { font: 12px ui-monospace, monospace; }
             tr.evidence-event.hl { background: #fff0c0; }
             .count { font-size: 12px; color: #777; font-weight: normal; }
+            """;
+
+    private static final String PAGER_JS = """
+            (function () {
+              var pages = document.querySelectorAll('#summary-table tbody.page'), at = 0;
+              var label = document.querySelector('#summary-pager .page-label');
+              document.querySelectorAll('#summary-pager button').forEach(function (b) {
+                b.addEventListener('click', function () {
+                  var next = at + Number(b.getAttribute('data-step'));
+                  if (next < 0 || next >= pages.length) return;
+                  pages[at].hidden = true; pages[next].hidden = false; at = next;
+                  label.textContent = 'guests ' + (at * ROWS + 1) + '\u2013' + Math.min(TOTAL, (at + 1) * ROWS) + ' of ' + TOTAL.toLocaleString('en');
+                });
+              });
+            })();
             """;
 
     private static final String JS = """

@@ -323,8 +323,8 @@ public final class LogReader implements Closeable {
                 }
                 default -> {
                     if (names == null) {
-                        names = new String[8];
-                        values = new Object[8];
+                        names = new String[12];
+                        values = new Object[12];
                     } else if (n == names.length) {
                         names = java.util.Arrays.copyOf(names, n * 2);
                         values = java.util.Arrays.copyOf(values, n * 2);

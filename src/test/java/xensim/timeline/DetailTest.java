@@ -103,6 +103,28 @@ class DetailTest {
     }
 
     @Test
+    void aLargeRunsSummaryIsPagedWithEveryGuestInIt() throws IOException {
+        Path html = dir.resolve("big.html");
+        TimelineAnalysis.analyse(log(230), new TimelineAnalysis.Options(Filter.ALL, true, true, null, html));
+        String page = Files.readString(html);
+        assertEquals(230, count(page, "<tr class=\"guest-row\""));
+        assertEquals(3, count(page, "<tbody class=\"page\""));
+        assertEquals(2, count(page, "<tbody class=\"page\" data-page=\"1\" hidden>") + count(page, "<tbody class=\"page\" data-page=\"2\" hidden>"),
+                "only the first page shows");
+        assertTrue(page.contains("id=\"summary-pager\" data-pages=\"3\""), page.substring(0, 2000));
+        assertTrue(page.contains("guests 1–100 of 230"));
+        assertEquals(9, count(page, "<svg class=\"lanes\""));
+        String small = Files.readString(writeSmall());
+        assertFalse(small.contains("summary-pager") || small.contains("<tbody"), "a small run's table is as it was");
+    }
+
+    private Path writeSmall() throws IOException {
+        Path html = dir.resolve("small.html");
+        TimelineAnalysis.analyse(log(3), new TimelineAnalysis.Options(Filter.ALL, true, true, null, html));
+        return html;
+    }
+
+    @Test
     void theHostsEventsNameTheirGuest() {
         TestLog log = new TestLog();
         log.ev(0, "xenstored", "XS_REQ", "type", "XS_READ", "path", "/local/domain/0/backend/vbd/12/51712/state");
