@@ -449,12 +449,13 @@ public final class HtmlReport {
             (function () {
               var pages = document.querySelectorAll('#summary-table tbody.page'), at = 0;
               var label = document.querySelector('#summary-pager .page-label');
+              document.getElementById('summary-pager').setAttribute('data-pager', 'ok');
               document.querySelectorAll('#summary-pager button').forEach(function (b) {
                 b.addEventListener('click', function () {
                   var next = at + Number(b.getAttribute('data-step'));
                   if (next < 0 || next >= pages.length) return;
                   pages[at].hidden = true; pages[next].hidden = false; at = next;
-                  label.textContent = 'guests ' + (at * ROWS + 1) + '\u2013' + Math.min(TOTAL, (at + 1) * ROWS) + ' of ' + TOTAL.toLocaleString('en');
+                  label.textContent = 'guests ' + (at * ROWS + 1) + '\u2013' + Math.min(TOTAL, (at + 1) * ROWS) + ' of ' + (TOTAL).toLocaleString('en');
                 });
               });
             })();
