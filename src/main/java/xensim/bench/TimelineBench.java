@@ -22,10 +22,14 @@ import xensim.timeline.TimelineAnalysis;
 public final class TimelineBench {
     private TimelineBench() {}
 
-    /** One measured check. */
-    public record Measurement(long events, long bytes, long nanos, long peakHeapBytes, String verdict, long warnings) {
+    /** One measured check; {@code cpuNanos}: the checking thread's CPU time (less sensitive to a shared machine). */
+    public record Measurement(long events, long bytes, long nanos, long peakHeapBytes, String verdict, long warnings, long cpuNanos) {
         public double eventsPerSecond() {
             return events / (nanos / 1e9);
+        }
+
+        public double eventsPerCpuSecond() {
+            return cpuNanos <= 0 ? Double.NaN : events / (cpuNanos / 1e9);
         }
 
         public double megabytesPerSecond() {
@@ -33,13 +37,13 @@ public final class TimelineBench {
         }
 
         String encode() {
-            return events + " " + bytes + " " + nanos + " " + peakHeapBytes + " " + warnings + " " + verdict;
+            return events + " " + bytes + " " + nanos + " " + peakHeapBytes + " " + warnings + " " + cpuNanos + " " + verdict;
         }
 
         static Measurement decode(String line) {
-            String[] p = line.trim().split(" ", 6);
-            return new Measurement(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]), Long.parseLong(p[3]), p[5],
-                    Long.parseLong(p[4]));
+            String[] p = line.trim().split(" ", 7);
+            return new Measurement(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]), Long.parseLong(p[3]), p[6],
+                    Long.parseLong(p[4]), Long.parseLong(p[5]));
         }
     }
 
@@ -47,14 +51,40 @@ public final class TimelineBench {
     public static Measurement check(Path log) throws IOException {
         System.gc();
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) p.resetPeakUsage();
+        java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long c0 = threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() : -1;
         long t0 = System.nanoTime();
         TimelineAnalysis.Result r = TimelineAnalysis.analyse(log, TimelineAnalysis.Options.checkOnly());
         long ns = System.nanoTime() - t0;
+        long cpu = c0 >= 0 ? threads.getCurrentThreadCpuTime() - c0 : -1;
         long peak = 0;
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
             if (p.getType() == MemoryType.HEAP) peak += p.getPeakUsage().getUsed();
         }
-        return new Measurement(r.run().events(), r.bytes(), ns, peak, r.checker().verdictLine(), r.warningCount());
+        return new Measurement(r.run().events(), r.bytes(), ns, peak, r.checker().verdictLine(), r.warningCount(), cpu);
+    }
+
+    /**
+     * The baseline of the check: the same file read in the same buffer size and its lines counted,
+     * nothing parsed ({@code events} = lines). The check's share of it is the parse and judge cost.
+     */
+    public static Measurement rawRead(Path log) throws IOException {
+        java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long c0 = threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() : -1;
+        long t0 = System.nanoTime();
+        long lines = 0;
+        long bytes = 0;
+        byte[] buf = new byte[1 << 18];
+        try (java.io.InputStream in = Files.newInputStream(log)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                bytes += n;
+                for (int i = 0; i < n; i++) if (buf[i] == '\n') lines++;
+            }
+        }
+        long ns = System.nanoTime() - t0;
+        long cpu = c0 >= 0 ? threads.getCurrentThreadCpuTime() - c0 : -1;
+        return new Measurement(lines, bytes, ns, 0, "", 0, cpu);
     }
 
     /** The same check in a fresh JVM with {@code -Xmx<heap>}: proves the memory bound. */

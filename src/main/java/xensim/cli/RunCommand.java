@@ -362,9 +362,14 @@ public final class RunCommand implements Callable<Integer> {
         if (r.eventsFile() == null) return;
         Path dir = r.eventsFile().getParent();
         try {
-            xensim.timeline.TimelineAnalysis.analyse(r.eventsFile(), new xensim.timeline.TimelineAnalysis.Options(
-                    xensim.timeline.Filter.ALL, true, true, dir.resolve("trace.json"), dir.resolve("report.html")));
+            xensim.timeline.TimelineAnalysis.Result a = xensim.timeline.TimelineAnalysis.analyse(r.eventsFile(),
+                    new xensim.timeline.TimelineAnalysis.Options(xensim.timeline.Filter.ALL, true, true, dir.resolve("trace.json"),
+                            dir.resolve("report.html")));
             out.println("report: " + dir.resolve("report.html") + "  trace: " + dir.resolve("trace.json") + " (ui.perfetto.dev)");
+            if (!a.detail().all()) {
+                out.println("trace and report thinned: " + a.detail().describe() + "; every event: ./xensim timeline "
+                        + r.eventsFile() + " --trace-detail all --perfetto trace-full.json.gz --html report-full.html");
+            }
         } catch (java.io.IOException | RuntimeException e) {
             out.println("report: not written (" + e.getMessage() + ")");
         }

@@ -42,6 +42,13 @@ public final class TimelineCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "F", description = "write a self-contained HTML report to F")
     Path html;
 
+    @Option(names = "--trace-detail", paramLabel = "auto|all|N", defaultValue = "auto",
+            description = "the guests whose every event the trace and the report's lanes show: auto (default: all up to "
+                    + xensim.timeline.Detail.AUTO_ALL_UP_TO + " guests, else " + xensim.timeline.Detail.AUTO_SAMPLE
+                    + ", those with violations first), all, or a count; every guest's phases are always there. "
+                    + "A --perfetto name ending in .gz is written gzip-compressed")
+    String traceDetail;
+
     @Option(names = "--guest", paramLabel = "D", description = "show only domain D (the verdict stays the whole log's)")
     Integer guest;
 
@@ -62,7 +69,7 @@ public final class TimelineCommand implements Callable<Integer> {
 
         TimelineAnalysis.Result r;
         try {
-            r = TimelineAnalysis.analyse(log, new TimelineAnalysis.Options(filter, !check, !check, perfetto, html));
+            r = TimelineAnalysis.analyse(log, new TimelineAnalysis.Options(filter, !check, !check, perfetto, html, detail(traceDetail)));
         } catch (TimelineAnalysis.OutputException e) {
             String option = e.path().equals(html) ? "--html" : "--perfetto";
             throw new BadInputException(option + " " + e.path() + ": cannot write it (" + UserPaths.reason(e.path(), e.cause()) + ")", e);
@@ -91,11 +98,25 @@ public final class TimelineCommand implements Callable<Integer> {
         out.println(r.checker().verdictLine());
         String online = r.run().hasRunEnd() ? "online verdict (RUN_END): " : "online verdict (VIOLATION events, no RUN_END): ";
         out.println(online + r.run().onlineVerdictLine().substring("verdict: ".length()) + (r.agrees() ? " (agrees)" : " (DIFFERS from offline)"));
-        if (perfetto != null) out.println("perfetto: wrote " + perfetto + " (" + r.perfettoEvents() + " trace events, " + r.perfettoFlows() + " flows)");
+        if (perfetto != null) out.println("perfetto: wrote " + perfetto + " (" + r.perfettoEvents() + " trace events, " + r.perfettoFlows() + " flows"
+                + (r.detail().all() ? "" : "; thinned: " + r.detail().describe() + "; --trace-detail all for every event") + ")");
         if (html != null) out.println("html: wrote " + html);
         out.flush();
         if (!check) return Main.EXIT_CLEAN;
         return r.checker().verdict().isEmpty() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
+    }
+
+    /** --trace-detail: auto, all or a count >= 0; bad input → exit 2. */
+    static int detail(String s) {
+        if (s.equals("auto")) return xensim.timeline.Detail.AUTO;
+        if (s.equals("all")) return xensim.timeline.Detail.ALL;
+        try {
+            int n = Integer.parseInt(s);
+            if (n >= 0) return n;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new BadInputException("--trace-detail: auto, all or a number of guests >= 0, got '" + s + "'");
     }
 
     private Filter filter() {

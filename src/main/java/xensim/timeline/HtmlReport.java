@@ -30,6 +30,9 @@ import java.util.TreeMap;
  *   <li>the online checker's VIOLATION events, and the reader's warnings.</li>
  * </ul>
  *
+ * A large run's report ({@link Detail}) has every guest in its summary table but swimlanes only for
+ * the domains the detail shows, and says how to draw any other guest's.
+ *
  * Feed the events of the window to {@link #accept} (the second pass), then {@link #write}.
  */
 public final class HtmlReport {
@@ -38,11 +41,14 @@ public final class HtmlReport {
     static final int LABEL_W = 150;
     static final int LANE_H = 22;
     static final int MAX_MARKS = 5000;
+    /** The summary table of a run with more guests than this is paged. */
+    static final int PAGE_ROWS = 100;
 
     private static final List<String> COMPONENT_ORDER = List.of("runtime", "toolstack", "hypervisor", "xenstored",
             "blkback", "console", "fw.core", "fw.xenbus", "fw.pvblk", "os", "nemesis", "checker");
 
     private final Filter filter;
+    private final Detail detail;
     private final long t0;
     private final long t1;
     /** dom → comp → bins. */
@@ -54,14 +60,20 @@ public final class HtmlReport {
 
     /** Draws [from, to] of virtual time (the filter's window within the log's span). */
     public HtmlReport(Filter filter, long from, long to) {
+        this(filter, from, to, Detail.EVERYTHING);
+    }
+
+    /** As above, drawing lanes only for the domains {@code detail} shows. */
+    public HtmlReport(Filter filter, long from, long to, Detail detail) {
         this.filter = filter;
+        this.detail = detail;
         this.t0 = from;
         this.t1 = Math.max(to, from + 1);
     }
 
     /** Counts one event into its lane (call for every event; the filter is applied here). */
     public void accept(LogEvent e) {
-        if (!filter.matches(e) || e.t() < t0 || e.t() > t1) return;
+        if (!filter.matches(e) || e.t() < t0 || e.t() > t1 || !detail.domain(e.dom())) return;
         int[] bins = lanes.computeIfAbsent(e.dom(), k -> new TreeMap<>(HtmlReport::compareComp))
                 .computeIfAbsent(e.comp(), k -> new int[BINS]);
         bins[bin(e.t())]++;
@@ -149,9 +161,20 @@ public final class HtmlReport {
         w.write("<th>EBS notify order</th><th>violations</th></tr>\n");
         Map<Integer, List<OfflineChecker.Finding>> byDom = new TreeMap<>();
         for (OfflineChecker.Finding f : c.checker().findings()) byDom.computeIfAbsent(f.dom(), k -> new ArrayList<>()).add(f);
+        int shownRows = 0;
+        for (Timeline.Guest g : c.timeline().guests()) if (filter.domain(g.dom())) shownRows++;
+        boolean paged = shownRows > PAGE_ROWS;
+        int row = 0;
         for (Timeline.Guest g : c.timeline().guests()) {
             if (!filter.domain(g.dom())) continue;
-            w.write("<tr class=\"guest-row\" data-dom=\"" + g.dom() + "\"><td><a href=\"#lanes-dom" + g.dom() + "\">" + esc(g.label()) + "</a></td>");
+            if (paged && row % PAGE_ROWS == 0) {
+                // a large run's guests in pages: the hidden ones are parsed but never laid out
+                w.write((row == 0 ? "" : "</tbody>\n") + "<tbody class=\"page\" data-page=\"" + row / PAGE_ROWS + "\"" + (row == 0 ? "" : " hidden")
+                        + ">\n");
+            }
+            row++;
+            w.write("<tr class=\"guest-row\" data-dom=\"" + g.dom() + "\"><td>" + (detail.domain(g.dom())
+                    ? "<a href=\"#lanes-dom" + g.dom() + "\">" + esc(g.label()) + "</a>" : esc(g.label())) + "</td>");
             for (String p : phaseNames) {
                 Timeline.Phase ph = g.phase(p);
                 if (ph == null) w.write("<td class=\"none\">–</td>");
@@ -165,7 +188,17 @@ public final class HtmlReport {
             }
             w.write("</td></tr>\n");
         }
-        w.write("</table>\n");
+        if (paged) {
+            int pages = (shownRows + PAGE_ROWS - 1) / PAGE_ROWS;
+            w.write("</tbody>\n</table>\n");
+            w.write(String.format(Locale.ROOT, "<p class=\"meta\" id=\"summary-pager\" data-pages=\"%d\"><button type=\"button\" "
+                    + "data-step=\"-1\">&laquo; previous</button> <span class=\"page-label\">guests 1–%d of %,d</span> "
+                    + "<button type=\"button\" data-step=\"1\">next &raquo;</button></p>%n", pages, PAGE_ROWS, shownRows));
+            w.write("<script>\n" + PAGER_JS.replace("ROWS", Integer.toString(PAGE_ROWS)).replace("TOTAL", Integer.toString(shownRows))
+                    + "</script>\n");
+        } else {
+            w.write("</table>\n");
+        }
         w.write("<table id=\"invariants\" class=\"summary\">\n<tr><th>invariant</th><th>offline</th><th>occurrences</th><th>online</th></tr>\n");
         Set<String> online = c.run().onlineVerdict();
         for (String inv : OfflineChecker.INVARIANTS) {
@@ -183,7 +216,15 @@ public final class HtmlReport {
                 + esc(VirtualTime.format(t1)) + ". Shade: events per " + esc(VirtualTime.format(Math.max(1, (t1 - t0) / BINS)))
                 + "; dots: evidence events (click to jump); red marks: violations.</p>\n");
         Set<Integer> doms = new java.util.TreeSet<>(lanes.keySet());
-        for (Timeline.Guest g : c.timeline().guests()) if (filter.domain(g.dom())) doms.add(g.dom());
+        for (Timeline.Guest g : c.timeline().guests()) if (filter.domain(g.dom()) && detail.domain(g.dom())) doms.add(g.dom());
+        if (!detail.all()) {
+            int first = c.timeline().guests().stream().map(Timeline.Guest::dom).filter(d -> !detail.domain(d) && filter.domain(d))
+                    .findFirst().orElse(1);
+            w.write(String.format(Locale.ROOT, "<p class=\"meta\" id=\"lanes-thinned\" data-shown=\"%d\" data-guests=\"%d\">Lanes of %d of "
+                    + "%,d guests (those with violations first, then the lowest domids) and the host; every guest is in the summary "
+                    + "above. One guest's lanes: <code>./xensim timeline %s --guest %d --html dom%d.html</code>.</p>%n",
+                    detail.shownGuests(), detail.guests(), detail.shownGuests(), detail.guests(), esc(c.logName()), first, first));
+        }
         for (int dom : doms) {
             Timeline.Guest guest = c.timeline().guest(dom);
             TreeMap<String, int[]> comps = lanes.getOrDefault(dom, new TreeMap<>());
@@ -402,6 +443,22 @@ public final class HtmlReport {
             ol.chain li { font: 12px ui-monospace, monospace; }
             tr.evidence-event.hl { background: #fff0c0; }
             .count { font-size: 12px; color: #777; font-weight: normal; }
+            """;
+
+    private static final String PAGER_JS = """
+            (function () {
+              var pages = document.querySelectorAll('#summary-table tbody.page'), at = 0;
+              var label = document.querySelector('#summary-pager .page-label');
+              document.getElementById('summary-pager').setAttribute('data-pager', 'ok');
+              document.querySelectorAll('#summary-pager button').forEach(function (b) {
+                b.addEventListener('click', function () {
+                  var next = at + Number(b.getAttribute('data-step'));
+                  if (next < 0 || next >= pages.length) return;
+                  pages[at].hidden = true; pages[next].hidden = false; at = next;
+                  label.textContent = 'guests ' + (at * ROWS + 1) + '\u2013' + Math.min(TOTAL, (at + 1) * ROWS) + ' of ' + (TOTAL).toLocaleString('en');
+                });
+              });
+            })();
             """;
 
     private static final String JS = """

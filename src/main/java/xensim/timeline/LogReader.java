@@ -65,8 +65,16 @@ public final class LogReader implements Closeable {
     private final String[] strings = new String[1024];
 
     public LogReader(InputStream in) {
-        this.in = in;
+        this(in, true);
     }
+
+    /** {@code fast = false}: every line through Jackson (tests compare the two paths). */
+    LogReader(InputStream in, boolean fast) {
+        this.in = in;
+        this.fast = fast;
+    }
+
+    private final boolean fast;
 
     /** Opens a log file for streaming. */
     public static LogReader open(Path file) throws IOException {
@@ -209,6 +217,228 @@ public final class LogReader implements Closeable {
     // --- one line ------------------------------------------------------------------------------
 
     private LogEvent parseLine() throws IOException {
+        LogEvent e = fast ? parseFlat() : null;
+        return e != null ? e : parseWithJackson();
+    }
+
+    // --- the fast path: one flat object as EventJsonEncoder writes it ---------------------------
+
+    /**
+     * Parses the line when it is a flat JSON object of the plain kind the simulator writes (keys and
+     * string values of printable ASCII without escapes, integers that fit a long, booleans, null);
+     * returns null for anything else (floats, escapes, non-ASCII, arrays, objects, malformed or
+     * truncated lines, a missing or mistyped common field), which {@link #parseWithJackson} then
+     * reads — and warns about — exactly as before. Both give the same event for a line both accept.
+     */
+    private LogEvent parseFlat() {
+        final byte[] b = buf;
+        int i = lineStart;
+        final int end = lineStart + lineLen;
+        i = ws(b, i, end);
+        if (i >= end || b[i] != '{') return null;
+        i = ws(b, i + 1, end);
+        long t = 0;
+        long seq = 0;
+        long dom = 0;
+        String comp = null;
+        String ev = null;
+        int have = 0;
+        String[] names = null;
+        Object[] values = null;
+        int n = 0;
+        if (i < end && b[i] == '}') return null; // {}: let the full parser say what is missing
+        while (true) {
+            if (i >= end || b[i] != '"') return null;
+            int ks = i + 1;
+            int ke = plainStringEnd(b, ks, end);
+            if (ke < 0) return null;
+            int keyHash = hash;
+            i = ws(b, ke + 1, end);
+            if (i >= end || b[i] != ':') return null;
+            i = ws(b, i + 1, end);
+            if (i >= end) return null;
+            int klen = ke - ks;
+            int common = klen <= 4 ? commonField(b, ks, klen) : -1;
+            byte c = b[i];
+            Object value;
+            int next;
+            if (c == '"') {
+                int vs = i + 1;
+                int ve = plainStringEnd(b, vs, end);
+                if (ve < 0) return null;
+                value = ve - vs <= 32 ? cachedAscii(b, vs, ve - vs, hash) : new String(b, vs, ve - vs, StandardCharsets.ISO_8859_1);
+                next = ve + 1;
+            } else if (c == '-' || (c >= '0' && c <= '9')) {
+                int j = i;
+                boolean neg = c == '-';
+                if (neg) j++;
+                int ds = j;
+                long v = 0;
+                while (j < end && b[j] >= '0' && b[j] <= '9') {
+                    v = v * 10 + (b[j] - '0');
+                    j++;
+                }
+                int digits = j - ds;
+                if (digits == 0 || digits > 18 || (digits > 1 && b[ds] == '0')) return null;
+                if (j < end && (b[j] == '.' || b[j] == 'e' || b[j] == 'E')) return null; // floats: Jackson's
+                value = neg ? -v : v;
+                next = j;
+            } else if (c == 't' && match(b, i, end, "true")) {
+                value = Boolean.TRUE;
+                next = i + 4;
+            } else if (c == 'f' && match(b, i, end, "false")) {
+                value = Boolean.FALSE;
+                next = i + 5;
+            } else if (c == 'n' && match(b, i, end, "null")) {
+                value = null;
+                next = i + 4;
+            } else {
+                return null; // arrays, objects, anything odd
+            }
+            switch (common) {
+                case 0 -> {
+                    if (!(value instanceof Long l)) return null;
+                    t = l;
+                    have |= 1;
+                }
+                case 1 -> {
+                    if (!(value instanceof Long l)) return null;
+                    seq = l;
+                    have |= 2;
+                }
+                case 2 -> {
+                    if (!(value instanceof Long l)) return null;
+                    dom = l;
+                    have |= 4;
+                }
+                case 3 -> {
+                    if (!(value instanceof String s)) return null;
+                    comp = s;
+                    have |= 8;
+                }
+                case 4 -> {
+                    if (!(value instanceof String s)) return null;
+                    ev = s;
+                    have |= 16;
+                }
+                default -> {
+                    if (names == null) {
+                        names = new String[12];
+                        values = new Object[12];
+                    } else if (n == names.length) {
+                        names = java.util.Arrays.copyOf(names, n * 2);
+                        values = java.util.Arrays.copyOf(values, n * 2);
+                    }
+                    names[n] = name(b, ks, klen, keyHash);
+                    values[n] = value;
+                    n++;
+                }
+            }
+            i = ws(b, next, end);
+            if (i >= end) return null;
+            if (b[i] == ',') {
+                i = ws(b, i + 1, end);
+                continue;
+            }
+            if (b[i] != '}') return null;
+            if (ws(b, i + 1, end) != end) return null;
+            break;
+        }
+        if (have != 31 || dom < Integer.MIN_VALUE || dom > Integer.MAX_VALUE) return null;
+        if (seq <= lastSeq) warn(lineNo, "seq " + seq + " does not follow " + lastSeq);
+        lastSeq = seq;
+        if (names == null) {
+            names = new String[0];
+            values = new Object[0];
+        }
+        return new LogEvent(lineNo, t, seq, (int) dom, comp, ev, names, values, n);
+    }
+
+    private static int ws(byte[] b, int i, int end) {
+        while (i < end) {
+            byte c = b[i];
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') break;
+            i++;
+        }
+        return i;
+    }
+
+    /** The index of the closing quote of a string of printable ASCII without escapes from {@code i}, or -1. */
+    private int plainStringEnd(byte[] b, int i, int end) {
+        int h = 0;
+        for (; i < end; i++) {
+            byte c = b[i];
+            if (c == '"') {
+                hash = h;
+                return i;
+            }
+            if (c == '\\' || c < 0x20) return -1; // escapes, control characters and (negative) non-ASCII bytes
+            h = 31 * h + c;
+        }
+        return -1;
+    }
+
+    /** The hash of the string {@link #plainStringEnd} last found. */
+    private int hash;
+
+    private static boolean match(byte[] b, int i, int end, String word) {
+        if (end - i < word.length()) return false;
+        for (int k = 0; k < word.length(); k++) if (b[i + k] != word.charAt(k)) return false;
+        return true;
+    }
+
+    /** t, seq, dom, comp, ev → 0..4; anything else -1. */
+    private static int commonField(byte[] b, int s, int len) {
+        switch (len) {
+            case 1:
+                return b[s] == 't' ? 0 : -1;
+            case 2:
+                return b[s] == 'e' && b[s + 1] == 'v' ? 4 : -1;
+            case 3:
+                if (b[s] == 's' && b[s + 1] == 'e' && b[s + 2] == 'q') return 1;
+                if (b[s] == 'd' && b[s + 1] == 'o' && b[s + 2] == 'm') return 2;
+                return -1;
+            case 4:
+                return b[s] == 'c' && b[s + 1] == 'o' && b[s + 2] == 'm' && b[s + 3] == 'p' ? 3 : -1;
+            default:
+                return -1;
+        }
+    }
+
+    private final String[] asciiStrings = new String[4096];
+    private final byte[][] asciiStringBytes = new byte[4096][];
+    private final String[] asciiNames = new String[1024];
+    private final byte[][] asciiNameBytes = new byte[1024][];
+
+    /** A field name, interned (as Jackson's names are), from a small cache; {@code h}: its {@link #hash}. */
+    private String name(byte[] b, int off, int len, int h) {
+        int slot = slot(asciiNames.length, h);
+        byte[] k = asciiNameBytes[slot];
+        if (k != null && java.util.Arrays.equals(k, 0, k.length, b, off, off + len)) return asciiNames[slot];
+        String s = new String(b, off, len, StandardCharsets.ISO_8859_1).intern();
+        asciiNames[slot] = s;
+        asciiNameBytes[slot] = java.util.Arrays.copyOfRange(b, off, off + len);
+        return s;
+    }
+
+    /** A short ASCII string value from a small cache (component, event and state names repeat). */
+    private String cachedAscii(byte[] b, int off, int len, int h) {
+        int slot = slot(asciiStrings.length, h);
+        byte[] k = asciiStringBytes[slot];
+        if (k != null && java.util.Arrays.equals(k, 0, k.length, b, off, off + len)) return asciiStrings[slot];
+        String s = new String(b, off, len, StandardCharsets.ISO_8859_1);
+        asciiStrings[slot] = s;
+        asciiStringBytes[slot] = java.util.Arrays.copyOfRange(b, off, off + len);
+        return s;
+    }
+
+    private static int slot(int size, int h) {
+        return (h ^ (h >>> 11) ^ (h >>> 22)) & (size - 1);
+    }
+
+    // --- the general path ------------------------------------------------------------------------
+
+    private LogEvent parseWithJackson() throws IOException {
         long t = 0;
         long seq = 0;
         long dom = 0;

@@ -35,7 +35,8 @@ import java.util.TreeMap;
  *       are seen, so every {@code s} has its {@code f}.</li>
  * </ul>
  *
- * Timestamps are microseconds with three decimals (exact ns).
+ * Timestamps are microseconds with three decimals (exact ns). A large run's trace is thinned by its
+ * {@link Detail}: the slices and flows only of the domains it shows, instants and phases of all.
  */
 public final class PerfettoWriter implements Closeable {
     /** Unanswered requests remembered for flows; older ones are forgotten. */
@@ -51,6 +52,7 @@ public final class PerfettoWriter implements Closeable {
 
     private final JsonGenerator g;
     private final Filter filter;
+    private final Detail detail;
     private final Map<String, Integer> compIndex = new HashMap<>();
     private final TreeMap<Long, String> threadNames = new TreeMap<>();   // tid → name
     private final TreeMap<Integer, Boolean> processes = new TreeMap<>(); // dom → seen
@@ -67,7 +69,13 @@ public final class PerfettoWriter implements Closeable {
     private boolean closed;
 
     public PerfettoWriter(OutputStream out, Filter filter) throws IOException {
+        this(out, filter, Detail.EVERYTHING);
+    }
+
+    /** As above, the slices and flows only of what {@code detail} shows. */
+    public PerfettoWriter(OutputStream out, Filter filter, Detail detail) throws IOException {
         this.filter = filter;
+        this.detail = detail;
         this.g = new JsonFactory().createGenerator(out, JsonEncoding.UTF8);
         g.writeStartObject();
         g.writeStringField("displayTimeUnit", "ns");
@@ -107,6 +115,7 @@ public final class PerfettoWriter implements Closeable {
     /** Writes one log event (call in file order). */
     public void accept(LogEvent e) throws IOException {
         if (!filter.matches(e)) return;
+        if (!detail.event(e) && !isInstant(e.ev())) return;
         long pid = pid(e.dom());
         long tid = componentTid(e.dom(), e.comp());
         long ts = displayTs(tid, e.t());
@@ -141,6 +150,10 @@ public final class PerfettoWriter implements Closeable {
             }
             default -> slice(e, pid, tid, ts);
         }
+    }
+
+    private static boolean isInstant(String ev) {
+        return ev.equals("FAULT_INJECTED") || ev.equals("VIOLATION") || ev.equals("SCHEDULE_DEVIATION");
     }
 
     private static String ringKey(LogEvent e) {
@@ -340,7 +353,8 @@ public final class PerfettoWriter implements Closeable {
     private void metadata(Map<Integer, String> names) throws IOException {
         for (int dom : processes.keySet()) {
             long pid = pid(dom);
-            String label = "dom" + dom + (dom == 0 ? " (host: Domain-0)" : names.containsKey(dom) ? " (" + names.get(dom) + ")" : "");
+            String label = "dom" + dom + (dom == 0 ? " (host: Domain-0)" : names.containsKey(dom) ? " (" + names.get(dom) + ")" : "")
+                    + (detail.domain(dom) ? "" : " — phases only");
             meta("process_name", pid, pid * 1000, "name", label);
             meta("process_sort_index", pid, pid * 1000, "sort_index", dom);
         }

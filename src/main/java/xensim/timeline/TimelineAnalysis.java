@@ -18,10 +18,12 @@ import java.util.TreeMap;
  * Runs the analysis of one log file, streaming:
  *
  * <ol>
- *   <li>pass 1 — every event through {@link RunInfo}, the {@link OfflineChecker}, the
- *       {@link Timeline} and, when asked, the {@link PerfettoWriter};</li>
- *   <li>pass 2, only when evidence must be shown (chains, HTML) — the file is read again to pick
- *       up the events the findings name by seq (a bounded set) and, for HTML, the lanes' bins.</li>
+ *   <li>pass 1 — every event through {@link RunInfo}, the {@link OfflineChecker} and the
+ *       {@link Timeline};</li>
+ *   <li>pass 2, only when evidence, a trace or a report is asked for — the file is read again to
+ *       pick up the events the findings name by seq (a bounded set), write the
+ *       {@link PerfettoWriter} trace and count the HTML lanes' bins, knowing from pass 1 the span of
+ *       virtual time and which domains a large run shows in {@link Detail}.</li>
  * </ol>
  *
  * Memory stays bounded by the simulated system's state, never by the log's length.
@@ -36,7 +38,12 @@ public final class TimelineAnalysis {
      * @param perfetto   write a Chrome trace here, or null
      * @param html       write the HTML report here, or null
      */
-    public record Options(Filter filter, boolean timeline, boolean chains, Path perfetto, Path html) {
+    public record Options(Filter filter, boolean timeline, boolean chains, Path perfetto, Path html, int detail) {
+        /** As below, with {@link Detail#AUTO}: a large run's trace and report are thinned. */
+        public Options(Filter filter, boolean timeline, boolean chains, Path perfetto, Path html) {
+            this(filter, timeline, chains, perfetto, html, Detail.AUTO);
+        }
+
         /** Just the offline check (one pass, no timeline): what {@code timeline --check} and the bench run. */
         public static Options checkOnly() {
             return new Options(Filter.ALL, false, false, null, null);
@@ -121,7 +128,7 @@ public final class TimelineAnalysis {
     /** What the passes found. */
     public record Result(Path log, RunInfo run, OfflineChecker checker, Timeline timeline, Map<Long, Evidence> evidence,
                          List<LogReader.Warning> warnings, long warningCount, long lines, long bytes, long perfettoEvents,
-                         long perfettoFlows) {
+                         long perfettoFlows, Detail detail) {
         /** Offline and online verdicts name the same invariants. */
         public boolean agrees() {
             return new LinkedHashSet<>(checker.verdict()).equals(run.onlineVerdict());
@@ -139,52 +146,75 @@ public final class TimelineAnalysis {
         long bytes;
         long traceEvents = 0;
         long traceFlows = 0;
-        OutputStream traceOut = o.perfetto() == null ? null : new BufferedOutputStream(new Output(o.perfetto()), 1 << 16);
-        try (LogReader r = LogReader.open(log); PerfettoWriter trace = traceOut == null ? null : new PerfettoWriter(traceOut, o.filter())) {
+        try (LogReader r = LogReader.open(log)) {
             LogEvent e;
-            while ((e = r.next()) != null) {
-                run.accept(e);
-                checker.accept(e);
-                if (wantTimeline) timeline.accept(e);
-                if (trace != null) trace.accept(e);
+            if (wantTimeline) {
+                while ((e = r.next()) != null) {
+                    run.accept(e);
+                    checker.accept(e);
+                    timeline.accept(e);
+                }
+            } else {
+                while ((e = r.next()) != null) {
+                    run.accept(e);
+                    checker.accept(e);
+                }
             }
             timeline.finish();
-            if (trace != null) {
-                trace.finish(timeline, checker.findings(), run.domainNames());
-                traceEvents = trace.written();
-                traceFlows = trace.flows();
-            }
             warnings = r.warnings();
             warningCount = r.warningCount();
             lines = r.lines();
             bytes = r.bytes();
-        } finally {
-            if (traceOut != null) traceOut.close();
         }
 
         Map<Long, Evidence> evidence = new TreeMap<>();
-        if (o.chains() || o.html() != null) {
-            Set<Long> wanted = HtmlReport.evidenceSeqs(checker.findings(), run.onlineViolations());
+        Detail detail = o.perfetto() != null || o.html() != null ? Detail.choose(run, checker, o.filter(), o.detail()) : Detail.EVERYTHING;
+        if (o.chains() || o.html() != null || o.perfetto() != null) {
+            Set<Long> wanted = o.chains() || o.html() != null ? HtmlReport.evidenceSeqs(checker.findings(), run.onlineViolations()) : Set.of();
             long from = Math.max(o.filter().from(), run.firstT());
             long to = Math.min(o.filter().to(), run.lastT());
-            HtmlReport html = o.html() == null ? null : new HtmlReport(o.filter(), from, Math.max(from, to));
-            if (!wanted.isEmpty() || html != null) {
-                try (LogReader r = LogReader.open(log)) {
+            HtmlReport html = o.html() == null ? null : new HtmlReport(o.filter(), from, Math.max(from, to), detail);
+            if (!wanted.isEmpty() || html != null || o.perfetto() != null) {
+                OutputStream traceOut = o.perfetto() == null ? null : traceStream(o.perfetto());
+                try (LogReader r = LogReader.open(log);
+                     PerfettoWriter trace = traceOut == null ? null : new PerfettoWriter(traceOut, o.filter(), detail)) {
                     LogEvent e;
                     while ((e = r.next()) != null) {
-                        if (wanted.contains(e.seq())) evidence.putIfAbsent(e.seq(), new Evidence(e, r.currentLine()));
+                        if (!wanted.isEmpty() && wanted.contains(e.seq())) evidence.putIfAbsent(e.seq(), new Evidence(e, r.currentLine()));
                         if (html != null) html.accept(e);
+                        if (trace != null) trace.accept(e);
                     }
+                    if (trace != null) {
+                        trace.finish(timeline, checker.findings(), run.domainNames());
+                        traceEvents = trace.written();
+                        traceFlows = trace.flows();
+                    }
+                } finally {
+                    if (traceOut != null) traceOut.close();
                 }
             }
             if (html != null) {
-                try (Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(new Output(o.html()), StandardCharsets.UTF_8))) {
+                try (Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(new Output(o.html()), StandardCharsets.UTF_8), 1 << 16)) {
                     html.write(w, new HtmlReport.Content(log.getFileName().toString(), run, checker, timeline, evidence, warnings,
                             warningCount));
                 }
             }
         }
         return new Result(log, run, checker, timeline, Collections.unmodifiableMap(evidence), warnings, warningCount, lines, bytes,
-                traceEvents, traceFlows);
+                traceEvents, traceFlows, detail);
+    }
+
+    /** The trace's output: gzip-compressed when the name ends in {@code .gz} (ui.perfetto.dev opens either). */
+    private static OutputStream traceStream(Path p) throws IOException {
+        OutputStream raw = new Output(p);
+        if (!p.getFileName().toString().endsWith(".gz")) return new BufferedOutputStream(raw, 1 << 16);
+        try {
+            return new BufferedOutputStream(new java.util.zip.GZIPOutputStream(raw, 1 << 16) {
+                { def.setLevel(java.util.zip.Deflater.BEST_SPEED); }
+            }, 1 << 16);
+        } catch (IOException e) {
+            raw.close();
+            throw e;
+        }
     }
 }

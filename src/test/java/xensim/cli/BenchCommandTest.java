@@ -53,4 +53,27 @@ class BenchCommandTest {
         assertEquals(Main.EXIT_BAD_INPUT, r.code());
         assertTrue(r.err().contains("nope"), r.err());
     }
+
+    @Test
+    void timelineWritesItsRowsAsJsonWithTheBaselineAndTheTarget(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path f = dir.resolve("t.json");
+        Cli.Result r = exec("bench", "timeline", "--events", "20000", "--child-heap", "none", "--json", f.toString());
+        assertEquals(Main.EXIT_CLEAN, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("target: timeline --check >= 1,000,000 events/s (in-process) -> "), r.out());
+        com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(f.toFile());
+        assertEquals("timeline", j.get("bench").asText());
+        assertEquals(Runtime.getRuntime().availableProcessors(), j.get("machine").get("cores").asInt());
+        assertTrue(j.get("date").asText().matches("\\d{4}-\\d\\d-\\d\\dT.*Z"), j.get("date").asText());
+        com.fasterxml.jackson.databind.JsonNode check = null;
+        for (com.fasterxml.jackson.databind.JsonNode row : j.get("rows")) {
+            if (row.get("row").asText().equals("timeline --check, in-process run 1 (events/s)")) check = row;
+        }
+        assertTrue(check != null, j.toString());
+        assertEquals("events/s", check.get("values").get(0).get("unit").asText());
+        assertTrue(check.get("values").get(0).get("value").asDouble() > 0);
+        assertTrue(check.get("baseline").get("value").asDouble() > 0);
+        assertTrue(check.get("shareOfBound").asDouble() > 0);
+        assertEquals(1, j.get("targets").size());
+        assertEquals(Main.EXIT_BAD_INPUT, exec("bench", "akka", "--json", dir.resolve("no/such/dir/x.json").toString()).code());
+    }
 }

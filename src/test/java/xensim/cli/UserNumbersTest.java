@@ -72,16 +72,20 @@ class UserNumbersTest {
         assertTrue(e1.total() >= 800_000 && e1.total() <= 1_200_000, "bytes " + e1.total());
         Scenario many = Scenario.load(null, Map.of("guests.count", 1000));
         SizeEstimate e1000 = SizeEstimate.of(many);
-        assertEquals(e1.total() * 1000, e1000.total(), "per guest");
+        assertEquals(e1.logBytes() * 1000, e1000.logBytes(), "the log: per guest");
+        assertEquals(e1.diskBytes() * 1000, e1000.diskBytes(), "the disks: per guest");
+        // 1,000 guests: the trace and report are thinned to 8 guests' events and every guest's phases
+        assertTrue(e1000.traceBytes() > e1.traceBytes() * 8 && e1000.traceBytes() < 20_000_000, "trace " + e1000.traceBytes());
+        assertTrue(e1000.reportBytes() < 2_000_000, "report " + e1000.reportBytes());
         Scenario moreIo = Scenario.load(null, Map.of("guests.io-after-ebs", 640, "guests.disks", 2));
         assertTrue(SizeEstimate.of(moreIo).total() > 8 * e1.total(), "grows with I/Os and disks");
 
         Path out = tmp.resolve("out");
         SizeEstimate.check(many, out, e1000.total() + 1, false); // fits
         BadInputException no = assertThrows(BadInputException.class, () -> SizeEstimate.check(many, out, e1000.total() / 2, false));
-        assertTrue(no.getMessage().startsWith("--guests 1000: the run would write about 1.2 GB under " + out + " (events.jsonl "),
-                no.getMessage());
-        assertTrue(no.getMessage().contains(") but only 578.0 MB is free there"), no.getMessage());
+        assertTrue(no.getMessage().startsWith("--guests 1000: the run would write about " + SizeEstimate.bytes(e1000.total()) + " under " + out
+                + " (events.jsonl "), no.getMessage());
+        assertTrue(no.getMessage().contains(") but only " + SizeEstimate.bytes(e1000.total() / 2) + " is free there"), no.getMessage());
         assertTrue(no.getMessage().contains("events.jsonl") && no.getMessage().contains("trace.json")
                 && no.getMessage().contains("disk images") && no.getMessage().endsWith("; use --force to run anyway"), no.getMessage());
         SizeEstimate.check(many, out, e1000.total() / 2, true); // forced

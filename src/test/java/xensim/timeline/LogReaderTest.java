@@ -146,6 +146,57 @@ class LogReaderTest {
         }
     }
 
+    /** The fast path for the simulator's flat lines and Jackson's path read every line alike, warnings included. */
+    @Test
+    void theFastPathAndJacksonReadEveryLineAlike() throws IOException {
+        StringBuilder sb = new StringBuilder(new TestLog().begin().cleanGuest(1).cleanGuest(2).end("clean").text());
+        String[] odd = {
+            "{\"t\":1,\"seq\":100,\"dom\":0,\"comp\":\"os\",\"ev\":\"A\",\"f\":1.5,\"g\":-2e3}",
+            "{\"t\":2,\"seq\":101,\"dom\":0,\"comp\":\"os\",\"ev\":\"B\",\"s\":\"a\\\"b\\u00e9\",\"u\":\"\u00e9t\u00e9\"}",
+            " { \"t\" : 3 , \"seq\":102,\"dom\":-1,\"comp\":\"os\",\"ev\":\"C\",\"n\":null,\"b\":false,\"z\":-0 } ",
+            "{\"t\":4,\"seq\":103,\"dom\":0,\"comp\":\"os\",\"ev\":\"D\",\"big\":12345678901234567890123}",
+            "{\"t\":5,\"seq\":104,\"dom\":0,\"comp\":\"os\",\"ev\":\"E\",\"lead\":012}",
+            "{\"t\":6,\"seq\":105,\"dom\":0,\"comp\":\"os\",\"ev\":\"F\",\"a\":[1,\"x\",{\"k\":true}]}",
+            "{\"t\":7,\"seq\":106,\"dom\":0,\"comp\":\"os\",\"ev\":\"G\",}",
+            "{\"t\":8,\"seq\":107,\"dom\":4294967296,\"comp\":\"os\",\"ev\":\"H\"}",
+            "{\"t\":9,\"seq\":107,\"dom\":0,\"comp\":7,\"ev\":\"I\"}",
+            "{\"t\":10,\"seq\":99,\"dom\":0,\"comp\":\"os\",\"ev\":\"J\",\"t\":11}",
+            "{\"t\":12,\"seq\":108,\"dom\":0,\"comp\":\"os\",\"ev\":\"K\",\"x\":tru}",
+            "{}", "{\"t\":13}", "{\"t\":14,\"seq\":109,\"dom\":0,\"comp\":\"os\",\"ev\":\"L\"}{}",
+            "{\"t\":15,\"seq\":110,\"dom\":0,\"comp\":\"os\",\"ev\":\"M\",\"max\":999999999999999999,\"min\":-999999999999999999}",
+            "{\"t\":16,\"seq\":111,\"dom\":0,\"comp\":\"os\",\"ev\":\"N\",\"p\":\"" + "y".repeat(40) + "\"}",
+            "{\"t\":17,\"seq\":112,\"dom\":0,\"comp\":\"os\",\"ev\":\"O\",\"tab\":\"a\tb\"}",
+            "{\"t\":18,\"seq\":113,\"dom\":0,\"comp\":\"os\",\"ev\":\"P\"",
+        };
+        for (String o : odd) sb.append(o).append('\n');
+        byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+        List<String> fast = new ArrayList<>();
+        List<String> jackson = new ArrayList<>();
+        List<String> fastWarn;
+        List<String> jacksonWarn;
+        try (LogReader r = new LogReader(new ByteArrayInputStream(bytes), true)) {
+            for (LogEvent e : readAll(r)) fast.add(e.line() + " " + e.describe() + " " + types(e));
+            fastWarn = r.warnings().stream().map(LogReader.Warning::toString).toList();
+        }
+        try (LogReader r = new LogReader(new ByteArrayInputStream(bytes), false)) {
+            for (LogEvent e : readAll(r)) jackson.add(e.line() + " " + e.describe() + " " + types(e));
+            jacksonWarn = r.warnings().stream().map(LogReader.Warning::toString).toList();
+        }
+        assertEquals(jackson, fast);
+        assertEquals(jacksonWarn, fastWarn);
+        assertTrue(fast.size() > 40 && jacksonWarn.size() >= 8, fast.size() + " events, warnings " + jacksonWarn);
+        assertTrue(fast.stream().anyMatch(l -> l.contains(" M max=999999999999999999 min=-999999999999999999")), fast.toString());
+    }
+
+    private static String types(LogEvent e) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < e.fieldCount(); i++) {
+            Object v = e.fieldValue(i);
+            sb.append(v == null ? "null" : v.getClass().getSimpleName()).append(',');
+        }
+        return sb.toString();
+    }
+
     @Test
     void virtualTimes() {
         assertEquals(5_000_000, VirtualTime.parse("5ms"));

@@ -53,9 +53,11 @@ class TimelineBenchTest {
         cl.setErr(new PrintWriter(new StringWriter(), true));
         int code = cl.execute("bench", "timeline", "--events", "20000", "--guests", "2", "--child-heap", "none");
         assertEquals(Main.EXIT_CLEAN, code, out.toString());
-        assertTrue(out.toString().matches("(?s).*timeline --check, in-process run 2\\s+[0-9,]+ events/s.*"), out.toString());
-        assertTrue(out.toString().contains("peak heap"), out.toString());
-        assertTrue(out.toString().contains("target: >= 500,000 events/s"), out.toString());
+        assertTrue(out.toString().matches("(?s).*timeline --check, in-process run 2 \\(events/s\\)\\s+[0-9,]+\n.*"), out.toString());
+        assertTrue(out.toString().matches("(?s).*read the log, lines counted, no parse \\(lines/s\\)\\s+[0-9,]+\n.*"), out.toString());
+        assertTrue(out.toString().matches("(?s).*run 2 peak heap \\(heap pools\\)\\s+[0-9,]+ MB\n.*"), out.toString());
+        assertTrue(out.toString().matches("(?s).*events checked\\s+20,012 \\(0 reader warnings\\).*"), out.toString());
+        assertTrue(out.toString().contains("target: timeline --check >= 1,000,000 events/s (in-process) -> "), out.toString());
         assertEquals(Main.EXIT_BAD_INPUT, cl.execute("bench", "timeline", "--events", "5"));
     }
 }
