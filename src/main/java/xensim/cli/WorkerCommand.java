@@ -45,6 +45,10 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--as-version", hidden = true)
     String asVersion;
 
+    /** bench cluster: answer each item at once with a clean result, to measure the coordinator's own cost per item. */
+    @Option(names = "--noop", hidden = true)
+    boolean noop;
+
     @Override
     public Integer call() throws Exception {
         String[] hp = ClusterNode.hostPort(join, false);
@@ -59,7 +63,9 @@ final class WorkerCommand implements Callable<Integer> {
         AtomicInteger code = new AtomicInteger(Main.EXIT_INTERNAL);
         AtomicReference<String> message = new AtomicReference<>();
         AtomicLong ran = new AtomicLong();
-        ItemRunner explore = ClusterExplore.runner(tmp);
+        ItemRunner explore = noop ? (item, jars) -> new xensim.cluster.ItemResult(item.index(), item.strategy(), item.seed(), null, java.util.List.of(),
+                java.util.Map.of(), 0, 0, "COMPLETED", 0, java.util.Map.of(), java.util.Map.of(), null, null, java.util.List.of(), java.util.List.of(),
+                item.scheduleSeed(), null) : ClusterExplore.runner(tmp);
         ItemRunner counted = (item, jars) -> {
             var r = explore.run(item, jars);
             ran.incrementAndGet();

@@ -62,6 +62,8 @@ public final class Coordinator extends AbstractBehavior<ToCoordinator> {
     private boolean started;
     private long noWorkerSince = System.nanoTime();
     private Status ending;
+    private final long createdAt = System.nanoTime();
+    private long startedAt;
 
     public static Behavior<ToCoordinator> create(Settings s) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Coordinator(ctx, timers, s)));
@@ -75,6 +77,7 @@ public final class Coordinator extends AbstractBehavior<ToCoordinator> {
         timers.startSingleTimer(WaitTimeout.INSTANCE, s.workerTimeout());
         timers.startTimerWithFixedDelay(Tick.INSTANCE, Duration.ofSeconds(1));
         started = s.minWorkers() == 0;
+        startedAt = System.nanoTime();
         if (queue.finished()) end(new Status(Status.Kind.COMPLETED, "nothing to do"));
     }
 
@@ -124,6 +127,7 @@ public final class Coordinator extends AbstractBehavior<ToCoordinator> {
                     + (queue.workers() == 1 ? "" : "s"));
             if (!started && remoteWorkers() >= s.minWorkers()) {
                 started = true;
+                startedAt = System.nanoTime();
                 s.log().accept("cluster: " + remoteWorkers() + " of at least " + s.minWorkers() + " workers joined: handing out "
                         + queue.waiting() + " items");
             }
@@ -154,7 +158,12 @@ public final class Coordinator extends AbstractBehavior<ToCoordinator> {
             case UNKNOWN -> s.log().accept("cluster: dropped a result of an unknown item " + i + " from " + name(d.worker()));
         }
         if (queue.finished()) {
-            if (ending == null) end(new Status(Status.Kind.COMPLETED, queue.done() + " items done"));
+            if (ending == null) {
+                long now = System.nanoTime();
+                s.log().accept(String.format(java.util.Locale.ROOT, "cluster: %d runs done in %.2f s from the first hand-out, %.2f s after the coordinator started",
+                        queue.done(), (now - startedAt) / 1e9, (now - createdAt) / 1e9));
+                end(new Status(Status.Kind.COMPLETED, queue.done() + " items done"));
+            }
             return this;
         }
         queue.addDemand(d.worker(), 1); // the slot it freed
