@@ -119,8 +119,11 @@ class ClusterProcessesIT {
     @Test
     void aWorkerOfAnotherVersionIsRefusedAndACoordinatorWithoutWorkersGivesUpWithExit2AndOneLine(@TempDir Path tmp) throws Exception {
         String at = "127.0.0.1:" + freePort();
-        Proc c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--worker-timeout", "12s"));
+        // the worker first (it keeps trying to join), so the coordinator's wait does not race a JVM's start
         Proc w = start(tmp, "w", "worker", "--join", at, "--as-version", "0.0.0-other");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!w.out().contains("worker: akka://") && System.nanoTime() < deadline && w.p.isAlive()) Thread.sleep(50);
+        Proc c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--worker-timeout", "20s"));
         assertEquals(2, w.awaitExit(120), w.all());
         assertTrue(w.err().contains("worker: refusing the coordinator's work: the coordinator runs xensim ")
                 && w.err().contains(", this worker xensim 0.0.0-other"), w.all());
@@ -129,7 +132,7 @@ class ClusterProcessesIT {
         assertEquals(0, lines(tmp.resolve("c/results.jsonl")) - 1, "nothing ran");
         List<String> errs = c.err().strip().lines().filter(l -> l.startsWith("xensim:")).toList();
         assertEquals(1, errs.size(), c.err());
-        assertTrue(errs.get(0).contains("0 of 1 worker joined within 12 s") && errs.get(0).contains("./xensim worker --join " + at), errs.get(0));
+        assertTrue(errs.get(0).contains("0 of 1 worker joined within 20 s") && errs.get(0).contains("./xensim worker --join " + at), errs.get(0));
         assertTrue(!c.err().contains("Exception") && !c.err().contains("\tat "), "no stack trace: " + c.err());
     }
 
