@@ -397,7 +397,8 @@ public final class ExploreCommand implements Callable<Integer> {
     /** Everything that decides the runs of an explore (what --resume checks results.jsonl against). */
     private String fingerprint(List<String> strategies) {
         String all = String.join("\n", xensim.runtime.Version.get(), String.join(",", strategies), String.valueOf(seeds),
-                schedules.toString(), String.valueOf(schedulesPerSeed), sources.toString());
+                schedules.toString(), String.valueOf(schedulesPerSeed),
+                sources.stream().map(xensim.cluster.ScenarioSource::canonical).collect(Collectors.joining("\n")));
         return xensim.cluster.DesignJar.sha256(all.getBytes(StandardCharsets.UTF_8));
     }
 

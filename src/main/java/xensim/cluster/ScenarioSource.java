@@ -13,6 +13,12 @@ public record ScenarioSource(String text, String file, Integer guests, List<Stri
         implements ClusterSerializable {
     public ScenarioSource {
         faults = faults == null ? List.of() : List.copyOf(faults);
-        keys = keys == null ? Map.of() : Map.copyOf(keys);
+        // in the command line's order (Map.copyOf's order changes from one JVM to the next)
+        keys = keys == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(keys));
+    }
+
+    /** The same text for the same source in every JVM (keys sorted): what --resume compares. */
+    public String canonical() {
+        return "text=" + text + "\nfile=" + file + "\nguests=" + guests + "\nfaults=" + faults + "\nkeys=" + new java.util.TreeMap<>(keys);
     }
 }

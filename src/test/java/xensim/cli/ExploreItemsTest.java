@@ -99,6 +99,21 @@ class ExploreItemsTest {
         assertEquals(Main.EXIT_BAD_INPUT, none.code());
     }
 
+    /** --resume compares a fingerprint made in another JVM: a source's text must not depend on a map's order. */
+    @Test
+    void aSourcesCanonicalTextDoesNotDependOnTheKeysOrder() {
+        Map<String, Object> a = new java.util.LinkedHashMap<>();
+        a.put("backend.profile", "drain");
+        a.put("firmware.design-jars", List.of("/x.jar"));
+        a.put("guests.firmware-io", "async");
+        Map<String, Object> b = new java.util.LinkedHashMap<>();
+        b.put("guests.firmware-io", "async");
+        b.put("firmware.design-jars", List.of("/x.jar"));
+        b.put("backend.profile", "drain");
+        assertEquals(new ScenarioSource(null, null, 1, List.of(), a).canonical(), new ScenarioSource(null, null, 1, List.of(), b).canonical());
+        assertEquals(List.copyOf(a.keySet()), List.copyOf(new ScenarioSource(null, null, 1, List.of(), a).keys().keySet()), "the command line's order kept");
+    }
+
     @Test
     void clusterFlagsThatDoNotFitAreBadInput() {
         assertBad("--cluster runs a fixed set of seeds", "explore", "--cluster", "127.0.0.1:1", "--budget", "5s");

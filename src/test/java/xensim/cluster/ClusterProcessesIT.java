@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +19,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import xensim.cli.CliProcess;
 
 /**
  * The cluster as users run it: the shaded jar as separate {@code java -jar} processes on
@@ -39,7 +39,7 @@ class ClusterProcessesIT {
     private static Path jar;
     private static Path scenario;
     private static String localMatrix;
-    private static final List<Process> started = new ArrayList<>();
+    private static final List<CliProcess> started = new ArrayList<>();
 
     @BeforeAll
     static void theJar(@TempDir Path tmp) throws Exception {
@@ -51,7 +51,7 @@ class ClusterProcessesIT {
         Path src = Path.of("..", "examples", "my-design", "src", "main", "java", "org", "example", "mydesign", "RefcountTplNotify.java");
         designJar = xensim.testing.DesignJars.build(tmp, "my-design", java.util.Map.of("org.example.mydesign.RefcountTplNotify", Files.readString(src)),
                 List.of("org.example.mydesign.RefcountTplNotify")).toAbsolutePath();
-        Proc local = start(tmp, "local", explore(tmp.resolve("local"), "--jobs", "2"));
+        CliProcess local = start(tmp, "local", explore(tmp.resolve("local"), "--jobs", "2"));
         assertEquals(1, local.awaitExit(300), local.all());
         localMatrix = Files.readString(tmp.resolve("local/matrix.json"));
         assertTrue(localMatrix.contains("\"replay\""), "the explore finds violations: " + localMatrix);
@@ -61,8 +61,7 @@ class ClusterProcessesIT {
     @AfterEach
     void killAll() throws InterruptedException {
         synchronized (started) {
-            for (Process p : started) p.destroyForcibly();
-            for (Process p : started) p.waitFor(30, TimeUnit.SECONDS);
+            for (CliProcess p : started) p.close();
             started.clear();
         }
     }
@@ -81,37 +80,37 @@ class ClusterProcessesIT {
     void aCoordinatorAndTwoWorkersMakeTheLocalMatrix(@TempDir Path tmp) throws Exception {
         int port = freePort();
         String at = "127.0.0.1:" + port;
-        Proc c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--min-workers", "2", "--worker-timeout", "120s"));
+        CliProcess c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--min-workers", "2", "--worker-timeout", "120s"));
         Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere")); // no scenario file there
-        Proc w1 = start(elsewhere, "w1", "worker", "--join", at, "--jobs", "1");
-        Proc w2 = start(elsewhere, "w2", "worker", "--join", at, "--jobs", "1");
+        CliProcess w1 = start(elsewhere, "w1", "worker", "--join", at, "--jobs", "1");
+        CliProcess w2 = start(elsewhere, "w2", "worker", "--join", at, "--jobs", "1");
         assertEquals(1, c.awaitExit(300), c.all());
         assertEquals(localMatrix, Files.readString(tmp.resolve("c/matrix.json")), "cell for cell, replay for replay");
         assertEquals(0, w1.awaitExit(60), w1.all());
         assertEquals(0, w2.awaitExit(60), w2.all());
-        int r1 = runsDone(w1.out()), r2 = runsDone(w2.out());
+        int r1 = runsDone(w1.stdout()), r2 = runsDone(w2.stdout());
         assertTrue(r1 > 0 && r2 > 0, "both workers ran some: " + r1 + ", " + r2);
         assertEquals(12, r1 + r2, "each run once");
         assertEquals(12, distinctResults(tmp.resolve("c/results.jsonl")));
-        assertTrue(c.err().contains("2 of at least 2 workers joined"), c.err());
+        assertTrue(c.stderr().contains("2 of at least 2 workers joined"), c.stderr());
     }
 
     @Test
     void aWorkerKilledMidRunHasItsRunsRequeuedAndTheMatrixIsTheSame(@TempDir Path tmp) throws Exception {
         int port = freePort();
         String at = "127.0.0.1:" + port;
-        Proc c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--min-workers", "2", "--worker-timeout", "120s"));
-        Proc w1 = start(tmp, "w1", "worker", "--join", at, "--jobs", "1");
-        Proc w2 = start(tmp, "w2", "worker", "--join", at, "--jobs", "1");
+        CliProcess c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--min-workers", "2", "--worker-timeout", "120s"));
+        CliProcess w1 = start(tmp, "w1", "worker", "--join", at, "--jobs", "1");
+        CliProcess w2 = start(tmp, "w2", "worker", "--join", at, "--jobs", "1");
         Path results = tmp.resolve("c/results.jsonl");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
-        while (lines(results) < 1 + 3 && System.nanoTime() < deadline && c.p.isAlive()) Thread.sleep(20);
+        while (lines(results) < 1 + 3 && System.nanoTime() < deadline && c.alive()) Thread.sleep(20);
         assertTrue(lines(results) >= 4 && lines(results) < 1 + 12, "killed mid-run: " + lines(results) + " lines\n" + c.all());
-        w1.p.destroyForcibly(); // kill -9
+        w1.close(); // kill -9
         assertEquals(1, c.awaitExit(300), c.all());
         assertEquals(localMatrix, Files.readString(tmp.resolve("c/matrix.json")));
-        Matcher m = Pattern.compile("worker \\S+ left \\(downed or stopped\\) with 1 unfinished item: re-queued \\d+").matcher(c.err());
-        assertTrue(m.find(), "the log shows the killed worker's run re-queued: " + c.err());
+        Matcher m = Pattern.compile("worker \\S+ left \\(downed or stopped\\) with 1 unfinished item: re-queued \\d+").matcher(c.stderr());
+        assertTrue(m.find(), "the log shows the killed worker's run re-queued: " + c.stderr());
         assertEquals(12, distinctResults(results));
         assertEquals(0, w2.awaitExit(60), w2.all());
     }
@@ -120,38 +119,38 @@ class ClusterProcessesIT {
     void aWorkerOfAnotherVersionIsRefusedAndACoordinatorWithoutWorkersGivesUpWithExit2AndOneLine(@TempDir Path tmp) throws Exception {
         String at = "127.0.0.1:" + freePort();
         // the worker first (it keeps trying to join), so the coordinator's wait does not race a JVM's start
-        Proc w = start(tmp, "w", "worker", "--join", at, "--as-version", "0.0.0-other");
+        CliProcess w = start(tmp, "w", "worker", "--join", at, "--as-version", "0.0.0-other");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!w.out().contains("worker: akka://") && System.nanoTime() < deadline && w.p.isAlive()) Thread.sleep(50);
-        Proc c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--worker-timeout", "20s"));
+        while (!w.stdout().contains("worker: akka://") && System.nanoTime() < deadline && w.alive()) Thread.sleep(50);
+        CliProcess c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--worker-timeout", "20s"));
         assertEquals(2, w.awaitExit(120), w.all());
-        assertTrue(w.err().contains("worker: refusing the coordinator's work: the coordinator runs xensim ")
-                && w.err().contains(", this worker xensim 0.0.0-other"), w.all());
+        assertTrue(w.stderr().contains("worker: refusing the coordinator's work: the coordinator runs xensim ")
+                && w.stderr().contains(", this worker xensim 0.0.0-other"), w.all());
         assertEquals(2, c.awaitExit(120), c.all());
-        assertTrue(c.err().contains("refused the work: the coordinator runs xensim"), c.err());
+        assertTrue(c.stderr().contains("refused the work: the coordinator runs xensim"), c.stderr());
         assertEquals(0, lines(tmp.resolve("c/results.jsonl")) - 1, "nothing ran");
-        List<String> errs = c.err().strip().lines().filter(l -> l.startsWith("xensim:")).toList();
-        assertEquals(1, errs.size(), c.err());
+        List<String> errs = c.stderr().strip().lines().filter(l -> l.startsWith("xensim:")).toList();
+        assertEquals(1, errs.size(), c.stderr());
         assertTrue(errs.get(0).contains("0 of 1 worker joined within 20 s") && errs.get(0).contains("./xensim worker --join " + at), errs.get(0));
-        assertTrue(!c.err().contains("Exception") && !c.err().contains("\tat "), "no stack trace: " + c.err());
+        assertTrue(!c.stderr().contains("Exception") && !c.stderr().contains("\tat "), "no stack trace: " + c.stderr());
     }
 
     @Test
     void whenTheCoordinatorDiesWorkersExitAndResumeFinishesTheMatrix(@TempDir Path tmp) throws Exception {
         String at = "127.0.0.1:" + freePort();
-        Proc c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--worker-timeout", "120s"));
-        Proc w = start(tmp, "w", "worker", "--join", at, "--jobs", "1");
+        CliProcess c = start(tmp, "coordinator", explore(tmp.resolve("c"), "--cluster", at, "--no-local", "--worker-timeout", "120s"));
+        CliProcess w = start(tmp, "w", "worker", "--join", at, "--jobs", "1");
         Path results = tmp.resolve("c/results.jsonl");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
-        while (lines(results) < 1 + 3 && System.nanoTime() < deadline && c.p.isAlive()) Thread.sleep(20);
+        while (lines(results) < 1 + 3 && System.nanoTime() < deadline && c.alive()) Thread.sleep(20);
         assertTrue(lines(results) >= 4 && lines(results) < 1 + 12, lines(results) + " lines\n" + c.all());
-        c.p.destroyForcibly();
+        c.close(); // kill -9
         int code = w.awaitExit(120);
         assertEquals(3, code, "the worker exits when its coordinator is gone: " + w.all());
         // a new explore (here without a cluster) continues from the runs written
-        Proc r = start(tmp, "resume", explore(tmp.resolve("c"), "--resume", tmp.resolve("c").toString(), "--jobs", "2"));
+        CliProcess r = start(tmp, "resume", explore(tmp.resolve("c"), "--resume", tmp.resolve("c").toString(), "--jobs", "2"));
         assertEquals(1, r.awaitExit(300), r.all());
-        assertTrue(r.out().contains("resume: ") && r.out().contains(" runs already in "), r.out());
+        assertTrue(r.stdout().contains("resume: ") && r.stdout().contains(" runs already in "), r.stdout());
         assertEquals(localMatrix, Files.readString(tmp.resolve("c/matrix.json")));
         assertEquals(12, distinctResults(results));
     }
@@ -191,37 +190,11 @@ class ClusterProcessesIT {
         }
     }
 
-    private record Proc(Process p, Path outFile, Path errFile) {
-        int awaitExit(long seconds) throws InterruptedException {
-            if (!p.waitFor(seconds, TimeUnit.SECONDS)) return -1;
-            return p.exitValue();
-        }
-
-        String out() throws IOException {
-            return Files.exists(outFile) ? Files.readString(outFile, StandardCharsets.UTF_8) : "";
-        }
-
-        String err() throws IOException {
-            return Files.exists(errFile) ? Files.readString(errFile, StandardCharsets.UTF_8) : "";
-        }
-
-        String all() throws IOException {
-            return "stdout:\n" + out() + "\nstderr:\n" + err();
-        }
-    }
-
-    private static Proc start(Path dir, String name, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx384m", "-jar", jar.toString()));
-        cmd.addAll(List.of(args));
-        Files.createDirectories(dir);
-        Path out = dir.resolve(name + ".out");
-        Path err = dir.resolve(name + ".err");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    private static CliProcess start(Path dir, String name, String... args) throws IOException {
+        CliProcess p = CliProcess.jar(jar, dir, name, args);
         synchronized (started) {
-            Process p = pb.start();
             started.add(p);
-            return new Proc(p, out, err);
         }
+        return p;
     }
 }
