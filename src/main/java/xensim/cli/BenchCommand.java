@@ -13,7 +13,7 @@ import xensim.platform.Mode;
 
 /** {@code xensim bench}: performance figures as ratios measured in one run. */
 @Command(name = "bench", description = "Measure performance (figures are ratios within one run).",
-        subcommands = {BenchCommand.Lifecycle.class, BenchCommand.Explore.class, BenchCommand.Akka.class, BenchCommand.Xenstored.class, BenchCommand.Blkback.class, BenchCommand.Timeline.class})
+        subcommands = {BenchCommand.Lifecycle.class, BenchCommand.Explore.class, BenchCommand.Akka.class, BenchCommand.Xenstored.class, BenchCommand.Blkback.class, BenchCommand.Timeline.class, ClusterBench.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -104,6 +104,25 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--preemptions", description = "--exhaustive: at most this many deviations from FIFO per schedule (delay bounding; default 2)")
     int preemptions = 2;
 
+    @Option(names = "--cluster", paramLabel = "HOST:PORT",
+            description = "run on an Akka cluster: this explore is its coordinator, formed at HOST:PORT (an address of this machine the workers reach; start them with ./xensim worker --join HOST:PORT); the matrix is the same as a local explore's")
+    String cluster;
+
+    @Option(names = "--min-workers", description = "--cluster: wait for this many workers before handing out runs (default 1 with --no-local, else 0)")
+    Integer minWorkers;
+
+    @Option(names = "--no-local", description = "--cluster: run nothing on this machine, only coordinate")
+    boolean noLocal;
+
+    @Option(names = "--worker-timeout", paramLabel = "TIME", description = "--cluster: how long to wait for --min-workers workers, or with no worker left, before giving up (exit 2; default 60s)")
+    String workerTimeout = "60s";
+
+    @Option(names = "--resume", paramLabel = "DIR", description = "continue an explore that stopped from the runs its DIR/results.jsonl holds (the same arguments; DIR is the --out)")
+    Path resume;
+
+    /** Per profile combination: its scenario as text, what a work item carries. */
+    private List<xensim.cluster.ScenarioSource> sources;
+
     /** The schedules explored (fifo alone unless --schedule lists more). */
     private List<xensim.platform.schedule.ScheduleSpec> schedules = List.of(xensim.platform.schedule.ScheduleSpec.FIFO);
 
@@ -230,6 +249,10 @@ public final class ExploreCommand implements Callable<Integer> {
         if (schedulesPerSeed < 1 || schedulesPerSeed > 10_000) throw new BadInputException("--schedules must be between 1 and 10000");
         if (orders != null && (schedules.size() > 1 || schedules.get(0).controlled())) throw new BadInputException("--orders all runs FIFO schedules only");
         long budgetMs = budget == null ? 0 : budgetMillis(budget);
+        if (resume != null) {
+            if (out != null && !out.equals(resume)) throw new BadInputException("--resume " + resume + " continues in its own folder: no other --out");
+            out = resume;
+        }
         if (budget != null && orders != null) throw new BadInputException("--budget draws seeds; it does not combine with --orders all");
         scenarios = new ArrayList<>();
         for (Map<String, Object> combo : profiles.combinations()) {
@@ -237,6 +260,13 @@ public final class ExploreCommand implements Callable<Integer> {
             keys.putAll(designs.keys());
             scenarios.add(RunCommand.scenario(scenario, null, null, null, guests, null, faults, keys));
         }
+        sources = new ArrayList<>();
+        for (Map<String, Object> combo : profiles.combinations()) {
+            Map<String, Object> keys = new LinkedHashMap<>(combo);
+            keys.putAll(designs.keys());
+            sources.add(ExploreItems.source(scenario, guests, faults, keys));
+        }
+        checkClusterFlags();
         Scenario sc = scenarios.get(0);
         if (sc.firmwareImpl() != xensim.firmware.FirmwareImpl.MODEL) { // its runs would silently be the models'
             throw new BadInputException("explore runs the Java models (firmware.drivers = model); edk2's own drivers: ./xensim run --firmware ovmf-c or ./xensim compare");
@@ -350,6 +380,34 @@ public final class ExploreCommand implements Callable<Integer> {
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
+    /** --cluster, --resume: what they combine with. */
+    private void checkClusterFlags() {
+        if (cluster == null && (minWorkers != null || noLocal)) throw new BadInputException("--min-workers and --no-local go with --cluster");
+        String what = orders != null ? "--orders all" : exhaustive ? "--exhaustive" : budget != null ? "--budget" : stopOnFirst ? "--stop-on-first" : null;
+        if (cluster != null) {
+            if (ClusterExplore.hostPort(cluster) == null) throw new BadInputException("--cluster '" + cluster + "': expected HOST:PORT, e.g. 10.0.0.5:2552");
+            if (what != null) throw new BadInputException("--cluster runs a fixed set of seeds: it does not combine with " + what);
+            if (minWorkers != null && (minWorkers < 0 || minWorkers > 10_000)) throw new BadInputException("--min-workers must be between 0 and 10000");
+            if (noLocal && minWorkers != null && minWorkers < 1) throw new BadInputException("--no-local needs --min-workers of at least 1");
+            ClusterExplore.timeout(workerTimeout);
+        }
+        if (resume != null && what != null) throw new BadInputException("--resume continues a fixed set of seeds: it does not combine with " + what);
+    }
+
+    /** Everything that decides the runs of an explore (what --resume checks results.jsonl against). */
+    private String fingerprint(List<String> strategies) {
+        String all = String.join("\n", xensim.runtime.Version.get(), String.join(",", strategies), String.valueOf(seeds),
+                schedules.toString(), String.valueOf(schedulesPerSeed),
+                sources.stream().map(xensim.cluster.ScenarioSource::canonical).collect(Collectors.joining("\n")));
+        return xensim.cluster.DesignJar.sha256(all.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The idx-th run as a work item (its design jars named by their SHA-256, as a worker has them). */
+    private xensim.cluster.WorkItem item(long idx, Plan p, List<String> jarShas) {
+        return new xensim.cluster.WorkItem(idx, xensim.runtime.Version.get(), p.strategy(), p.seed(), p.order(), schedules.get(p.sched()).toString(),
+                p.scheduleSeed(), sources.get(p.combo()), jarShas);
+    }
+
     /** The largest seed run (budget mode), for the header. */
     private long seedsReached;
     private int parallelUsed;
@@ -376,10 +434,51 @@ public final class ExploreCommand implements Callable<Integer> {
         List<Object[]> results = java.util.Collections.synchronizedList(new ArrayList<>()); // {index, Ran, wall ms}
         PrintWriter pw = spec.commandLine().getOut();
         List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(budgetMs > 0 ? -1 : total)
+        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), out != null ? "--out" : "the default --out");
+        ResultsLog log = ResultsLog.open(dir, fingerprint(strategies), resume != null);
+        java.util.Map<Long, xensim.cluster.ItemResult> resumed = log.resumed();
+        for (xensim.cluster.ItemResult r : resumed.values()) {
+            Plan p = r.index() < total ? plan(strategies, r.index(), perSeed) : null;
+            if (p == null || !p.strategy().equals(r.strategy()) || p.seed() != r.seed()) {
+                throw new BadInputException("--resume " + dir + ": " + ResultsLog.FILE + " holds run " + r.index() + " (" + r.strategy() + " seed " + r.seed()
+                        + "), which this explore does not plan");
+            }
+            Outcome o = ExploreItems.outcome(r);
+            if (!o.result().clean()) violating.incrementAndGet();
+            results.add(new Object[] {r.index(), new Ran(p, o), 0L});
+            done.incrementAndGet();
+        }
+        if (!resumed.isEmpty()) pw.println("resume: " + resumed.size() + " runs already in " + dir.resolve(ResultsLog.FILE));
+        pw.flush();
+        try (log; ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(budgetMs > 0 ? -1 : total)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
+            if (pb != null && done.get() > 0) pb.stepTo(done.get());
+            if (cluster != null) {
+                // every planned run not yet done, as a work item; the cluster hands them out
+                List<xensim.cluster.DesignJar> jars = ClusterExplore.jars(scenarios.get(0));
+                List<String> shas = jars.stream().map(xensim.cluster.DesignJar::sha256).toList();
+                Map<Long, xensim.cluster.WorkItem> items = new LinkedHashMap<>();
+                for (long idx = 0; idx < total; idx++) {
+                    Plan p = plan(strategies, idx, perSeed);
+                    if (p != null && !resumed.containsKey(idx)) items.put(idx, item(idx, p, shas));
+                }
+                ClusterExplore.Options co = new ClusterExplore.Options(cluster, minWorkers != null ? minWorkers : noLocal ? 1 : 0, noLocal,
+                        ClusterExplore.timeout(workerTimeout), parallel, dir);
+                ClusterExplore.run(co, items, jars, r -> {
+                    log.append(r);
+                    Plan p = plan(strategies, r.index(), perSeed);
+                    Outcome o = ExploreItems.outcome(r);
+                    if (!o.result().clean()) violating.incrementAndGet();
+                    results.add(new Object[] {r.index(), new Ran(p, o), (System.nanoTime() - wallStart) / 1_000_000L});
+                    done.incrementAndGet();
+                    if (pb != null) {
+                        pb.step();
+                        pb.setExtraMessage("failures: " + violating.get());
+                    }
+                }, spec.commandLine().getErr());
+            }
             List<Thread> workers = new ArrayList<>();
-            for (int w = 0; w < parallel; w++) {
+            for (int w = 0; w < (cluster != null ? 0 : parallel); w++) {
                 Thread t = new Thread(() -> {
                     boolean first = true;
                     while (!stop.get() && (first || System.nanoTime() < deadline)) {
@@ -387,9 +486,11 @@ public final class ExploreCommand implements Callable<Integer> {
                         long idx = nextIndex.getAndIncrement();
                         if (idx >= total) return;
                         Plan p = plan(strategies, idx, perSeed);
-                        if (p == null) continue;
+                        if (p == null || resumed.containsKey(idx)) continue;
                         try {
-                            Outcome o = runOne(scenarios.get(p.combo()), p.strategy(), p.seed(), null, disks, schedules.get(p.sched()), p.scheduleSeed());
+                            xensim.cluster.ItemResult r = ExploreItems.run(item(idx, p, List.of()), scenarios.get(p.combo()), disks);
+                            log.append(r);
+                            Outcome o = ExploreItems.outcome(r);
                             if (!o.result().clean()) {
                                 violating.incrementAndGet();
                                 if (stopOnFirst) stop.set(true);
@@ -440,7 +541,6 @@ public final class ExploreCommand implements Callable<Integer> {
         pw.printf("%d runs in %.1f s (%.0f runs/min on %d jobs); %d with a violation%s%n", outcomes.size(), seconds,
                 outcomes.size() / seconds * 60, parallel, violating.get(),
                 stop.get() && stopOnFirst && violating.get() > 0 ? " (stopped at the first)" : budgetMs > 0 ? " (budget " + budget + ")" : "");
-        Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()), out != null ? "--out" : "the default --out");
         Files.writeString(dir.resolve("matrix.md"), md, StandardCharsets.UTF_8);
         writeJson(dir.resolve("matrix.json"), matrix, sc, outcomes.size());
         pw.println("matrix: " + dir.resolve("matrix.md") + " and " + dir.resolve("matrix.json"));

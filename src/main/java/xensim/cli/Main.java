@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             ShrinkCommand.class,
             CompareCommand.class,
             StressCommand.class,
+            WorkerCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
@@ -52,6 +53,10 @@ public final class Main implements Runnable {
             }
             if (ex instanceof ModellingErrorException) {
                 line.getErr().println("xensim: modelling error: " + ex.getMessage());
+                return EXIT_INTERNAL;
+            }
+            if (ex instanceof ClusterLostException) {
+                line.getErr().println("xensim: " + ex.getMessage());
                 return EXIT_INTERNAL;
             }
             line.getErr().println("xensim: internal error: " + ex);

@@ -181,18 +181,41 @@ public final class RunCommand implements Callable<Integer> {
     /** As above, with more scenario keys from the command line (the profile flags). */
     static Scenario scenario(Path file, String strategy, Long seed, String mode, Integer guests, String flavour, List<String> faults,
                              Map<String, Object> more) {
+        Scenario sc;
+        try {
+            sc = Scenario.load(file, flags(strategy, seed, mode, guests, flavour, more));
+        } catch (Scenario.ScenarioException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        return withFaults(sc, faults);
+    }
+
+    /**
+     * As above, from the text of the scenario file named {@code file} (null text: none): the
+     * scenario a cluster work item carries, read the same way on every node.
+     */
+    static Scenario scenario(String text, String file, Integer guests, List<String> faults, Map<String, Object> more) {
+        Scenario sc;
+        try {
+            sc = Scenario.load(text, file, flags(null, null, null, guests, null, more));
+        } catch (Scenario.ScenarioException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        return withFaults(sc, faults);
+    }
+
+    private static Map<String, Object> flags(String strategy, Long seed, String mode, Integer guests, String flavour, Map<String, Object> more) {
         Map<String, Object> flags = new LinkedHashMap<>(more);
         if (strategy != null) flags.put("strategy", strategy);
         if (seed != null) flags.put("seed", seed);
         if (mode != null) flags.put("mode", mode);
         if (guests != null) flags.put("guests.count", guests);
         if (flavour != null) flags.put("xenstored.flavour", flavour);
-        Scenario sc;
-        try {
-            sc = Scenario.load(file, flags);
-        } catch (Scenario.ScenarioException e) {
-            throw new BadInputException(e.getMessage());
-        }
+        return flags;
+    }
+
+    /** {@code sc} with the command line's --fault flags added (each checked against the host). */
+    private static Scenario withFaults(Scenario sc, List<String> faults) {
         List<Fault> extra = new ArrayList<>();
         for (String f : faults == null ? List.<String>of() : faults) {
             Fault parsed;

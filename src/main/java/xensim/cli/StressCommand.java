@@ -34,7 +34,10 @@ public final class StressCommand implements Callable<Integer> {
     @Option(names = "--mode", description = "threaded (default) or deterministic")
     String mode = "threaded";
 
-    @Option(names = "--strategy", description = "EBS design (default: the scenario's)")
+    @picocli.CommandLine.Mixin
+    DesignOptions designs = new DesignOptions();
+
+    @Option(names = "--strategy", description = "EBS design, built in or of --design-jar (default: the scenario's)")
     String strategy;
 
     @Option(names = "--fault", description = "a fault every run injects, kind@trigger[:key=value,...] (repeatable)")
@@ -69,7 +72,7 @@ public final class StressCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new BadInputException("--mode: " + e.getMessage());
         }
-        Scenario sc = RunCommand.scenario(scenario, strategy, null, m.cliName(), null, null, faults);
+        Scenario sc = RunCommand.scenario(scenario, strategy, null, m.cliName(), null, null, faults, designs.keys());
         if (keepFailed != null) {
             try {
                 java.nio.file.Files.createDirectories(keepFailed);

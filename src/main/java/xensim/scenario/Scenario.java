@@ -132,6 +132,28 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
         return from(over.withFallback(parsed), file == null ? "(defaults)" : file.toString());
     }
 
+    /**
+     * As {@link #load(Path, Map)}, from a scenario file's text ({@code text} null: no file) named
+     * {@code file} (its name for messages, the default {@code xensim.name} and relative paths): how a
+     * cluster worker reads the scenario its work item carries.
+     */
+    public static Scenario load(String text, String file, Map<String, Object> overrides) throws ScenarioException {
+        Config parsed = ConfigFactory.empty();
+        if (text != null) {
+            try {
+                parsed = ConfigFactory.parseString(text, ConfigParseOptions.defaults().setOriginDescription(file));
+            } catch (ConfigException e) {
+                throw new ScenarioException("scenario " + file + ": " + describe(e, file));
+            }
+            String dflt = Path.of(file).getFileName().toString().replaceFirst("\\.conf$", "");
+            if (!parsed.hasPath("xensim.name")) parsed = parsed.withFallback(ConfigFactory.parseMap(Map.of("xensim.name", dflt)));
+        }
+        Map<String, Object> flags = new java.util.LinkedHashMap<>();
+        overrides.forEach((k, v) -> flags.put("xensim." + k, v));
+        Config over = ConfigFactory.parseMap(flags, COMMAND_LINE);
+        return from(over.withFallback(parsed), text == null ? "(defaults)" : file);
+    }
+
     static final String COMMAND_LINE = "command line";
 
     private static Config parseFile(Path file) throws ScenarioException {

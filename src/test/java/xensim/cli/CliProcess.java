@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * The CLI in a JVM of its own (this test JVM's classpath), for what only a real process shows:
  * signals, shutdown hooks, the exit status. Its stdout and stderr go to files in the work folder.
  */
-final class CliProcess implements AutoCloseable {
+public final class CliProcess implements AutoCloseable {
     private final Process process;
     private final Path stdout;
     private final Path stderr;
@@ -37,8 +37,20 @@ final class CliProcess implements AutoCloseable {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
-        Path out = workDir.resolve("stdout.txt");
-        Path err = workDir.resolve("stderr.txt");
+        return start(cmd, workDir, "stdout.txt", "stderr.txt");
+    }
+
+    /** The CLI from a shaded jar ({@code java -jar}), its output in {@code NAME.out} and {@code NAME.err} of the work folder. */
+    public static CliProcess jar(Path jar, Path workDir, String name, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx384m", "-jar", jar.toString()));
+        cmd.addAll(List.of(args));
+        Files.createDirectories(workDir);
+        return start(cmd, workDir, name + ".out", name + ".err");
+    }
+
+    private static CliProcess start(List<String> cmd, Path workDir, String outName, String errName) throws IOException {
+        Path out = workDir.resolve(outName);
+        Path err = workDir.resolve(errName);
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.redirectOutput(out.toFile());
         pb.redirectError(err.toFile());
@@ -47,7 +59,7 @@ final class CliProcess implements AutoCloseable {
     }
 
     /** Waits (a wall-time guard) for a stdout line containing {@code text}; the line, or null. */
-    String awaitLine(String text, long seconds) throws InterruptedException, IOException {
+    public String awaitLine(String text, long seconds) throws InterruptedException, IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             for (String l : stdout().split("\n", -1)) if (l.contains(text)) return l;
@@ -63,21 +75,36 @@ final class CliProcess implements AutoCloseable {
     }
 
     /** The exit status, or -1 if the process is still running after {@code seconds}. */
-    int awaitExit(long seconds) throws InterruptedException {
+    public int awaitExit(long seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) return -1;
         return process.exitValue();
     }
 
-    String stdout() throws IOException {
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    /** stdout and stderr, for a failing assertion's message. */
+    public String all() throws IOException {
+        return "stdout:\n" + stdout() + "\nstderr:\n" + stderr();
+    }
+
+    public String stdout() throws IOException {
         return Files.exists(stdout) ? Files.readString(stdout, StandardCharsets.UTF_8) : "";
     }
 
-    String stderr() throws IOException {
+    public String stderr() throws IOException {
         return Files.exists(stderr) ? Files.readString(stderr, StandardCharsets.UTF_8) : "";
     }
 
+    /** kill -9; waits (bounded) until it is gone. */
     @Override
     public void close() {
         process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

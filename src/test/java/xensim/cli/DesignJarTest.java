@@ -55,6 +55,11 @@ class DesignJarTest {
         assertTrue(x.out().contains("14 runs"), x.out()); // six built-in designs and the jar's, 2 seeds each
         assertTrue(x.out().contains("| refcount-tpl-notify | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"), x.out());
         assertTrue(x.out().contains("--design-jar " + jar), "replay lines carry the jar: " + x.out());
+
+        Cli.Result st = Cli.exec("stress", "--design-jar", jar.toString(), "--strategy", "refcount-tpl-notify", "--runs", "2", "--mode", "deterministic",
+                "--jobs", "1");
+        assertEquals(0, st.code(), st.out() + st.err());
+        assertTrue(st.out().contains("strategy refcount-tpl-notify") && st.out().contains("runs: 2, clean: 2, failed: 0"), st.out());
     }
 
     @Test
