@@ -106,6 +106,13 @@ final class ClusterExplore {
             }
             return Behaviors.receive(Void.class).onSignal(Terminated.class, sig -> Behaviors.stopped()).build();
         });
+        // a port in use or an address not of this machine: said in one line (Akka would log its own stack trace first)
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress(host, port));
+        } catch (java.io.IOException | RuntimeException e) {
+            ExploreCommand.deleteTree(tmp);
+            throw new BadInputException("--cluster " + o.cluster() + ": cannot listen there (" + e.getMessage() + ")");
+        }
         ActorSystem<Void> sys;
         try {
             sys = ClusterNode.start(guardian, ClusterNode.config(host, port, host, port, "coordinator"));

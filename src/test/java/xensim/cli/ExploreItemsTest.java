@@ -115,12 +115,18 @@ class ExploreItemsTest {
     }
 
     @Test
-    void clusterFlagsThatDoNotFitAreBadInput() {
+    void clusterFlagsThatDoNotFitAreBadInput(@TempDir Path tmp) {
         assertBad("--cluster runs a fixed set of seeds", "explore", "--cluster", "127.0.0.1:1", "--budget", "5s");
         assertBad("expected HOST:PORT", "explore", "--cluster", "nohost", "--seeds", "1");
         assertBad("go with --cluster", "explore", "--no-local", "--seeds", "1");
         assertBad("--worker-timeout", "explore", "--cluster", "127.0.0.1:1", "--worker-timeout", "soon");
         assertBad("expected HOST:PORT", "worker", "--join", "x");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            assertBad("cannot listen there", "explore", "--seeds", "1", "--no-progress", "--out", tmp.resolve("x").toString(),
+                    "--cluster", "127.0.0.1:" + taken.getLocalPort());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static void assertBad(String text, String... args) {
