@@ -436,7 +436,7 @@ abstract class WholeHostCampaign {
                 case 5 -> { // reconnection requests and junk in the connection field
                     int v = Math.floorMod(in.a(), 4) == 0 ? in.b() : XENSTORE_RECONNECT;
                     a.store.putIntRelease(XenstoreRing.CONNECTION, v);
-                    if (v == XENSTORE_RECONNECT) aReconnectAsked = true;
+                    if (asksReconnection(v, oxenstored)) aReconnectAsked = true;
                     if (Math.floorMod(in.c(), 3) == 0) a.store.putIntRelease(XenstoreRing.SERVER_FEATURES, in.c());
                     hv.evtchnSend(a.dom, a.storePort);
                     return true;
@@ -842,6 +842,16 @@ abstract class WholeHostCampaign {
             }
             result.complete(new Outcome(List.copyOf(failures), applied, bBlkDone, bXsDone, checked));
         }
+    }
+
+    /**
+     * Whether a guest's write of {@code connection} to its xenstore page makes xenstored reconnect
+     * its ring (dropping its transactions and watches). oxenstored's xs_ring_stubs.c
+     * (ml_interface_read/ml_interface_write) raises Xb.Reconnect for any value but
+     * XENSTORE_CONNECTED, junk included; C xenstored only answers XENSTORE_RECONNECT, at introduce.
+     */
+    static boolean asksReconnection(int connection, boolean oxenstored) {
+        return oxenstored ? connection != XENSTORE_CONNECTED : connection == XENSTORE_RECONNECT;
     }
 
     static byte[] bytes(String s) {
