@@ -146,7 +146,13 @@ final class ClusterExplore {
             case NO_WORKERS -> throw new BadInputException("explore --cluster " + o.cluster() + ": " + st.message()
                     + " (start workers with ./xensim worker --join " + o.cluster() + "; the runs done so far are in " + o.outDir().resolve(ResultsLog.FILE) + ")");
             case BAD_INPUT -> throw new BadInputException(st.message());
-            case FAILED -> throw new IllegalStateException("a run failed on a worker: " + st.message());
+            case FAILED -> {
+                // FW_SPIN of edk2's drivers on a worker: the same modelling error (exit 3) as a local run's
+                String marker = ModellingErrorException.class.getName() + ": ";
+                int at = st.message() == null ? -1 : st.message().indexOf(marker);
+                if (at >= 0) throw new ModellingErrorException(st.message().substring(at + marker.length()) + " (" + st.message().substring(0, at).strip().replaceFirst(":$", "") + ", on a worker)");
+                throw new IllegalStateException("a run failed on a worker: " + st.message());
+            }
         }
     }
 }

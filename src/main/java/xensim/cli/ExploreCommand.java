@@ -55,6 +55,9 @@ public final class ExploreCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     DesignOptions designs = new DesignOptions();
 
+    @picocli.CommandLine.Mixin
+    FirmwareOptions firmware = new FirmwareOptions();
+
     @Option(names = "--seeds", description = "seeds 1..N per strategy (default 20)")
     int seeds = 20;
 
@@ -255,25 +258,26 @@ public final class ExploreCommand implements Callable<Integer> {
         }
         if (budget != null && orders != null) throw new BadInputException("--budget draws seeds; it does not combine with --orders all");
         scenarios = new ArrayList<>();
-        for (Map<String, Object> combo : profiles.combinations()) {
-            Map<String, Object> keys = new LinkedHashMap<>(combo);
-            keys.putAll(designs.keys());
-            scenarios.add(RunCommand.scenario(scenario, null, null, null, guests, null, faults, keys));
-        }
         sources = new ArrayList<>();
+        Map<String, Object> firmwareKeys = null;
         for (Map<String, Object> combo : profiles.combinations()) {
             Map<String, Object> keys = new LinkedHashMap<>(combo);
             keys.putAll(designs.keys());
+            if (firmwareKeys == null) firmwareKeys = firmware.keys(RunCommand.scenario(scenario, null, null, null, guests, null, faults, keys));
+            keys.putAll(firmwareKeys);
+            scenarios.add(RunCommand.scenario(scenario, null, null, null, guests, null, faults, keys));
             sources.add(ExploreItems.source(scenario, guests, faults, keys));
         }
-        checkClusterFlags();
         Scenario sc = scenarios.get(0);
-        if (sc.firmwareImpl() != xensim.firmware.FirmwareImpl.MODEL) { // its runs would silently be the models'
-            throw new BadInputException("explore runs the Java models (firmware.drivers = model); edk2's own drivers: ./xensim run --firmware ovmf-c or ./xensim compare");
-        }
+        boolean ovmfC = sc.firmwareImpl() == xensim.firmware.FirmwareImpl.OVMF_C;
+        int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
+        if (parallel < 1) throw new BadInputException("--jobs must be >= 1");
+        // edk2's drivers run one guest per process: more than one job at a time means worker processes
+        workerProcesses = ovmfC && cluster == null && parallel > 1 ? parallel : 0;
+        checkClusterFlags();
         List<String> known = sc.designs().names();
         List<String> strategies;
-        if ("all".equals(strategy)) strategies = known;
+        if ("all".equals(strategy)) strategies = ovmfC ? List.of("disconnect") : known;
         else {
             strategies = new ArrayList<>();
             for (String one : strategy.split(",")) {
@@ -286,8 +290,16 @@ public final class ExploreCommand implements Callable<Integer> {
         }
         if (sc.mode() != Mode.DETERMINISTIC) throw new BadInputException("explore runs deterministic simulations (the scenario says " + sc.mode().cliName() + ")");
         if (orders != null && sc.disks() > 5) throw new BadInputException("--orders all enumerates every notify order: use at most 5 disks");
-        int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
-        if (parallel < 1) throw new BadInputException("--jobs must be >= 1");
+        if (ovmfC) {
+            String what = orders != null ? "--orders all" : exhaustive ? "--exhaustive" : shrink ? "--shrink" : null;
+            if (what != null) {
+                throw new BadInputException("--firmware ovmf-c: " + what + " works on the Java models' steps; explore edk2's drivers by seeds and schedules"
+                        + (shrink ? " (shrink a failing replay of the model instead)" : ""));
+            }
+            for (Scenario each : scenarios) {
+                for (String s : strategies) FirmwareOptions.check(each, s); // builds the drivers once, here: exit 2 with what to install
+            }
+        }
         Path dir = UserPaths.outputDir(out != null ? out : Path.of("runs", "explore-" + LocalDate.now()),
                 out != null ? "--out" : "the default --out");
         Path disks = Files.createTempDirectory("xensim-explore");
@@ -380,10 +392,18 @@ public final class ExploreCommand implements Callable<Integer> {
         return violating.get() == 0 ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
     }
 
+    /** With --firmware ovmf-c and --jobs N > 1 (no --cluster): N worker processes on this machine, else 0. */
+    private int workerProcesses;
+
     /** --cluster, --resume: what they combine with. */
     private void checkClusterFlags() {
         if (cluster == null && (minWorkers != null || noLocal)) throw new BadInputException("--min-workers and --no-local go with --cluster");
         String what = orders != null ? "--orders all" : exhaustive ? "--exhaustive" : budget != null ? "--budget" : stopOnFirst ? "--stop-on-first" : null;
+        String drawing = budget != null ? "--budget" : stopOnFirst ? "--stop-on-first" : null; // --orders, --exhaustive: see ovmfC
+        if (workerProcesses > 0 && drawing != null) {
+            throw new BadInputException("--firmware ovmf-c with --jobs " + workerProcesses + " runs a fixed set of seeds in " + workerProcesses
+                    + " worker processes (one guest per process): it does not combine with " + drawing + " (use --jobs 1)");
+        }
         if (cluster != null) {
             if (ClusterExplore.hostPort(cluster) == null) throw new BadInputException("--cluster '" + cluster + "': expected HOST:PORT, e.g. 10.0.0.5:2552");
             if (what != null) throw new BadInputException("--cluster runs a fixed set of seeds: it does not combine with " + what);
@@ -453,7 +473,7 @@ public final class ExploreCommand implements Callable<Integer> {
         try (log; ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(budgetMs > 0 ? -1 : total)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
             if (pb != null && done.get() > 0) pb.stepTo(done.get());
-            if (cluster != null) {
+            if (cluster != null || workerProcesses > 0) {
                 // every planned run not yet done, as a work item; the cluster hands them out
                 List<xensim.cluster.DesignJar> jars = ClusterExplore.jars(scenarios.get(0));
                 List<String> shas = jars.stream().map(xensim.cluster.DesignJar::sha256).toList();
@@ -462,8 +482,12 @@ public final class ExploreCommand implements Callable<Integer> {
                     Plan p = plan(strategies, idx, perSeed);
                     if (p != null && !resumed.containsKey(idx)) items.put(idx, item(idx, p, shas));
                 }
-                ClusterExplore.Options co = new ClusterExplore.Options(cluster, minWorkers != null ? minWorkers : noLocal ? 1 : 0, noLocal,
+                LocalWorkers local = workerProcesses > 0 ? LocalWorkers.start(workerProcesses, dir.resolve("workers"), spec.commandLine().getErr()) : null;
+                ClusterExplore.Options co = local != null
+                        ? new ClusterExplore.Options(local.address(), workerProcesses, true, java.time.Duration.ofSeconds(120), parallel, dir)
+                        : new ClusterExplore.Options(cluster, minWorkers != null ? minWorkers : noLocal ? 1 : 0, noLocal,
                         ClusterExplore.timeout(workerTimeout), parallel, dir);
+                try (local) {
                 ClusterExplore.run(co, items, jars, r -> {
                     log.append(r);
                     Plan p = plan(strategies, r.index(), perSeed);
@@ -476,9 +500,10 @@ public final class ExploreCommand implements Callable<Integer> {
                         pb.setExtraMessage("failures: " + violating.get());
                     }
                 }, spec.commandLine().getErr());
+                }
             }
             List<Thread> workers = new ArrayList<>();
-            for (int w = 0; w < (cluster != null ? 0 : parallel); w++) {
+            for (int w = 0; w < (cluster != null || workerProcesses > 0 ? 0 : parallel); w++) {
                 Thread t = new Thread(() -> {
                     boolean first = true;
                     while (!stop.get() && (first || System.nanoTime() < deadline)) {
@@ -514,6 +539,7 @@ public final class ExploreCommand implements Callable<Integer> {
         }
         if (!failures.isEmpty()) {
             if (failures.get(0) instanceof BadInputException bad) throw bad; // a design that threw
+            if (failures.get(0) instanceof ModellingErrorException spun) throw spun;
             throw new IllegalStateException("a run failed", failures.get(0));
         }
         List<Object[]> sorted = new ArrayList<>(results);
@@ -838,8 +864,32 @@ public final class ExploreCommand implements Callable<Integer> {
     }
 
     /** One deterministic run; with {@code outDir}, its events.jsonl is written there (the report's reruns). */
+    /**
+     * edk2's drivers ({@code --firmware ovmf-c}) run one guest per JVM (its RAM is mapped at its
+     * guest-physical addresses): their runs in one process take turns, and each ends with its vCPU
+     * thread and native RAM released. Parallel runs of them are worker processes ({@link LocalWorkers}).
+     */
+    private static final java.util.concurrent.locks.ReentrantLock OVMF_C_RUN = new java.util.concurrent.locks.ReentrantLock();
+
     static Outcome runOne(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
                           xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed, WindowWatch window, Path outDir) throws Exception {
+        if (sc.firmwareImpl() != xensim.firmware.FirmwareImpl.OVMF_C) return runOneHere(sc, strategy, seed, order, disks, sched, scheduleSeed, window, outDir, null);
+        OVMF_C_RUN.lock();
+        ModellingErrorWatch spin = new ModellingErrorWatch();
+        try {
+            Outcome o = runOneHere(sc, strategy, seed, order, disks, sched, scheduleSeed, window, outDir, spin);
+            spin.check(); // FW_SPIN: a modelling error (exit 3), never a verdict
+            return o;
+        } finally {
+            // a vCPU still spinning in C cannot be stopped: its RAM stays mapped until the process ends
+            if (spin.message() == null) xensim.firmware.ovmfc.OvmfCFirmware.disposeFinished();
+            OVMF_C_RUN.unlock();
+        }
+    }
+
+    private static Outcome runOneHere(Scenario sc, String strategy, long seed, List<Integer> order, Path disks,
+                                      xensim.platform.schedule.ScheduleSpec sched, long scheduleSeed, WindowWatch window, Path outDir,
+                                      ModellingErrorWatch spin) throws Exception {
         Path d = Files.createTempDirectory(disks, strategy + "-" + seed);
         try {
             HostConfig base = sc.hostConfig(d);
@@ -853,6 +903,7 @@ public final class ExploreCommand implements Callable<Integer> {
             runBegin.put("firmware.ebs-order", cfg.firmware().ebsOrder().cliName());
             List<xensim.platform.EventSink> sinks = new ArrayList<>(List.of(ebs, designFailure, notified));
             if (window != null) sinks.add(window);
+            if (spin != null) sinks.add(spin);
             RunResult r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, strategy, sc.name(), outDir, 1.0, 120_000).withProfiles(runBegin)
                             .withSchedule(sched, scheduleSeed),
                     (seam, done) -> Host.create(seam, cfg, done), sinks.toArray(xensim.platform.EventSink[]::new));

@@ -45,15 +45,43 @@ final class FirmwareOptions {
         return out;
     }
 
+    /**
+     * These flags as scenario keys over {@code base} (the scenario without them), for commands that
+     * hand scenarios on as text (explore's work items): {@code firmware.drivers}, and
+     * {@code firmware.ovmf-patches} as absolute paths, the file's own patches first as {@link #apply} does.
+     */
+    java.util.Map<String, Object> keys(Scenario base) {
+        java.util.Map<String, Object> keys = new java.util.LinkedHashMap<>();
+        if (firmware != null) {
+            try {
+                keys.put("firmware.drivers", FirmwareImpl.parse(firmware).cliName());
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--firmware: " + e.getMessage());
+            }
+        }
+        if (patches != null && !patches.isEmpty()) {
+            List<String> all = new ArrayList<>();
+            for (Path p : base.ovmfPatches()) all.add(p.toAbsolutePath().normalize().toString());
+            for (Path p : patches) all.add(p.toAbsolutePath().normalize().toString());
+            keys.put("firmware.ovmf-patches", all);
+        }
+        return keys;
+    }
+
     /** What a run of {@code sc} needs before it starts: the drivers built (exit 2 when they cannot be). */
     static void check(Scenario sc) {
+        check(sc, sc.strategy());
+    }
+
+    /** As above, for runs of design {@code strategy} (explore runs its designs on one scenario). */
+    static void check(Scenario sc, String strategy) {
         if (sc.firmwareImpl() != FirmwareImpl.OVMF_C) {
             if (!sc.ovmfPatches().isEmpty()) throw new BadInputException("--ovmf-patch needs --firmware ovmf-c");
             return;
         }
-        if (!"disconnect".equals(sc.strategy())) {
+        if (!"disconnect".equals(strategy)) {
             throw new BadInputException("--firmware ovmf-c runs edk2's own drivers, whose design is disconnect (got --strategy "
-                    + sc.strategy() + "; the other designs exist only as models, or as your --ovmf-patch with --strategy disconnect)");
+                    + strategy + "; the other designs exist only as models, or as your --ovmf-patch with --strategy disconnect)");
         }
         if (sc.firmwareIo() != FirmwareIo.OVMF) throw new BadInputException("--firmware ovmf-c is OVMF's synchronous XenPvBlkDxe: --firmware-io ovmf only");
         if (sc.guests() != 1) throw new BadInputException("--firmware ovmf-c runs one guest per process (its RAM is the process's address space), got --guests " + sc.guests());

@@ -15,8 +15,10 @@ final class ModellingErrorWatch implements EventSink {
     @Override
     public synchronized void accept(Event e) {
         if (message == null && "FW_SPIN".equals(e.ev())) {
+            String fn = e.getString("function");
             message = "the real OVMF drivers (" + e.getString("driver") + ") spun " + e.getLong("wallMillis")
-                    + " ms of wall-clock time without a shim call after " + e.getString("after")
+                    + " ms of wall-clock time" + (fn == null || "unknown".equals(fn) ? "" : " in " + fn)
+                    + " without a shim call after " + e.getString("after")
                     + " (FW_SPIN, event #" + e.seq() + "): a loop on shared memory with no MemoryFence, CpuPause or boot service"
                     + " cannot see the host's progress in the simulator; the verdict is not the design's";
         }

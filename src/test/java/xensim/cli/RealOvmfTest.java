@@ -128,11 +128,27 @@ class RealOvmfTest {
             String err = p.stderr().strip();
             assertTrue(err.startsWith("xensim: modelling error: the real OVMF drivers (XenPvBlkDxe) spun 1500 ms") && !err.contains("\n")
                     && !err.contains("Exception"), err);
+            assertTrue(err.contains(" in XenPvBlockSync (OvmfPkg/XenPvBlkDxe/BlockFront.c:"), "the C function that spins, by name and source: " + err);
             String log = Files.readString(out.resolve("events.jsonl"));
+            assertTrue(log.contains("\"ev\":\"FW_SPIN\",\"after\":\"XenHypercallEventChannelOp\",\"driver\":\"XenPvBlkDxe\",\"function\":\"XenPvBlockSync (OvmfPkg/XenPvBlkDxe/BlockFront.c:"),
+                    "FW_SPIN names the function");
             assertTrue(log.contains("\"ev\":\"FW_SPIN\"") && log.contains("\"ev\":\"FW_PARKED\""), "the spin and the park are in the log");
             assertTrue(log.contains("\"ev\":\"EBS_BEGIN\""), "it spun in the hand-off (XenPvBlockSync at ExitBootServices)");
             assertTrue(Files.exists(out.resolve("report.html")), "the run's report is kept for the diagnosis");
         }
+    }
+
+    /** explore of edk2's drivers (its worker processes: OvmfExploreProcessesIT): what it does not combine with. */
+    @Test
+    void exploreOfEdk2sDriversRefusesWhatNeedsTheModelsOrOneProcess() {
+        Cli.Result budget = Cli.exec("explore", "--firmware", "ovmf-c", "--jobs", "2", "--budget", "10s", "--out", tmp.resolve("b").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, budget.code(), budget.out() + budget.err());
+        assertTrue(budget.err().strip().lines().count() == 1 && budget.err().contains("use --jobs 1"), budget.err());
+        Cli.Result model = Cli.exec("explore", "--firmware", "ovmf-c", "--strategy", "refcount", "--out", tmp.resolve("r").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, model.code(), "refcount exists only as a model: " + model.out() + model.err());
+        Cli.Result ex = Cli.exec("explore", "--firmware", "ovmf-c", "--exhaustive", "--out", tmp.resolve("x").toString());
+        assertEquals(Main.EXIT_BAD_INPUT, ex.code(), ex.out() + ex.err());
+        assertTrue(ex.err().contains("--exhaustive works on the Java models' steps"), ex.err());
     }
 
     @Test

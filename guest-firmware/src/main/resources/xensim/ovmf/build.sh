@@ -16,6 +16,7 @@ shim="$1"; cache="$2"; out="$3"; shift 3
 die2() { echo "xensim: $*" >&2; exit 2; }
 command -v gcc >/dev/null || die2 "the real OVMF drivers need gcc (apt-get install gcc)"
 command -v patch >/dev/null || die2 "the real OVMF drivers need patch (apt-get install patch)"
+command -v nm >/dev/null || die2 "the real OVMF drivers need nm (apt-get install binutils)"
 mkdir -p "$cache"
 tarball=$(ls "$cache"/edk2_2022.11*.orig.tar.xz 2>/dev/null | head -1 || true)
 if [ -z "$tarball" ]; then
@@ -109,8 +110,9 @@ cc1() { # name, source, extra flags...
   gcc "${flags[@]}" "$@" -c "$s" -o "$o" 2>>"$work/cc.log" || { cat "$work/cc.log" >&2; echo "xensim: compiling $s failed" >&2; exit 3; }
   objs+=("$o")
 }
-for f in "$work"/tree/OvmfPkg/XenBusDxe/*.c; do cc1 "XenBusDxe_$(basename "$f" .c)" "$f" -I"$work/tree/OvmfPkg/XenBusDxe" -DSTRING_ARRAY_NAME=XenBusDxeStrings; done
-for f in "$work"/tree/OvmfPkg/XenPvBlkDxe/*.c; do cc1 "XenPvBlkDxe_$(basename "$f" .c)" "$f" -I"$work/tree/OvmfPkg/XenPvBlkDxe" -DSTRING_ARRAY_NAME=XenPvBlkDxeStrings; done
+# the drivers' own functions tell the shim when they are entered and left (FW_SPIN names the one that spins)
+for f in "$work"/tree/OvmfPkg/XenBusDxe/*.c; do cc1 "XenBusDxe_$(basename "$f" .c)" "$f" -I"$work/tree/OvmfPkg/XenBusDxe" -DSTRING_ARRAY_NAME=XenBusDxeStrings -finstrument-functions; done
+for f in "$work"/tree/OvmfPkg/XenPvBlkDxe/*.c; do cc1 "XenPvBlkDxe_$(basename "$f" .c)" "$f" -I"$work/tree/OvmfPkg/XenPvBlkDxe" -DSTRING_ARRAY_NAME=XenPvBlkDxeStrings -finstrument-functions; done
 L="$src/MdePkg/Library"
 for f in LinkedList String SafeString DivU64x32 DivU64x32Remainder MultU64x32 Math64 LShiftU64 RShiftU64 ARShiftU64 \
          MultU64x64 DivU64x64Remainder ModU64x32 SwapBytes16 SwapBytes32 SwapBytes64 Unaligned BitField HighBitSet32 HighBitSet64 LowBitSet32 LowBitSet64; do
@@ -126,5 +128,8 @@ cc1 BaseSynchronizationLib_GccInline "$L/BaseSynchronizationLib/X64/GccInline.c"
 cc1 xensim_shim "$shim/shim.c"
 gcc -shared -nostdlib -Wl,--gc-sections -Wl,-z,defs -Wl,--no-undefined -o "$out.tmp" "${objs[@]}" 2>"$work/ld.log" \
   || { cat "$work/ld.log" >&2; echo "xensim: linking the real OVMF drivers failed" >&2; exit 3; }
+# function offsets, names and source lines, for FW_SPIN (written before the library: the library's presence means both are there)
+nm -l --defined-only "$out.tmp" 2>/dev/null | awk '$2 ~ /^[tT]$/ { print $1 "\t" $3 "\t" $4 }' | sed "s|$work/tree/||" > "$out.syms" \
+  || { echo "xensim: listing the real OVMF drivers' symbols failed" >&2; exit 3; }
 mv "$out.tmp" "$out"
 echo "xensim: built $out" >&2

@@ -57,6 +57,50 @@ static volatile UINT8  mFreeRunning;
 UINT64   mCSp __attribute__ ((visibility ("hidden")));     /* where the firmware stack goes on */
 UINT64   mJavaSp __attribute__ ((visibility ("hidden")));  /* the innermost xs_invoke's JVM frame */
 
+/*
+  Which C function the vCPU is in, for FW_SPIN: the drivers' own sources (not the shim, not the
+  base libraries) are built with -finstrument-functions, so every function of theirs calls these
+  two on entry and exit; they keep a stack of entry addresses (this library copy has one vCPU).
+  xs_current_function gives the innermost one as an offset in the library, which build.sh's
+  symbol list (nm -l, beside the library) names with its source line.
+*/
+#define XS_FN_STACK  256
+static VOID            *mXsFnStack[XS_FN_STACK];
+static volatile INT32  mXsFnDepth;
+
+__attribute__ ((no_instrument_function)) VOID
+__cyg_profile_func_enter (VOID *Fn, VOID *Site)
+{
+  INT32  D = mXsFnDepth;
+
+  if (D < XS_FN_STACK) {
+    mXsFnStack[D] = Fn;
+  }
+  mXsFnDepth = D + 1;
+}
+
+__attribute__ ((no_instrument_function)) VOID
+__cyg_profile_func_exit (VOID *Fn, VOID *Site)
+{
+  if (mXsFnDepth > 0) {
+    mXsFnDepth--;
+  }
+}
+
+extern CHAR8  __ehdr_start[] __attribute__ ((visibility ("hidden")));
+
+/** The innermost driver function the vCPU entered and has not left, as an offset in this library; -1: none (or too deep). */
+__attribute__ ((visibility ("default"), no_instrument_function)) INT64
+xs_current_function (VOID)
+{
+  INT32  D = mXsFnDepth;
+
+  if ((D <= 0) || (D > XS_FN_STACK)) {
+    return -1;
+  }
+  return (INT64)((CHAR8 *)mXsFnStack[D - 1] - __ehdr_start);
+}
+
 UINT64 xs_call_switch (UINT32 Op, UINT64 *Args, UINT32 Count);
 __attribute__ ((visibility ("default"))) UINT64 xs_invoke (UINT64 Function, UINT64 A0, UINT64 A1, UINT64 A2,
                                                            UINT64 A3, UINT64 A4, UINT64 A5);

@@ -257,8 +257,9 @@ public final class Shim implements Vcpu.Handler, Vcpu.SyncHandler {
 
     @Override
     public void spin(int lastOp, long millis) {
-        log.event(dom, COMP, "FW_SPIN").with("after", opName(lastOp)).with("driver", current()).with("wallMillis", millis)
-                .with("shimCalls", vcpu.shimCalls()).emit();
+        String fn = vcpu.currentFunction();
+        log.event(dom, COMP, "FW_SPIN").with("after", opName(lastOp)).with("driver", current()).with("function", fn == null ? "unknown" : fn)
+                .with("wallMillis", millis).with("shimCalls", vcpu.shimCalls()).emit();
         bs.park("the real OVMF drivers spun " + millis + " ms without a shim call after " + opName(lastOp));
     }
 

@@ -26,4 +26,7 @@ public interface ShimLib extends Library {
 
     /** 1: MemoryFence and CpuPause no longer call the shim (threaded mode: the vCPU runs freely between boot services). */
     void xs_set_free_running(byte on);
+
+    /** The innermost driver function the vCPU is in (entered, not left), as an offset in the library; -1: none. */
+    long xs_current_function();
 }

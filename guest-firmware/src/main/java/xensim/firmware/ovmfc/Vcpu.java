@@ -63,10 +63,12 @@ public final class Vcpu {
     private boolean dead;
     private int lastOp;
     private long shimCalls;
+    private final Path library;
 
     /** Loads a private copy of {@code library} and starts the (idle) vCPU thread. */
     public Vcpu(Path library, String name, long spinBoundMillis) {
         this.spinBoundMillis = spinBoundMillis;
+        this.library = library;
         Path copy;
         try {
             copy = Files.createTempFile("xensim-ovmf-", ".so");
@@ -104,6 +106,27 @@ public final class Vcpu {
 
     public ShimLib lib() {
         return lib;
+    }
+
+    /**
+     * The C function the vCPU is in now, as {@code Name (File.c:line)} from the symbol list build.sh
+     * writes beside the library ({@code nm -l}); null when it cannot tell (no driver function
+     * entered, or no list). Read while the vCPU spins: the drivers are built with
+     * -finstrument-functions, so the shim knows the innermost function entered and not yet left.
+     */
+    public String currentFunction() {
+        long off = lib.xs_current_function();
+        if (off < 0) return null;
+        Path syms = library.resolveSibling(library.getFileName() + ".syms");
+        try (java.util.stream.Stream<String> lines = Files.lines(syms)) {
+            String hex = String.format("%016x", off);
+            return lines.map(l -> l.split("\t"))
+                    .filter(f -> f.length >= 2 && f[0].equalsIgnoreCase(hex))
+                    .map(f -> f[1] + (f.length > 2 && !f[2].isBlank() ? " (" + f[2] + ")" : ""))
+                    .findFirst().orElse(null);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return null;
+        }
     }
 
     public long shimCalls() {
