@@ -2,7 +2,6 @@ package xensim.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,8 +11,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import xensim.firmware.ovmfc.OvmfBuild;
-import xensim.firmware.ovmfc.OvmfCFirmware;
 
 /**
  * explore over edk2's own drivers ({@code --firmware ovmf-c}), which run one guest per process: with
@@ -30,13 +27,7 @@ class OvmfExploreProcessesIT {
     void workerProcessesGiveTheOneProcessMatrix() throws Exception {
         String j = System.getProperty("xensim.jar");
         Assumptions.assumeTrue(j != null, "run by the integration-test phase (mvn verify), which names the shaded jar");
-        try {
-            OvmfCFirmware.library(List.of());
-        } catch (OvmfBuild.BuildException e) {
-            String why = "the real OVMF drivers cannot be built: " + e.getMessage();
-            if ("1".equals(System.getenv("XENSIM_REQUIRE_NATIVE"))) fail(why + " — XENSIM_REQUIRE_NATIVE=1 forbids skipping");
-            Assumptions.abort(why);
-        }
+        RealOvmfTest.requireDrivers();
         Path jar = Path.of(j).toAbsolutePath();
         String patch = Path.of("..", "examples", "ovmf-patches", "skip-shutdown-handshake.patch").toAbsolutePath().toString();
         String matrix = null;
