@@ -85,6 +85,12 @@ final class ClusterExplore {
     }
 
     static void run(Options o, Map<Long, WorkItem> items, List<DesignJar> jars, Consumer<ItemResult> onResult, PrintWriter err) throws Exception {
+        run(o, items, jars, onResult, err, () -> {});
+    }
+
+    /** As above; {@code onUp} runs once the coordinator's node is up (workers started then join at the first try). */
+    static void run(Options o, Map<Long, WorkItem> items, List<DesignJar> jars, Consumer<ItemResult> onResult, PrintWriter err, Runnable onUp)
+            throws Exception {
         String[] hp = hostPort(o.cluster());
         String host = hp[0];
         int port = Integer.parseInt(hp[1]);
@@ -127,6 +133,7 @@ final class ClusterExplore {
         sys.getWhenTerminated().whenComplete((d, e) -> status.complete(null)); // went down before the coordinator ended the run
         Coordinator.Status st;
         try {
+            onUp.run();
             st = status.get();
         } finally {
             sys.terminate();

@@ -482,7 +482,7 @@ public final class ExploreCommand implements Callable<Integer> {
                     Plan p = plan(strategies, idx, perSeed);
                     if (p != null && !resumed.containsKey(idx)) items.put(idx, item(idx, p, shas));
                 }
-                LocalWorkers local = workerProcesses > 0 ? LocalWorkers.start(workerProcesses, dir.resolve("workers"), spec.commandLine().getErr()) : null;
+                LocalWorkers local = workerProcesses > 0 ? LocalWorkers.plan(workerProcesses, dir.resolve("workers")) : null;
                 ClusterExplore.Options co = local != null
                         ? new ClusterExplore.Options(local.address(), workerProcesses, true, java.time.Duration.ofSeconds(120), parallel, dir)
                         : new ClusterExplore.Options(cluster, minWorkers != null ? minWorkers : noLocal ? 1 : 0, noLocal,
@@ -499,7 +499,14 @@ public final class ExploreCommand implements Callable<Integer> {
                         pb.step();
                         pb.setExtraMessage("failures: " + violating.get());
                     }
-                }, spec.commandLine().getErr());
+                }, spec.commandLine().getErr(), () -> {
+                    if (local == null) return;
+                    try {
+                        local.start(spec.commandLine().getErr());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException("starting the worker processes", e);
+                    }
+                });
                 }
             }
             List<Thread> workers = new ArrayList<>();

@@ -14,15 +14,18 @@ import java.util.concurrent.TimeUnit;
  * the process, so one process runs one guest at a time. The explore becomes the coordinator of a
  * cluster on 127.0.0.1 (a free port) and {@code n} copies of this xensim join it as
  * {@code xensim worker --jobs 1}; their output goes to {@code workers/worker-<i>.log} in the
- * explore's folder. {@link #close} ends them (they exit by themselves when the coordinator is done).
+ * explore's folder. They start once the coordinator is up; {@link #close} ends them (they exit by themselves when the coordinator is done).
  */
 final class LocalWorkers implements AutoCloseable {
     private final String address;
-    private final List<Process> processes;
+    private final int n;
+    private final Path logDir;
+    private final List<Process> processes = new ArrayList<>();
 
-    private LocalWorkers(String address, List<Process> processes) {
+    private LocalWorkers(String address, int n, Path logDir) {
         this.address = address;
-        this.processes = processes;
+        this.n = n;
+        this.logDir = logDir;
     }
 
     /** The coordinator's HOST:PORT the workers join. */
@@ -30,16 +33,20 @@ final class LocalWorkers implements AutoCloseable {
         return address;
     }
 
-    /** Picks a free port on 127.0.0.1 and starts {@code n} workers joining it, logs under {@code logDir}. */
-    static LocalWorkers start(int n, Path logDir, PrintWriter err) throws IOException {
+    /** A free port on 127.0.0.1 for {@code n} workers, their logs to go under {@code logDir}; {@link #start} starts them. */
+    static LocalWorkers plan(int n, Path logDir) throws IOException {
         int port;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        String address = "127.0.0.1:" + port;
         Files.createDirectories(logDir);
-        List<Process> ps = new ArrayList<>();
-        LocalWorkers w = new LocalWorkers(address, ps);
+        return new LocalWorkers("127.0.0.1:" + port, n, logDir);
+    }
+
+    /** Starts the workers (once the coordinator listens: a worker's join then succeeds at its first try). */
+    void start(PrintWriter err) throws IOException {
+        List<Process> ps = processes;
+        LocalWorkers w = this;
         try {
             for (int i = 1; i <= n; i++) {
                 List<String> cmd = new ArrayList<>();
@@ -63,7 +70,6 @@ final class LocalWorkers implements AutoCloseable {
         }
         err.println("explore: edk2's drivers run one guest per process: " + n + " worker processes on " + address + " (their logs: " + logDir + ")");
         err.flush();
-        return w;
     }
 
     @Override
