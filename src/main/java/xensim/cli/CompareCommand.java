@@ -61,8 +61,8 @@ public final class CompareCommand implements Callable<Integer> {
                 .withFirmware(FirmwareImpl.OVMF_C, patchList);
         FirmwareOptions.check(probe);
         StringBuilder md = new StringBuilder();
-        md.append("| seed | profiles | model verdict | ovmf-c verdict | xenstore requests: first difference | guest hypercalls and EBS allocations: first difference | XenbusState: first difference |\n");
-        md.append("| --- | --- | --- | --- | --- | --- | --- |\n");
+        md.append("| seed | profiles | model verdict | ovmf-c verdict | xenstore requests: first difference | guest hypercalls and EBS allocations: first difference | XenbusState: first difference | grant entries: first difference |\n");
+        md.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         int agree = 0, verdictsEqual = 0, total = 0;
         long t0 = System.nanoTime();
         for (Map<String, Object> combo : combos) {
@@ -78,14 +78,15 @@ public final class CompareCommand implements Callable<Integer> {
                 String dx = ProtocolTrace.describe(tm.xenstore(), tc.xenstore());
                 String dg = ProtocolTrace.describe(tm.guest(), tc.guest());
                 String ds = ProtocolTrace.describe(tm.states(), tc.states());
+                String dn = ProtocolTrace.describe(tm.grants(), tc.grants());
                 boolean same = m.verdictLine().equals(c.verdictLine());
                 total++;
                 if (same) verdictsEqual++;
-                if (same && dx == null && dg == null && ds == null) agree++;
+                if (same && dx == null && dg == null && ds == null && dn == null) agree++;
                 md.append("| ").append(seed).append(" | ").append(prof).append(" | ").append(verdict(m)).append(" | ").append(verdict(c))
-                        .append(" | ").append(dx == null ? "none" : dx).append(" | ").append(dg == null ? "none" : dg).append(" | ").append(ds == null ? "none" : ds).append(" |\n");
+                        .append(" | ").append(dx == null ? "none" : dx).append(" | ").append(dg == null ? "none" : dg).append(" | ").append(ds == null ? "none" : ds).append(" | ").append(dn == null ? "none" : dn).append(" |\n");
                 pw.printf("seed %d (%s): model %s, ovmf-c %s%s%n", seed, prof, verdict(m), verdict(c),
-                        dx == null && dg == null && ds == null ? ", same protocol sequences" : ", sequences differ");
+                        dx == null && dg == null && ds == null && dn == null ? ", same protocol sequences" : ", sequences differ");
                 pw.flush();
             }
         }

@@ -26,18 +26,24 @@ import java.util.List;
  *   <li>{@link #states}: every XenbusState transition another domain sees (the backend's, and the
  *       OS's; the firmware's own state writes are XS_WRITEs in {@link #guest}: the Java model
  *       also logs them as events, edk2 does not), in order for each state node (the frontend's,
- *       then the backend's: sorted by node, stable).</li>
+ *       then the backend's: sorted by node, stable);</li>
+ *   <li>{@link #grants}: the firmware's grant entries as the host sees them, in order (GRANT_ACCESS:
+ *       ref, grantee, read-only; a GRANT_END that cleared the entry: ref — a refused end changes
+ *       nothing in the entry), up to the handoff. A sequence of its own, so that the memory services
+ *       between two actions of {@link #guest} stay one set (how long a wait lasts is timing).</li>
  * </ul>
- * Grant references and the gfns of pool and page allocations are left out: they follow from
- * allocation orders the model does not claim to reproduce. Pure: reads a file, no simulation.
+ * The gfns of pool and page allocations (and so of granted pages) are left out: they follow from
+ * allocation orders the model does not claim to reproduce; grant references are compared (the model
+ * hands them out from edk2's free-list stack). Pure: reads a file, no simulation.
  */
-public record ProtocolTrace(List<String> xenstore, List<String> guest, List<String> states) {
+public record ProtocolTrace(List<String> xenstore, List<String> guest, List<String> states, List<String> grants) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static ProtocolTrace read(Path events, int domid) throws IOException {
         List<String> xenstore = new ArrayList<>();
         List<String> guest = new ArrayList<>();
         List<String> states = new ArrayList<>();
+        List<String> grants = new ArrayList<>();
         boolean handedOff = false;
         try (BufferedReader r = Files.newBufferedReader(events, StandardCharsets.UTF_8)) {
             for (String line; (line = r.readLine()) != null; ) {
@@ -68,6 +74,14 @@ public record ProtocolTrace(List<String> xenstore, List<String> guest, List<Stri
                             s = "EVTCHN_SEND port " + e.path("port").asInt();
                             if (!guest.isEmpty() && guest.get(guest.size() - 1).equals(s)) s = null;
                         }
+                    }
+                    case "GRANT_ACCESS" -> {
+                        if (dom == domid && e.path("comp").asText().startsWith("fw.")) {
+                            grants.add("GRANT_ACCESS ref " + e.path("ref").asInt() + " to dom " + e.path("domid").asInt() + (e.path("readonly").asBoolean() ? " ro" : ""));
+                        }
+                    }
+                    case "GRANT_END" -> {
+                        if (dom == domid && e.path("comp").asText().startsWith("fw.") && e.path("ok").asBoolean(true)) grants.add("GRANT_END ref " + e.path("ref").asInt());
                     }
                     case "PHYSMAP_ADD", "PHYSMAP_REMOVE" -> {
                         if (e.path("by").asInt(-1) == domid) s = ev + " " + e.path("space").asText("") + " gfn " + e.path("gfn").asLong();
@@ -104,7 +118,7 @@ public record ProtocolTrace(List<String> xenstore, List<String> guest, List<Stri
         // two moves first at one instant is the simulator's interleaving, not the protocol
         java.util.List<String> byNode = new ArrayList<>(states);
         byNode.sort(java.util.Comparator.comparing((String x) -> x.substring(0, x.indexOf(' '))));
-        return new ProtocolTrace(List.copyOf(xenstore), List.copyOf(guest), List.copyOf(byNode));
+        return new ProtocolTrace(List.copyOf(xenstore), List.copyOf(guest), List.copyOf(byNode), List.copyOf(grants));
     }
 
     /** The first index where {@code a} and {@code b} differ, or -1 when they are equal. */

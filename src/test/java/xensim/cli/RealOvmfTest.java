@@ -78,6 +78,8 @@ class RealOvmfTest {
         assertTrue(log.contains("\"ev\":\"OS_HANDOFF\""), "the OS took over");
         assertFalse(log.contains("FW_ASSERT") || log.contains("FW_SPIN") || log.contains("FW_SHIM"), "no ASSERT, spin or shim refusal");
         assertTrue(log.contains("\"vcpu\":\"coroutine\""), "deterministic: every fence is a shim call");
+        assertTrue(log.contains("\"comp\":\"fw.ovmf\",\"ev\":\"GRANT_ACCESS\",\"ref\":2047,") && log.contains("\"comp\":\"fw.ovmf\",\"ev\":\"GRANT_END\",\"ref\":2047,\"ok\":true"),
+                "the C drivers' grant stores reach the checker (edk2's free list hands out 2047 first)");
         Cli.Result b = run("b");
         assertEquals(a.code(), b.code());
         assertArrayEquals(Files.readAllBytes(tmp.resolve("a/events.jsonl")), Files.readAllBytes(tmp.resolve("b/events.jsonl")),
@@ -88,7 +90,7 @@ class RealOvmfTest {
     void aBrokenPatchChangesTheVerdictAndOneThatDoesNotApplyIsBadInput() throws Exception {
         Cli.Result broken = run("p", "--ovmf-patch", PATCHES.resolve("skip-shutdown-handshake.patch").toString());
         assertEquals(Main.EXIT_VIOLATION, broken.code(), broken.out() + broken.err());
-        assertTrue(broken.out().contains("verdict: VIOLATION ALLOC_IN_EBS STALE_MAPPING\n"),
+        assertTrue(broken.out().contains("verdict: VIOLATION ALLOC_IN_EBS STALE_MAPPING STALE_GRANT\n"),
                 "without XenPvBlockFrontShutdown's Closing/Closed handshake blkback still maps the ring the OS reclaims: " + broken.out());
         assertTrue(broken.out().contains("--ovmf-patch "), "the replay names the patch");
         assertTrue(Files.readString(tmp.resolve("p/events.jsonl")).contains("\"firmware.ovmf-patches\":\""), "RUN_BEGIN has its hash");

@@ -23,7 +23,11 @@ class ProtocolTraceTest {
                 "{\"dom\":0,\"comp\":\"xenstored\",\"ev\":\"XS_REQ\",\"type\":\"XS_WRITE\",\"path\":\"/local/domain/1/name\"}",
                 "{\"dom\":1,\"comp\":\"hypervisor\",\"ev\":\"EVTCHN_SEND\",\"port\":1,\"by\":1}",
                 "{\"dom\":1,\"comp\":\"hypervisor\",\"ev\":\"EVTCHN_SEND\",\"port\":1,\"by\":1}",
+                "{\"dom\":1,\"comp\":\"fw.ovmf\",\"ev\":\"GRANT_ACCESS\",\"ref\":2047,\"gfn\":1011,\"domid\":0,\"readonly\":false}",
+                "{\"dom\":1,\"comp\":\"os\",\"ev\":\"GRANT_ACCESS\",\"ref\":8,\"gfn\":16,\"domid\":0,\"readonly\":false}",
                 "{\"dom\":1,\"comp\":\"fw.core\",\"ev\":\"EBS_NOTIFY_BEGIN\",\"tpl\":\"TPL_CALLBACK\"}",
+                "{\"dom\":1,\"comp\":\"fw.xenbus\",\"ev\":\"GRANT_END\",\"ref\":2046,\"ok\":false}",
+                "{\"dom\":1,\"comp\":\"fw.xenbus\",\"ev\":\"GRANT_END\",\"ref\":2047,\"ok\":true}",
                 "{\"dom\":1,\"comp\":\"fw.core\",\"ev\":\"ALLOC_CALL\",\"service\":\"CreateEvent\",\"inEbs\":true}",
                 "{\"dom\":1,\"comp\":\"fw.core\",\"ev\":\"ALLOC_CALL\",\"service\":\"CloseEvent\",\"inEbs\":true}",
                 "{\"dom\":1,\"comp\":\"fw.core\",\"ev\":\"ALLOC_CALL\",\"service\":\"CreateEvent\",\"inEbs\":true}",
@@ -38,6 +42,8 @@ class ProtocolTraceTest {
                 t.guest());
         assertEquals(List.of("/local/domain/0/backend/vbd/1/51712/state Connected->Closing"), t.states(),
                 "the firmware's own state events are the model's instrumentation, not the protocol");
+        assertEquals(List.of("GRANT_ACCESS ref 2047 to dom 0", "GRANT_END ref 2047"), t.grants(),
+                "the firmware's grant entries, refs and grantee (no gfns); a refused end changed nothing; the OS's are not the firmware's");
     }
 
     @Test

@@ -109,6 +109,8 @@ public final class Shim implements Vcpu.Handler, Vcpu.SyncHandler {
 
     private static final long ENOSYS = -38, EINVAL = -22;
     private static final int XENMEM_add_to_physmap = 7, XENMEM_remove_from_physmap = 15;
+    /** The C drivers' grant entries, seen at every hand-over from C (GRANT_ACCESS, GRANT_END). */
+    private final GrantEntryObserver grants = new GrantEntryObserver();
     private static final int EVTCHNOP_close = 3, EVTCHNOP_send = 4, EVTCHNOP_alloc_unbound = 6;
     private static final int SHARED_INFO_EVTCHN_PENDING = 2048; // after vcpu_info[32] (x86: 64 bytes each)
 
@@ -149,6 +151,7 @@ public final class Shim implements Vcpu.Handler, Vcpu.SyncHandler {
         this.vcpu = vcpu;
         this.fenceNanos = fenceNanos;
         vcpu.setHandler(this);
+        vcpu.onControlFromC(() -> grants.observe(log, dom, COMP));
     }
 
     // ---- handles, names ---------------------------------------------------------------------------
@@ -600,9 +603,18 @@ public final class Shim implements Vcpu.Handler, Vcpu.SyncHandler {
                     k.accept(0);
                     return;
                 }
-                hc.addToPhysmap(space, idx, gpfn, r -> k.accept(r.rc()));
+                hc.addToPhysmap(space, idx, gpfn, r -> {
+                    if (r.rc() == 0 && space == xensim.abi.HvmParams.XENMAPSPACE_grant_table) grants.added((int) idx, gpfn, memory.page(gpfn));
+                    k.accept(r.rc());
+                });
             }
-            case XENMEM_remove_from_physmap -> hc.removeFromPhysmap(p.getLong(8), r -> k.accept(r.rc()));
+            case XENMEM_remove_from_physmap -> {
+                long gpfn = p.getLong(8);
+                hc.removeFromPhysmap(gpfn, r -> {
+                    if (r.rc() == 0) grants.removed(gpfn);
+                    k.accept(r.rc());
+                });
+            }
             default -> k.accept(ENOSYS);
         }
     }

@@ -241,7 +241,15 @@ public final class Vcpu {
         }
     }
 
+    /** Runs whenever control passes from C to the simulation (a shim call, a return): what the C code stored since is now visible. */
+    private Runnable fromC = () -> {};
+
+    public void onControlFromC(Runnable r) {
+        this.fromC = r;
+    }
+
     private void handle(Up u) {
+        fromC.run();
         if (u instanceof Returned r) {
             returns.pop().accept(r.value());
         } else {
@@ -261,6 +269,7 @@ public final class Vcpu {
         if (dead) return 0;
         Up u = exchange(new Call(fn, args, bool));
         while (u != null) {
+            fromC.run();
             if (u instanceof Returned r) return r.value();
             ShimCall s = (ShimCall) u;
             shimCalls++;

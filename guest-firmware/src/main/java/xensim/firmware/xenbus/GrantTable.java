@@ -9,7 +9,7 @@ import xensim.xen.GuestMemory;
 
 /**
  * edk2's GrantTable.c: the grant frames are added to the physmap at the Xen platform device's
- * MMIO hole, refs are handed out from a free list above the reserved ones, GrantEndAccess is
+ * MMIO hole, refs are handed out from a free list (a stack, highest ref first) above the reserved ones, GrantEndAccess is
  * refused while the backend still maps the page ("g.e. still in use!"), and deinit removes the
  * frames from the physmap (the entries stay valid in Xen).
  */
@@ -20,7 +20,8 @@ public final class GrantTable {
     private final GrantTableGuest table;
     private final long frameGfn;
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
-    private int nextRef = GrantTableAbi.GNTTAB_NR_RESERVED_ENTRIES;
+    /** The highest ref never handed out (edk2's initial list, top first): NR_GRANT_ENTRIES - 1 at first. */
+    private int nextRef = NR_GRANT_FRAMES * GrantTableAbi.GRANT_ENTRIES_PER_FRAME - 1;
     private boolean mapped;
 
     public GrantTable(Hypercalls hc, GuestMemory memory, EventLog log, String comp, long frameGfn) {
@@ -76,21 +77,27 @@ public final class GrantTable {
         });
     }
 
-    /** GrantAccess: a ref for {@code gfn}, or -1 when the table is full. */
+    /**
+     * XenGrantTableGrantAccess's XenGrantTableGetFreeEntry: edk2's free list is a stack threaded
+     * through GrantList[], filled by XenGrantTableInit pushing NR_RESERVED_ENTRIES..NR_GRANT_ENTRIES-1
+     * in order, so the first ref handed out is the last one (2047 with 4 frames), then 2046, ...;
+     * an ended ref is pushed back and is the next one out. A ref for {@code gfn}, or -1 when the
+     * list is empty (edk2 ASSERTs there).
+     */
     public int grantAccess(int domid, long gfn, boolean readonly) {
-        Integer ref = free.poll();
+        Integer ref = free.pollFirst();
         if (ref == null) {
-            if (nextRef >= table.nrEntries()) return -1;
-            ref = nextRef++;
+            if (nextRef < GrantTableAbi.GNTTAB_NR_RESERVED_ENTRIES) return -1;
+            ref = nextRef--;
         }
         table.grantAccess(ref, domid, gfn, readonly);
         return ref;
     }
 
-    /** GrantEndAccess: false (EFI_NOT_READY) while mapped; the ref is then not reused. */
+    /** XenGrantTableEndAccess: false (EFI_NOT_READY) while mapped, and the ref is not reused; else XenGrantTablePutFreeEntry pushes it. */
     public boolean endAccess(int ref) {
         if (!table.endAccess(ref)) return false;
-        free.add(ref);
+        free.addFirst(ref);
         return true;
     }
 
