@@ -25,10 +25,11 @@ import xensim.cluster.Worker;
 import xensim.scenario.Scenario;
 
 /**
- * {@code explore --cluster}: this process forms the cluster and coordinates it (with a worker of
- * its own on --jobs slots unless --no-local); each first result goes to {@code onResult} as it
- * arrives. Ends normally when every item is done; a coordinator with no workers is bad input
- * (exit 2); a coordinator whose node went down is {@link ClusterLostException} (exit 3).
+ * {@code explore --cluster} and {@code run --hosts H --cluster}: this process forms the cluster and
+ * coordinates it (with a worker of its own on --jobs slots unless --no-local); each first result
+ * goes to {@code onResult} as it arrives. Ends normally when every item is done; a coordinator with
+ * no workers is bad input (exit 2); a coordinator whose node went down is
+ * {@link ClusterLostException} (exit 3).
  */
 final class ClusterExplore {
     private ClusterExplore() {}
@@ -36,7 +37,12 @@ final class ClusterExplore {
     /** The design jars' size limit: a Welcome carries them in one message (xensim-cluster.conf's maximum-frame-size is 4 MiB). */
     static final long MAX_JAR_BYTES = 3L << 20;
 
-    record Options(String cluster, int minWorkers, boolean noLocal, Duration workerTimeout, int localJobs, Path outDir) {}
+    /**
+     * {@code command} names the coordinator in its messages ("explore", "run --hosts"); with
+     * {@code resumable} they point at {@code OUT/results.jsonl} and {@code --resume OUT}.
+     */
+    record Options(String command, String cluster, int minWorkers, boolean noLocal, Duration workerTimeout, int localJobs, Path outDir,
+                   boolean resumable) {}
 
     static String[] hostPort(String s) {
         return ClusterNode.hostPort(s, false);
@@ -72,12 +78,17 @@ final class ClusterExplore {
         return out;
     }
 
-    /** A node's runner: explore's per-item code, the scenario made from the item's text once per node. */
+    /**
+     * A node's runner: explore's per-item code, or a host of {@code run --hosts} run as
+     * {@code xensim run} runs it (no log written: the node is not where the user reads it); the
+     * scenario made from the item's text once per node.
+     */
     static ItemRunner runner(Path disks) {
         ExploreItems.Scenarios made = new ExploreItems.Scenarios();
         return (item, jars) -> {
             try {
-                return ExploreItems.run(item, made.of(item.scenario(), jars), disks);
+                Scenario sc = made.of(item.scenario(), jars);
+                return item.kind() == WorkItem.Kind.HOST ? RunHosts.runHost(item, sc, null, disks, null) : ExploreItems.run(item, sc, disks);
             } catch (BadInputException e) {
                 throw new ItemRunner.BadItem(e.getMessage());
             }
@@ -145,13 +156,15 @@ final class ClusterExplore {
             ExploreCommand.deleteTree(tmp);
         }
         if (st == null) {
-            throw new ClusterLostException("explore --cluster " + o.cluster() + ": the coordinator's cluster node went down before the run was done;"
-                    + " the runs done so far are in " + o.outDir().resolve(ResultsLog.FILE) + ": continue with --resume " + o.outDir());
+            throw new ClusterLostException(o.command() + " --cluster " + o.cluster() + ": the coordinator's cluster node went down before the run was done"
+                    + (o.resumable() ? "; the runs done so far are in " + o.outDir().resolve(ResultsLog.FILE) + ": continue with --resume " + o.outDir()
+                    : "; nothing was written: run it again"));
         }
         switch (st.kind()) {
             case COMPLETED -> { }
-            case NO_WORKERS -> throw new BadInputException("explore --cluster " + o.cluster() + ": " + st.message()
-                    + " (start workers with ./xensim worker --join " + o.cluster() + "; the runs done so far are in " + o.outDir().resolve(ResultsLog.FILE) + ")");
+            case NO_WORKERS -> throw new BadInputException(o.command() + " --cluster " + o.cluster() + ": " + st.message()
+                    + " (start workers with ./xensim worker --join " + o.cluster()
+                    + (o.resumable() ? "; the runs done so far are in " + o.outDir().resolve(ResultsLog.FILE) : "") + ")");
             case BAD_INPUT -> throw new BadInputException(st.message());
             case FAILED -> {
                 // FW_SPIN of edk2's drivers on a worker: the same modelling error (exit 3) as a local run's

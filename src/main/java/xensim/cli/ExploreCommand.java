@@ -425,7 +425,7 @@ public final class ExploreCommand implements Callable<Integer> {
     /** The idx-th run as a work item (its design jars named by their SHA-256, as a worker has them). */
     private xensim.cluster.WorkItem item(long idx, Plan p, List<String> jarShas) {
         return new xensim.cluster.WorkItem(idx, xensim.runtime.Version.get(), p.strategy(), p.seed(), p.order(), schedules.get(p.sched()).toString(),
-                p.scheduleSeed(), sources.get(p.combo()), jarShas);
+                p.scheduleSeed(), sources.get(p.combo()), jarShas, xensim.cluster.WorkItem.Kind.EXPLORE);
     }
 
     /** The largest seed run (budget mode), for the header. */
@@ -484,9 +484,9 @@ public final class ExploreCommand implements Callable<Integer> {
                 }
                 LocalWorkers local = workerProcesses > 0 ? LocalWorkers.plan(workerProcesses, dir.resolve("workers")) : null;
                 ClusterExplore.Options co = local != null
-                        ? new ClusterExplore.Options(local.address(), workerProcesses, true, java.time.Duration.ofSeconds(120), parallel, dir)
-                        : new ClusterExplore.Options(cluster, minWorkers != null ? minWorkers : noLocal ? 1 : 0, noLocal,
-                        ClusterExplore.timeout(workerTimeout), parallel, dir);
+                        ? new ClusterExplore.Options("explore", local.address(), workerProcesses, true, java.time.Duration.ofSeconds(120), parallel, dir, true)
+                        : new ClusterExplore.Options("explore", cluster, minWorkers != null ? minWorkers : noLocal ? 1 : 0, noLocal,
+                        ClusterExplore.timeout(workerTimeout), parallel, dir, true);
                 try (local) {
                 ClusterExplore.run(co, items, jars, r -> {
                     log.append(r);

@@ -48,7 +48,7 @@ final class ExploreItems {
         return new ItemResult(index, o.strategy(), o.seed(), o.order(), verdict, counts, r.virtualNanos(), r.events(), r.ending().name(),
                 r.steps(), new LinkedHashMap<>(seen.notifies()), new LinkedHashMap<>(seen.edk2Orders()),
                 seen.mismatch() == null ? null : seen.mismatch().dom(), seen.mismatch() == null ? null : seen.mismatch().notifies(),
-                List.copyOf(o.notified()), List.copyOf(o.notifiedRegistered()), o.scheduleSeed(), null);
+                List.copyOf(o.notified()), List.copyOf(o.notifiedRegistered()), o.scheduleSeed(), null, null);
     }
 
     /** The outcome the matrix counts, from a result (made here or on a worker). */

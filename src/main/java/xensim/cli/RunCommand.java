@@ -27,7 +27,9 @@ import xensim.runtime.Simulation;
 
 /**
  * {@code xensim run}: one host and its guests through firmware, ExitBootServices and the OS; a
- * per-guest summary, the verdict line, {@code OUT/events.jsonl}; exit 0 clean, 1 violation.
+ * per-guest summary, the verdict line, {@code OUT/events.jsonl}; exit 0 clean, 1 violation. With
+ * {@code --hosts H}, H independent hosts ({@link RunHosts}), here or on a cluster, and their summed
+ * verdict.
  */
 @Command(name = "run", description = "Run a simulation: guests boot through UEFI, exit boot services, hand over to an OS.")
 public final class RunCommand implements Callable<Integer> {
@@ -123,8 +125,31 @@ public final class RunCommand implements Callable<Integer> {
             description = "deterministic mode: which runnable step goes next: fifo (default), random, pct:D[/K] (PCT, D-1 priority change points over K steps), pos (partial order sampling) or dev:STEP.INDEX,... (FIFO but for the listed deviations; what replay and shrink print); any but fifo runs one actor message per step")
     String schedule;
 
-    @Option(names = "--schedule-seed", description = "the seed of the schedule's choices (default: derived from --seed)")
+    @Option(names = "--schedule-seed", description = "the seed of the schedule's choices (default: derived from --seed; with --hosts, from each host's seed)")
     Long scheduleSeed;
+
+    @Option(names = "--hosts", paramLabel = "H",
+            description = "run H independent hosts of this scenario, each with its guests, host k under seed S+k-1 (S: --seed, default 1): "
+                    + "each host's verdict and replay line (a plain run of that host alone), the verdicts summed, exit 1 if any host violated an invariant; "
+                    + "here on --jobs threads (each host's output in OUT/host-K/ as run writes it), or with --cluster on worker nodes (OUT/host-K/run.txt); "
+                    + "OUT/hosts.json either way")
+    Integer hosts;
+
+    @Option(names = "--jobs", description = "--hosts: hosts at a time on this machine (default: the number of cores)")
+    Integer jobs;
+
+    @Option(names = "--cluster", paramLabel = "HOST:PORT",
+            description = "--hosts: run the hosts on an Akka cluster, as explore --cluster does: this run is its coordinator, formed at HOST:PORT (start workers with ./xensim worker --join HOST:PORT); the same verdicts as here")
+    String cluster;
+
+    @Option(names = "--min-workers", description = "--cluster: wait for this many workers before handing out hosts (default 1 with --no-local, else 0)")
+    Integer minWorkers;
+
+    @Option(names = "--no-local", description = "--cluster: run no host on this machine, only coordinate")
+    boolean noLocal;
+
+    @Option(names = "--worker-timeout", paramLabel = "TIME", description = "--cluster: how long to wait for --min-workers workers, or with no worker left, before giving up (exit 2; default 60s)")
+    String workerTimeout;
 
     /** --schedule parsed; bad input → exit 2. */
     static ScheduleSpec schedule(String s) {
@@ -138,9 +163,13 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        checkHostFlags();
         ScheduleSpec sched = schedule(schedule);
         Map<String, Object> keys = keys();
-        Scenario sc = firmware.apply(scenario(scenario, strategy, seed, mode, guests, null, faults, keys));
+        Scenario parsed = scenario(scenario, strategy, seed, mode, guests, null, faults, keys);
+        if (hosts != null) checkHostScenario(parsed); // before --firmware ovmf-c would build the real drivers
+        Scenario sc = firmware.apply(parsed);
+        if (hosts != null) return runHosts(sc, sched, keys);
         if (xenstoreSocket != null) UserPaths.socketPath(xenstoreSocket, "--xenstore-socket");
         Path planned = out != null ? out : defaultOut(sc.seed());
         Path existed = UserPaths.nearestExisting(planned);
@@ -163,6 +192,142 @@ public final class RunCommand implements Callable<Integer> {
             r = runAndReport(spec.commandLine().getOut(), runSpec(sc, dir).withSchedule(sched, sseed), cfg, xenstoreSocket, hold, replay, holdRelease, progress);
         }
         return r.clean() ? Main.EXIT_CLEAN : Main.EXIT_VIOLATION;
+    }
+
+    /** --hosts and the flags that go with it: what combines (bad input, exit 2, otherwise). */
+    private void checkHostFlags() {
+        if (hosts == null) {
+            String which = jobs != null ? "--jobs" : cluster != null ? "--cluster" : minWorkers != null ? "--min-workers" : noLocal ? "--no-local"
+                    : workerTimeout != null ? "--worker-timeout" : null;
+            if (which != null) throw new BadInputException(which + " goes with --hosts H (run H hosts); a single run is one host on one thread");
+            return;
+        }
+        if (hosts < 1) throw new BadInputException("--hosts must be at least 1, got " + hosts);
+        if (hosts > RunHosts.MAX_HOSTS) throw new BadInputException("--hosts must be at most " + RunHosts.MAX_HOSTS + ", got " + hosts);
+        if (xenstoreSocket != null) {
+            throw new BadInputException("--xenstore-socket serves one host's xenstored: not with --hosts (run that host alone, its replay line, with --xenstore-socket)");
+        }
+        if (hold) throw new BadInputException("--hold keeps one host up: not with --hosts (run that host alone, its replay line, with --hold)");
+        if (jobs != null && (jobs < 1 || jobs > 1024)) throw new BadInputException("--jobs must be between 1 and 1024");
+        if (cluster == null && (minWorkers != null || noLocal || workerTimeout != null)) {
+            throw new BadInputException((minWorkers != null ? "--min-workers" : noLocal ? "--no-local" : "--worker-timeout") + " goes with --cluster");
+        }
+        if (cluster != null) {
+            if (ClusterExplore.hostPort(cluster) == null) throw new BadInputException("--cluster '" + cluster + "': expected HOST:PORT, e.g. 10.0.0.5:2552");
+            if (minWorkers != null && (minWorkers < 0 || minWorkers > 10_000)) throw new BadInputException("--min-workers must be between 0 and 10000");
+            if (noLocal && minWorkers != null && minWorkers < 1) throw new BadInputException("--no-local needs --min-workers of at least 1");
+            if (workerTimeout != null) ClusterExplore.timeout(workerTimeout);
+        }
+    }
+
+    /** What --hosts needs of the scenario: deterministic hosts of the Java models, seeds that fit. */
+    private void checkHostScenario(Scenario sc) {
+        if (sc.mode() != xensim.platform.Mode.DETERMINISTIC) {
+            throw new BadInputException("--hosts runs deterministic hosts (each one reproduced alone by its replay line): not with --mode " + sc.mode().cliName());
+        }
+        xensim.firmware.FirmwareImpl impl = sc.firmwareImpl();
+        if (firmware.firmware != null) {
+            try {
+                impl = xensim.firmware.FirmwareImpl.parse(firmware.firmware);
+            } catch (IllegalArgumentException e) {
+                return; // said by --firmware's own check
+            }
+        }
+        if (impl == xensim.firmware.FirmwareImpl.OVMF_C) {
+            throw new BadInputException("--hosts runs the Java models: --firmware ovmf-c runs one guest per process (its RAM is the process's address space); run one host at a time");
+        }
+        RunHosts.seed(sc.seed(), hosts);
+    }
+
+    /** run --hosts: the hosts as work items, here or through the cluster, then their summed verdict. */
+    private int runHosts(Scenario sc, ScheduleSpec sched, Map<String, Object> keys) throws Exception {
+        int h = hosts;
+        int parallel = jobs != null ? jobs : Runtime.getRuntime().availableProcessors();
+        // the scenario as a worker makes it: the file's text and the command line's keys, the design and mode too
+        Map<String, Object> hostKeys = new LinkedHashMap<>(keys);
+        hostKeys.put("strategy", sc.strategy());
+        hostKeys.put("mode", sc.mode().cliName());
+        xensim.cluster.ScenarioSource src = ExploreItems.source(scenario, guests, faults, hostKeys);
+        List<xensim.cluster.DesignJar> jars = cluster != null ? ClusterExplore.jars(sc) : List.of();
+        List<xensim.cluster.WorkItem> items = RunHosts.items(sc, src, h, sched, scheduleSeed,
+                jars.stream().map(xensim.cluster.DesignJar::sha256).toList());
+        String[] replays = new String[h];
+        for (xensim.cluster.WorkItem it : items) {
+            replays[(int) it.index()] = replay(scenario, sc.withSeed(it.seed()), faults, noScenarioFaults, sched, it.scheduleSeed());
+        }
+        long last = RunHosts.seed(sc.seed(), h);
+        Path planned = out != null ? out : Path.of("runs", LocalDate.now() + "-" + sc.seed() + "-hosts" + h);
+        Path existed = UserPaths.nearestExisting(planned);
+        Path dir = UserPaths.outputDir(planned, out != null ? "--out" : "the default --out");
+        if (cluster == null) {
+            try {
+                long free = SizeEstimate.freeSpace(dir);
+                if (free >= 0 && !force) {
+                    long each = SizeEstimate.of(sc).total();
+                    if (each * (double) h > free) {
+                        throw new BadInputException("--hosts " + h + ": the hosts would write about " + SizeEstimate.bytes(each * h) + " under " + dir
+                                + " (" + SizeEstimate.bytes(each) + " each: events.jsonl, trace.json, report.html, disk images) but only "
+                                + SizeEstimate.bytes(free) + " is free there; use --force to run anyway");
+                    }
+                }
+            } catch (BadInputException e) {
+                UserPaths.removeCreated(dir, existed);
+                throw e;
+            }
+        }
+        PrintWriter pw = spec.commandLine().getOut();
+        pw.printf("xensim run --hosts %d: strategy %s, seeds %d..%d (host k: seed %d+k-1), schedule %s%s, scenario %s; %s%n", h, sc.strategy(),
+                sc.seed(), last, sc.seed(), sched, sched.controlled() ? (scheduleSeed != null ? " (schedule seed " + scheduleSeed + " on every host)"
+                        : " (each host's schedule seed derived from its seed)") : "", sc.name(),
+                cluster == null ? parallel + " at a time here" : "through the cluster at " + cluster);
+        pw.flush();
+        long wallStart = System.nanoTime();
+        xensim.cluster.ItemResult[] results;
+        boolean bar = !noProgress && (terminal != null ? terminal : RunProgress.onTerminal());
+        try (me.tongfei.progressbar.ProgressBar pb = bar ? new me.tongfei.progressbar.ProgressBarBuilder().setTaskName("hosts").setInitialMax(h)
+                .setStyle(me.tongfei.progressbar.ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build() : null) {
+            Runnable step = () -> {
+                if (pb != null) pb.step();
+            };
+            if (cluster == null) {
+                results = RunHosts.runLocal(items, sc, parallel, k -> dir.resolve(RunHosts.dirName(k, h)), k -> replays[k - 1], step);
+            } else {
+                Map<Long, xensim.cluster.WorkItem> byIndex = new LinkedHashMap<>();
+                for (xensim.cluster.WorkItem it : items) byIndex.put(it.index(), it);
+                java.util.concurrent.ConcurrentHashMap<Long, xensim.cluster.ItemResult> got = new java.util.concurrent.ConcurrentHashMap<>();
+                ClusterExplore.Options co = new ClusterExplore.Options("run --hosts", cluster, minWorkers != null ? minWorkers : noLocal ? 1 : 0, noLocal,
+                        ClusterExplore.timeout(workerTimeout != null ? workerTimeout : "60s"), parallel, dir, false);
+                ClusterExplore.run(co, byIndex, jars, r -> {
+                    got.put(r.index(), r);
+                    step.run();
+                }, spec.commandLine().getErr());
+                results = new xensim.cluster.ItemResult[h];
+                for (int i = 0; i < h; i++) {
+                    results[i] = got.get((long) i);
+                    if (results[i] == null) throw new IllegalStateException("the cluster finished without host " + (i + 1));
+                    Path hd = Files.createDirectories(dir.resolve(RunHosts.dirName(i + 1, h)));
+                    Files.writeString(hd.resolve("run.txt"), RunHosts.withReplay(results[i].text(), results[i].verdict().isEmpty(), replays[i]),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - wallStart) / 1e9;
+        List<RunHosts.Host> each = new ArrayList<>();
+        for (int i = 0; i < h; i++) each.add(new RunHosts.Host(i + 1, results[i], replays[i]));
+        RunHosts.Summary sum = new RunHosts.Summary(each);
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("strategy", sc.strategy());
+        run.put("scenario", sc.name());
+        run.put("seeds", Map.of("first", sc.seed(), "last", last));
+        run.put("schedule", sched.toString());
+        Files.writeString(dir.resolve("hosts.json"), sum.json(run), java.nio.charset.StandardCharsets.UTF_8);
+        for (String l : sum.lines()) pw.println(l);
+        pw.println("hosts: " + dir.resolve("hosts.json") + (cluster == null ? "; each host's run.txt, events.jsonl, trace.json and report.html in "
+                : "; each host's run.txt (its log stays unwritten: its replay line with --out writes it) in ") + dir.resolve("host-K"));
+        pw.printf(java.util.Locale.ROOT, "%d hosts in %.1f s (%.0f hosts/min %s)%n", h, seconds, h / seconds * 60,
+                cluster == null ? "on " + parallel + " jobs" : "through the cluster");
+        pw.flush();
+        return sum.exitCode();
     }
 
     private static boolean onOff(String v) {
@@ -420,7 +585,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         if (r.eventsFile() != null) out.println("events: " + r.eventsFile());
         out.println(r.verdictLine());
-        if (!r.clean()) {
+        if (!r.clean() && replay != null) { // null: a run --hosts host on a worker (the coordinator adds its own)
             out.println("replay: " + replay);
         }
         out.flush();

@@ -65,7 +65,7 @@ final class WorkerCommand implements Callable<Integer> {
         AtomicLong ran = new AtomicLong();
         ItemRunner explore = noop ? (item, jars) -> new xensim.cluster.ItemResult(item.index(), item.strategy(), item.seed(), null, java.util.List.of(),
                 java.util.Map.of(), 0, 0, "COMPLETED", 0, java.util.Map.of(), java.util.Map.of(), null, null, java.util.List.of(), java.util.List.of(),
-                item.scheduleSeed(), null) : ClusterExplore.runner(tmp);
+                item.scheduleSeed(), null, null) : ClusterExplore.runner(tmp);
         ItemRunner counted = (item, jars) -> {
             var r = explore.run(item, jars);
             ran.incrementAndGet();

@@ -479,6 +479,13 @@ public record Scenario(String name, long seed, Mode mode, String strategy, Strin
                 List.copyOf(newFaults), backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs, firmwareImpl, ovmfPatches);
     }
 
+    /** The same scenario under another seed (run --hosts: host k's). */
+    public Scenario withSeed(long newSeed) {
+        return new Scenario(name, newSeed, mode, strategy, flavour, guests, staggerNanos, memoryPages, disks, diskBytes, firmwareQueueDepth,
+                ioBeforeEbs, bootRecordWrite, ioAfterEbs, resetState, latencyMeanNanos, tailProbability, tailFactor, backendQueueDepth,
+                faults, backendProfile, firmwareIo, edk2, ebsOrder, timing, xenstoredTiming, xsResetWatches, designs, firmwareImpl, ovmfPatches);
+    }
+
     /** The same scenario with more faults (the command line's come after the file's). */
     public Scenario withMoreFaults(List<Fault> more) {
         List<Fault> all = new ArrayList<>(faults);

@@ -56,7 +56,7 @@ class ExploreItemsTest {
     void aResultSurvivesJsonWhole(@TempDir Path tmp) throws Exception {
         Scenario sc = RunCommand.scenario((Path) null, null, null, null, 2, null, List.of(), Map.of());
         ScenarioSource src = ExploreItems.source(null, 2, List.of(), Map.of());
-        WorkItem item = new WorkItem(7, "v", "naive-reset", 3, null, "random", 42, src, List.of());
+        WorkItem item = new WorkItem(7, "v", "naive-reset", 3, null, "random", 42, src, List.of(), WorkItem.Kind.EXPLORE);
         ItemResult r = ExploreItems.run(item, sc, tmp);
         assertTrue(!r.verdict().isEmpty() && !r.notifies().isEmpty(), "a violating run that reached EBS: " + r);
         ObjectMapper json = new ObjectMapper();
