@@ -320,7 +320,7 @@ public final class RunCommand implements Callable<Integer> {
         run.put("scenario", sc.name());
         run.put("seeds", Map.of("first", sc.seed(), "last", last));
         run.put("schedule", sched.toString());
-        Files.writeString(dir.resolve("hosts.json"), sum.json(run), java.nio.charset.StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("hosts.json"), sum.json(run, sched.controlled()), java.nio.charset.StandardCharsets.UTF_8);
         for (String l : sum.lines()) pw.println(l);
         pw.println("hosts: " + dir.resolve("hosts.json") + (cluster == null ? "; each host's run.txt, events.jsonl, trace.json and report.html in "
                 : "; each host's run.txt (its log stays unwritten: its replay line with --out writes it) in ") + dir.resolve("host-K"));

@@ -169,6 +169,7 @@ final class RunHosts {
      */
     static ItemResult[] runLocal(List<WorkItem> items, Scenario sc, int jobs, IntFunction<Path> dirOf, IntFunction<String> replayOf,
                                  Runnable onDone) throws Exception {
+        org.slf4j.LoggerFactory.getILoggerFactory(); // bound before the hosts' logs start at once (as Main does)
         ItemResult[] out = new ItemResult[items.size()];
         AtomicInteger next = new AtomicInteger();
         AtomicBoolean stop = new AtomicBoolean();
@@ -208,9 +209,14 @@ final class RunHosts {
             return result.verdict().isEmpty();
         }
 
-        /** As {@code xensim run} prints it: "verdict: clean" or "verdict: VIOLATION A B". */
+        /** As {@code xensim run} prints it: "verdict: clean" or "verdict: VIOLATION A B" (the invariants in their order). */
         String verdictLine() {
-            return clean() ? "verdict: clean" : "verdict: VIOLATION " + String.join(" ", result.verdict());
+            if (clean()) return "verdict: clean";
+            java.util.EnumSet<Invariant> v = java.util.EnumSet.noneOf(Invariant.class);
+            for (String i : result.verdict()) v.add(Invariant.valueOf(i));
+            StringBuilder sb = new StringBuilder("verdict: VIOLATION");
+            for (Invariant i : v) sb.append(' ').append(i.name());
+            return sb.toString();
         }
     }
 
@@ -276,8 +282,13 @@ final class RunHosts {
             return out;
         }
 
-        /** hosts.json: the sum and every host (no node, no time: the same for the same seeds wherever they ran). */
-        String json(Map<String, Object> run) {
+        /**
+         * hosts.json: the sum and every host (no node, no wall time, no executor step count — it
+         * varies by a few between runs of one seed while the events do not — so the same seeds
+         * give the same file wherever they ran); a host's schedule seed where the schedule makes
+         * choices.
+         */
+        String json(Map<String, Object> run, boolean controlled) {
             Map<String, Object> m = new LinkedHashMap<>(run);
             m.put("hosts", hosts.size());
             m.put("verdict", violating() == 0 ? "clean" : "VIOLATION");
@@ -291,12 +302,11 @@ final class RunHosts {
                 Map<String, Object> e = new LinkedHashMap<>();
                 e.put("host", h.host());
                 e.put("seed", r.seed());
-                e.put("scheduleSeed", r.scheduleSeed());
+                if (controlled) e.put("scheduleSeed", r.scheduleSeed());
                 e.put("verdict", r.verdict());
                 e.put("counts", r.counts());
                 e.put("events", r.events());
                 e.put("virtualNanos", r.virtualNanos());
-                e.put("steps", r.steps());
                 e.put("ending", r.ending());
                 e.put("replay", h.replay());
                 each.add(e);
