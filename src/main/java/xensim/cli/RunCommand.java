@@ -318,7 +318,10 @@ public final class RunCommand implements Callable<Integer> {
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("strategy", sc.strategy());
         run.put("scenario", sc.name());
-        run.put("seeds", Map.of("first", sc.seed(), "last", last));
+        Map<String, Object> seeds = new LinkedHashMap<>(); // not Map.of: its order changes from one JVM to the next
+        seeds.put("first", sc.seed());
+        seeds.put("last", last);
+        run.put("seeds", seeds);
         run.put("schedule", sched.toString());
         Files.writeString(dir.resolve("hosts.json"), sum.json(run, sched.controlled()), java.nio.charset.StandardCharsets.UTF_8);
         for (String l : sum.lines()) pw.println(l);

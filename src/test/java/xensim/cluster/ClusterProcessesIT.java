@@ -155,6 +155,58 @@ class ClusterProcessesIT {
         assertEquals(12, distinctResults(results));
     }
 
+    /**
+     * {@code run --hosts 3} from a scenario file (the workers have none), under a random schedule (each host's schedule
+     * seed derived from its own seed) with faults whose verdict depends on the seed: through a coordinator
+     * ({@code --no-local}) and one worker, the same per-host verdict and replay lines and the same hosts.json as
+     * the same command run here; every host's run.txt written by the coordinator. The local run starts first and
+     * overlaps the cluster's forming.
+     */
+    @Test
+    void runHostsThroughACoordinatorAndOneWorkerGivesTheLocalRunsVerdicts(@TempDir Path tmp) throws Exception {
+        String at = "127.0.0.1:" + freePort();
+        Path restart = Path.of("..", "scenarios", "xenstored-restart.conf").toAbsolutePath();
+        List<String> hosts = List.of("run", "--scenario", restart.toString(), "--strategy", "refcount", "--seed", "5", "--schedule", "random",
+                "--fault", "backend-crash@requests=14", "--fault", "backend-lost-writes@requests=1", "--hosts", "3");
+        CliProcess local = start(tmp, "local", plus(hosts, "--jobs", "1", "--out", tmp.resolve("local").toString()));
+        CliProcess c = start(tmp, "coordinator", plus(hosts, "--out", tmp.resolve("c").toString(), "--cluster", at, "--no-local", "--worker-timeout", "120s"));
+        Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere")); // no scenario file there
+        CliProcess w = start(elsewhere, "w", "worker", "--join", at, "--jobs", "2");
+        assertEquals(1, local.awaitExit(300), local.all());
+        assertEquals(1, c.awaitExit(300), "the worst host's exit, as here: " + c.all());
+        assertEquals(0, w.awaitExit(60), w.all());
+        assertEquals(3, runsDone(w.stdout()), w.all());
+        List<String> localLines = hostLines(local.stdout()), clusterLines = hostLines(c.stdout());
+        assertEquals(3 * 2 + 3, localLines.size(), local.stdout());
+        assertTrue(localLines.stream().anyMatch(l -> l.contains("verdict: clean")) && localLines.stream().anyMatch(l -> l.contains("verdict: VIOLATION")),
+                "both verdicts among the hosts: " + localLines);
+        assertEquals(localLines, clusterLines, "host for host, replay for replay, and the sum");
+        assertEquals(Files.readString(tmp.resolve("local/hosts.json")), Files.readString(tmp.resolve("c/hosts.json")));
+        for (int k = 1; k <= 3; k++) {
+            String here = Files.readString(tmp.resolve("local/host-" + k + "/run.txt")), there = Files.readString(tmp.resolve("c/host-" + k + "/run.txt"));
+            assertEquals(withoutLogLines(here), withoutLogLines(there), "host " + k + "'s run.txt");
+            assertTrue(Files.exists(tmp.resolve("local/host-" + k + "/events.jsonl")) && !Files.exists(tmp.resolve("c/host-" + k + "/events.jsonl")));
+        }
+        assertTrue(c.stderr().contains("1 of at least 1 workers joined: handing out 3 items"), c.stderr());
+    }
+
+    private static String[] plus(List<String> args, String... more) {
+        List<String> a = new ArrayList<>(args);
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    /** run --hosts's per-host lines, replay lines and sum (not the header and footer, which say where it ran and how fast). */
+    private static List<String> hostLines(String out) {
+        return out.lines().filter(l -> l.startsWith("host ") || l.startsWith("  replay: ") || l.startsWith("hosts by ") || l.startsWith("verdict: ")).toList();
+    }
+
+    /** A run.txt without the lines naming its log (written here only) and the executor's step count (it varies by one between runs). */
+    private static String withoutLogLines(String runTxt) {
+        return runTxt.lines().filter(l -> !l.startsWith("events: ") && !l.startsWith("report: ")).map(l -> l.replaceAll("\\d+ steps", "N steps") + "\n")
+                .reduce("", String::concat);
+    }
+
     // ---
 
     private static int runsDone(String out) {
