@@ -138,6 +138,12 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--jobs", description = "--hosts: hosts at a time on this machine (default: the number of cores)")
     Integer jobs;
 
+    @Option(names = "--host-logs", paramLabel = "all|violations|none",
+            description = "--hosts: which hosts keep their events.jsonl, trace.json, report.html and disk images in OUT/host-K/: all (default here), "
+                    + "violations (each host run once without, a violating one again with its log: the same run), none (default with --cluster; "
+                    + "violations there runs the violating hosts again here); every host gets OUT/host-K/run.txt")
+    String hostLogs;
+
     @Option(names = "--cluster", paramLabel = "HOST:PORT",
             description = "--hosts: run the hosts on an Akka cluster, as explore --cluster does: this run is its coordinator, formed at HOST:PORT (start workers with ./xensim worker --join HOST:PORT); the same verdicts as here")
     String cluster;
@@ -197,7 +203,7 @@ public final class RunCommand implements Callable<Integer> {
     /** --hosts and the flags that go with it: what combines (bad input, exit 2, otherwise). */
     private void checkHostFlags() {
         if (hosts == null) {
-            String which = jobs != null ? "--jobs" : cluster != null ? "--cluster" : minWorkers != null ? "--min-workers" : noLocal ? "--no-local"
+            String which = jobs != null ? "--jobs" : hostLogs != null ? "--host-logs" : cluster != null ? "--cluster" : minWorkers != null ? "--min-workers" : noLocal ? "--no-local"
                     : workerTimeout != null ? "--worker-timeout" : null;
             if (which != null) throw new BadInputException(which + " goes with --hosts H (run H hosts); a single run is one host on one thread");
             return;
@@ -209,6 +215,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         if (hold) throw new BadInputException("--hold keeps one host up: not with --hosts (run that host alone, its replay line, with --hold)");
         if (jobs != null && (jobs < 1 || jobs > 1024)) throw new BadInputException("--jobs must be between 1 and 1024");
+        if (hostLogs != null && RunHosts.Logs.parse(hostLogs) == RunHosts.Logs.ALL && cluster != null) {
+            throw new BadInputException("--host-logs all with --cluster would run every host again here for its log: violations or none");
+        }
         if (cluster == null && (minWorkers != null || noLocal || workerTimeout != null)) {
             throw new BadInputException((minWorkers != null ? "--min-workers" : noLocal ? "--no-local" : "--worker-timeout") + " goes with --cluster");
         }
@@ -259,7 +268,8 @@ public final class RunCommand implements Callable<Integer> {
         Path planned = out != null ? out : Path.of("runs", LocalDate.now() + "-" + sc.seed() + "-hosts" + h);
         Path existed = UserPaths.nearestExisting(planned);
         Path dir = UserPaths.outputDir(planned, out != null ? "--out" : "the default --out");
-        if (cluster == null) {
+        RunHosts.Logs logs = hostLogs != null ? RunHosts.Logs.parse(hostLogs) : cluster == null ? RunHosts.Logs.ALL : RunHosts.Logs.NONE;
+        if (logs == RunHosts.Logs.ALL) {
             try {
                 long free = SizeEstimate.freeSpace(dir);
                 if (free >= 0 && !force) {
@@ -290,7 +300,9 @@ public final class RunCommand implements Callable<Integer> {
                 if (pb != null) pb.step();
             };
             if (cluster == null) {
-                results = RunHosts.runLocal(items, sc, parallel, k -> dir.resolve(RunHosts.dirName(k, h)), k -> replays[k - 1], step);
+                List<Integer> all = new ArrayList<>();
+                for (int i = 0; i < h; i++) all.add(i);
+                results = RunHosts.runLocal(items, all, sc, parallel, logs, k -> dir.resolve(RunHosts.dirName(k, h)), k -> replays[k - 1], step);
             } else {
                 Map<Long, xensim.cluster.WorkItem> byIndex = new LinkedHashMap<>();
                 for (xensim.cluster.WorkItem it : items) byIndex.put(it.index(), it);
@@ -309,6 +321,19 @@ public final class RunCommand implements Callable<Integer> {
                     Files.writeString(hd.resolve("run.txt"), RunHosts.withReplay(results[i].text(), results[i].verdict().isEmpty(), replays[i]),
                             java.nio.charset.StandardCharsets.UTF_8);
                 }
+                if (logs == RunHosts.Logs.VIOLATIONS) { // the violating hosts again here, for their logs
+                    List<Integer> violating = new ArrayList<>();
+                    for (int i = 0; i < h; i++) if (!results[i].verdict().isEmpty()) violating.add(i);
+                    xensim.cluster.ItemResult[] again = RunHosts.runLocal(items, violating, sc, parallel, RunHosts.Logs.ALL,
+                            k -> dir.resolve(RunHosts.dirName(k, h)), k -> replays[k - 1], () -> {});
+                    for (int i : violating) {
+                        if (!again[i].verdict().equals(results[i].verdict()) || again[i].events() != results[i].events()) {
+                            throw new IllegalStateException("host " + (i + 1) + " run here for its log gave " + again[i].verdict() + " in " + again[i].events()
+                                    + " events, on " + results[i].node() + " " + results[i].verdict() + " in " + results[i].events()
+                                    + ": the same seed must give the same run");
+                        }
+                    }
+                }
             }
         }
         double seconds = (System.nanoTime() - wallStart) / 1e9;
@@ -325,8 +350,11 @@ public final class RunCommand implements Callable<Integer> {
         run.put("schedule", sched.toString());
         Files.writeString(dir.resolve("hosts.json"), sum.json(run, sched.controlled()), java.nio.charset.StandardCharsets.UTF_8);
         for (String l : sum.lines()) pw.println(l);
-        pw.println("hosts: " + dir.resolve("hosts.json") + (cluster == null ? "; each host's run.txt, events.jsonl, trace.json and report.html in "
-                : "; each host's run.txt (its log stays unwritten: its replay line with --out writes it) in ") + dir.resolve("host-K"));
+        pw.println("hosts: " + dir.resolve("hosts.json") + "; each host's run.txt" + switch (logs) {
+            case ALL -> ", events.jsonl, trace.json and report.html";
+            case VIOLATIONS -> " (and a violating host's events.jsonl, trace.json and report.html)";
+            case NONE -> " (no log: a host's replay line with --out writes it)";
+        } + " in " + dir.resolve("host-K"));
         pw.printf(java.util.Locale.ROOT, "%d hosts in %.1f s (%.0f hosts/min %s)%n", h, seconds, h / seconds * 60,
                 cluster == null ? "on " + parallel + " jobs" : "through the cluster");
         pw.flush();

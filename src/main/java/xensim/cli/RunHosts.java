@@ -164,35 +164,66 @@ final class RunHosts {
     }
 
     /**
-     * The hosts on {@code jobs} threads here, host k's output in {@code dirOf.apply(k)}; the results
-     * by index. The first host whose run throws stops the others (bad input is rethrown as is).
+     * Which hosts keep their log (events.jsonl, trace.json, report.html, disk images) under
+     * OUT/host-K/: every host ({@code all}, the default here: what {@code run --out} writes), the
+     * hosts that violated an invariant ({@code violations}: each run once without its log, and a
+     * violating one once more with it — the same run, the seed decides it), or none. Every host
+     * gets its run.txt.
      */
-    static ItemResult[] runLocal(List<WorkItem> items, Scenario sc, int jobs, IntFunction<Path> dirOf, IntFunction<String> replayOf,
-                                 Runnable onDone) throws Exception {
+    enum Logs {
+        ALL, VIOLATIONS, NONE;
+
+        static Logs parse(String s) {
+            return switch (s) {
+                case "all" -> ALL;
+                case "violations" -> VIOLATIONS;
+                case "none" -> NONE;
+                default -> throw new BadInputException("--host-logs: all, violations or none, got '" + s + "'");
+            };
+        }
+
+        String cliName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * Hosts {@code which} (indexes into {@code items}) on {@code jobs} threads here, host k's output
+     * in {@code dirOf.apply(k)} as {@code logs} says; the results by index ({@code null} for those
+     * not run). The first host whose run throws stops the others (bad input is rethrown as is).
+     */
+    static ItemResult[] runLocal(List<WorkItem> items, List<Integer> which, Scenario sc, int jobs, Logs logs, IntFunction<Path> dirOf,
+                                 IntFunction<String> replayOf, Runnable onDone) throws Exception {
         org.slf4j.LoggerFactory.getILoggerFactory(); // bound before the hosts' logs start at once (as Main does)
         ItemResult[] out = new ItemResult[items.size()];
         AtomicInteger next = new AtomicInteger();
         AtomicBoolean stop = new AtomicBoolean();
         List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
-        for (int w = 0; w < Math.min(jobs, items.size()); w++) {
-            Thread t = new Thread(() -> {
-                while (!stop.get()) {
-                    int i = next.getAndIncrement();
-                    if (i >= items.size()) return;
-                    try {
-                        out[i] = runHost(items.get(i), sc, dirOf.apply(i + 1), null, replayOf.apply(i + 1));
-                        onDone.run();
-                    } catch (Throwable e) {
-                        failures.add(e);
-                        stop.set(true);
+        Path disks = logs == Logs.ALL ? null : Files.createTempDirectory("xensim-hosts");
+        try {
+            for (int w = 0; w < Math.min(jobs, which.size()); w++) {
+                Thread t = new Thread(() -> {
+                    while (!stop.get()) {
+                        int n = next.getAndIncrement();
+                        if (n >= which.size()) return;
+                        int i = which.get(n);
+                        try {
+                            out[i] = runHere(items.get(i), sc, logs, dirOf.apply(i + 1), disks, replayOf.apply(i + 1));
+                            onDone.run();
+                        } catch (Throwable e) {
+                            failures.add(e);
+                            stop.set(true);
+                        }
                     }
-                }
-            }, "xensim-host-" + w);
-            t.start();
-            threads.add(t);
+                }, "xensim-host-" + w);
+                t.start();
+                threads.add(t);
+            }
+            for (Thread t : threads) t.join();
+        } finally {
+            if (disks != null) ExploreCommand.deleteTree(disks);
         }
-        for (Thread t : threads) t.join();
         if (!failures.isEmpty()) {
             Throwable f = failures.get(0);
             if (f instanceof BadInputException bad) throw bad; // a design that threw, an order that does not fit
@@ -201,6 +232,24 @@ final class RunHosts {
             throw new IllegalStateException("a host's run failed", f);
         }
         return out;
+    }
+
+    /** One host here, into {@code dir} as {@code logs} says (run.txt always). */
+    private static ItemResult runHere(WorkItem item, Scenario sc, Logs logs, Path dir, Path disks, String replay) throws Exception {
+        if (logs == Logs.ALL) return runHost(item, sc, dir, null, replay);
+        ItemResult r = runHost(item, sc, null, disks, null);
+        boolean clean = r.verdict().isEmpty();
+        if (logs == Logs.VIOLATIONS && !clean) {
+            ItemResult again = runHost(item, sc, dir, null, replay); // its log, and run.txt as run prints it
+            if (!again.verdict().equals(r.verdict()) || again.events() != r.events()) {
+                throw new IllegalStateException("host " + (item.index() + 1) + " run again for its log gave " + again.verdict() + " in " + again.events()
+                        + " events, first " + r.verdict() + " in " + r.events() + ": the same seed must give the same run");
+            }
+            return r;
+        }
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("run.txt"), withReplay(r.text(), clean, replay), StandardCharsets.UTF_8);
+        return r;
     }
 
     /** One host's part of the sum: its number (from 1), its result, its replay line. */

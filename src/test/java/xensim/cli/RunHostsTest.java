@@ -103,6 +103,25 @@ class RunHostsTest {
             assertEquals(replays.get(k - 1), h.get("replay").asText());
             assertEquals(hosts.get(k - 1)[2].equals("verdict: clean"), h.get("verdict").isEmpty());
         }
+        // --host-logs violations: the same hosts, a log only where a host violated an invariant, run.txt everywhere
+        Path some = tmp.resolve("violations");
+        List<String> again = new ArrayList<>(MIXED);
+        again.addAll(List.of("--hosts", "3", "--jobs", "2", "--host-logs", "violations", "--out", some.toString()));
+        Cli.Result v = Cli.exec(again.toArray(String[]::new));
+        assertEquals(Main.EXIT_VIOLATION, v.code(), v.out() + v.err());
+        assertEquals(Files.readString(out.resolve("hosts.json")), Files.readString(some.resolve("hosts.json")));
+        for (int k = 1; k <= 3; k++) {
+            boolean clean = hosts.get(k - 1)[2].equals("verdict: clean");
+            Path hd = some.resolve("host-" + k);
+            assertEquals(!clean, Files.exists(hd.resolve("events.jsonl")), "host " + k);
+            assertEquals(!clean, Files.exists(hd.resolve("report.html")), "host " + k);
+            String here = Files.readString(hd.resolve("run.txt")), all = Files.readString(out.resolve("host-" + k + "/run.txt"));
+            assertEquals(clean ? withoutLog(all) : all.replace(out.toString(), "OUT"), clean ? here : here.replace(some.toString(), "OUT"));
+        }
+    }
+
+    private static String withoutLog(String runTxt) {
+        return runTxt.lines().filter(l -> !l.startsWith("events: ") && !l.startsWith("report: ")).map(l -> l + "\n").reduce("", String::concat);
     }
 
     /** A host as a cluster worker runs it (the runner a worker node uses: no log, the summary in the result) is the local host. */
@@ -214,6 +233,9 @@ class RunHostsTest {
         assertBad(out, "--cluster goes with --hosts H", "--cluster", "127.0.0.1:2552");
         assertBad(out, "--no-local goes with --hosts H", "--no-local");
         assertBad(out, "--jobs must be between 1 and 1024", "--hosts", "2", "--jobs", "0");
+        assertBad(out, "--host-logs goes with --hosts H", "--host-logs", "none");
+        assertBad(out, "--host-logs: all, violations or none, got 'some'", "--hosts", "2", "--host-logs", "some");
+        assertBad(out, "--host-logs all with --cluster would run every host again here", "--hosts", "2", "--host-logs", "all", "--cluster", "127.0.0.1:2552");
         assertBad(out, "--no-local goes with --cluster", "--hosts", "2", "--no-local");
         assertBad(out, "--worker-timeout goes with --cluster", "--hosts", "2", "--worker-timeout", "5s");
         assertBad(out, "--min-workers goes with --cluster", "--hosts", "2", "--min-workers", "1");
