@@ -159,8 +159,9 @@ class ClusterProcessesIT {
      * {@code run --hosts 3} from a scenario file (the workers have none), under a random schedule (each host's schedule
      * seed derived from its own seed) with faults whose verdict depends on the seed: through a coordinator
      * ({@code --no-local}) and one worker, the same per-host verdict and replay lines and the same hosts.json as
-     * the same command run here; every host's run.txt written by the coordinator. The local run starts first and
-     * overlaps the cluster's forming.
+     * the same command run here; every host's run.txt written by the coordinator, and with {@code --host-logs
+     * violations} each violating host run again on the coordinator for its log: byte for byte the local one. The
+     * local run starts first and overlaps the cluster's forming.
      */
     @Test
     void runHostsThroughACoordinatorAndOneWorkerGivesTheLocalRunsVerdicts(@TempDir Path tmp) throws Exception {
@@ -169,7 +170,8 @@ class ClusterProcessesIT {
         List<String> hosts = List.of("run", "--scenario", restart.toString(), "--strategy", "refcount", "--seed", "5", "--schedule", "random",
                 "--fault", "backend-crash@requests=14", "--fault", "backend-lost-writes@requests=1", "--hosts", "3");
         CliProcess local = start(tmp, "local", plus(hosts, "--jobs", "1", "--out", tmp.resolve("local").toString()));
-        CliProcess c = start(tmp, "coordinator", plus(hosts, "--out", tmp.resolve("c").toString(), "--cluster", at, "--no-local", "--worker-timeout", "120s"));
+        CliProcess c = start(tmp, "coordinator", plus(hosts, "--out", tmp.resolve("c").toString(), "--cluster", at, "--no-local", "--worker-timeout", "120s",
+                "--host-logs", "violations"));
         Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere")); // no scenario file there
         CliProcess w = start(elsewhere, "w", "worker", "--join", at, "--jobs", "2");
         assertEquals(1, local.awaitExit(300), local.all());
@@ -185,7 +187,11 @@ class ClusterProcessesIT {
         for (int k = 1; k <= 3; k++) {
             String here = Files.readString(tmp.resolve("local/host-" + k + "/run.txt")), there = Files.readString(tmp.resolve("c/host-" + k + "/run.txt"));
             assertEquals(withoutLogLines(here), withoutLogLines(there), "host " + k + "'s run.txt");
-            assertTrue(Files.exists(tmp.resolve("local/host-" + k + "/events.jsonl")) && !Files.exists(tmp.resolve("c/host-" + k + "/events.jsonl")));
+            boolean clean = localLines.get(2 * (k - 1)).contains("verdict: clean");
+            Path log = tmp.resolve("c/host-" + k + "/events.jsonl");
+            assertEquals(!clean, Files.exists(log), "host " + k + ": a log where it violated an invariant");
+            if (!clean) assertTrue(java.util.Arrays.equals(Files.readAllBytes(tmp.resolve("local/host-" + k + "/events.jsonl")), Files.readAllBytes(log)),
+                    "host " + k + "'s log, run again on the coordinator, is the local one");
         }
         assertTrue(c.stderr().contains("1 of at least 1 workers joined: handing out 3 items"), c.stderr());
     }
