@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -21,8 +22,9 @@ import java.util.function.LongSupplier;
 public final class EventLog implements AutoCloseable {
     private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
     private volatile LongSupplier clock = () -> 0L;
-    private long seq;
-    private boolean closed;
+    /** The last seq taken: incremented under the lock for a published event, atomically alone for a dropped one. */
+    private final AtomicLong seq = new AtomicLong();
+    private volatile boolean closed;
     private boolean publishing;
     private final java.util.ArrayDeque<Event> pending = new java.util.ArrayDeque<>();
     /**
@@ -80,13 +82,16 @@ public final class EventLog implements AutoCloseable {
     }
 
     /** Number of events emitted so far. */
-    public synchronized long count() {
-        return seq;
+    public long count() {
+        return seq.get();
     }
 
-    /** An event no sink wants: it takes its seq number (as {@link #publish} would) and goes nowhere. */
-    private synchronized void drop() {
-        if (!closed) ++seq;
+    /**
+     * An event no sink wants: it takes its seq number (as {@link #publish} would) and goes nowhere.
+     * No lock: no sink sees it, so its place among concurrent emitters' events is only its number.
+     */
+    private void drop() {
+        if (!closed) seq.incrementAndGet();
     }
 
     /**
@@ -97,7 +102,7 @@ public final class EventLog implements AutoCloseable {
     private synchronized Event publish(Builder b) {
         if (closed) return null;
         b.fields.seal();
-        Event e = new Event(clock.getAsLong(), ++seq, b.dom, b.comp, b.ev, b.fields);
+        Event e = new Event(clock.getAsLong(), seq.incrementAndGet(), b.dom, b.comp, b.ev, b.fields);
         if (publishing) {
             pending.add(e);
             return e;
