@@ -37,13 +37,23 @@ def rows(benches):
     for b in benches:
         for r in b.get("rows", []):
             base = r.get("baseline", {}).get("value") if isinstance(r.get("baseline"), dict) else None
+            # a row's leading text cells belong to its name: bench blkback has two "deterministic"
+            # rows, one per image ("sparse (holes)", "written (pread)")
+            label = r.get("row", "")
+            leading = []
             for v in r.get("values", []):
-                key = (b.get("bench", "?"), r.get("row", ""), v.get("name", ""))
+                if v.get("value") is not None:
+                    break
+                leading.append(str(v.get("text", "")))
+            if leading:
+                label = f'{label} ({", ".join(leading)})'
+            for v in r.get("values", []):
+                key = (b.get("bench", "?"), label, v.get("name", ""))
                 if key not in out:
                     order.append(key)
                 out[key] = (v.get("value"), v.get("unit", ""), v.get("text", ""), base)
             if "shareOfBound" in r:
-                key = (b.get("bench", "?"), r.get("row", ""), "share of bound")
+                key = (b.get("bench", "?"), label, "share of bound")
                 if key not in out:
                     order.append(key)
                 out[key] = (r["shareOfBound"], "fraction", f'{100 * r["shareOfBound"]:.1f}%', None)

@@ -111,6 +111,15 @@ public final class Xensim {
         final List<String> notifies = new ArrayList<>();
         int firstDom = -1;
 
+        /** The events {@link #accept} reads (the log builds no other for this sink). */
+        @Override
+        public boolean wants(String ev) {
+            return switch (ev) {
+                case "DESIGN_FAILED", "EBS_BEGIN", "EBS_NOTIFY_BEGIN" -> true;
+                default -> false;
+            };
+        }
+
         @Override
         public synchronized void accept(Event e) {
             switch (e.ev()) {

@@ -61,9 +61,7 @@ public final class LifecycleBench {
             HostConfig cfg = HostConfig.defaults(disks).withGuests(guests, 64 * 2048, new OsConfig(true, 64, true), disks)
                     .withFirmware(FirmwareConfig.defaults("refcount").withReadAhead(READ_AHEAD));
             AtomicLong requests = new AtomicLong();
-            EventSink counter = e -> {
-                if (e.ev().equals("RING_REQ")) requests.incrementAndGet();
-            };
+            EventSink counter = EventSink.only(java.util.Set.of("RING_REQ"), e -> requests.incrementAndGet());
             System.gc();
             for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) p.resetPeakUsage();
             AtomicLong live = new AtomicLong();

@@ -11,6 +11,12 @@ import xensim.platform.EventSink;
 final class DesignFailureWatch implements EventSink {
     private String message;
 
+    /** The events {@link #accept} reads (the log builds no other for this sink). */
+    @Override
+    public boolean wants(String ev) {
+        return "DESIGN_FAILED".equals(ev);
+    }
+
     @Override
     public synchronized void accept(Event e) {
         if (message == null && "DESIGN_FAILED".equals(e.ev())) message = e.getString("message");

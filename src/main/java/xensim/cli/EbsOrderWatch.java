@@ -44,6 +44,15 @@ final class EbsOrderWatch implements EventSink {
     private final Map<Integer, List<Integer>> edk2Orders = new TreeMap<>();
     private Mismatch mismatch;
 
+    /** The events {@link #accept} reads (the log builds no other for this sink). */
+    @Override
+    public boolean wants(String ev) {
+        return switch (ev) {
+            case "EBS_BEGIN", "EBS_ORDER_MISMATCH" -> true;
+            default -> false;
+        };
+    }
+
     @Override
     public synchronized void accept(Event e) {
         switch (e.ev()) {

@@ -246,6 +246,15 @@ final class ExploreReport {
         private final List<String> owners = new ArrayList<>();
         private final List<Integer> registered = new ArrayList<>();
 
+        /** The events {@link #accept} reads (the log builds no other for this sink). */
+        @Override
+        public boolean wants(String ev) {
+            return switch (ev) {
+                case "EBS_BEGIN", "EBS_NOTIFY_BEGIN" -> true;
+                default -> false;
+            };
+        }
+
         @Override
         public synchronized void accept(Event e) {
             switch (e.ev()) {

@@ -12,6 +12,12 @@ import xensim.platform.EventSink;
 final class ModellingErrorWatch implements EventSink {
     private String message;
 
+    /** The events {@link #accept} reads (the log builds no other for this sink). */
+    @Override
+    public boolean wants(String ev) {
+        return "FW_SPIN".equals(ev);
+    }
+
     @Override
     public synchronized void accept(Event e) {
         if (message == null && "FW_SPIN".equals(e.ev())) {

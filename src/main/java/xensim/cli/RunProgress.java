@@ -43,6 +43,15 @@ final class RunProgress implements EventSink, AutoCloseable {
         return new RunProgress(pb);
     }
 
+    /** The events {@link #accept} reads (the log builds no other for this sink). */
+    @Override
+    public boolean wants(String ev) {
+        return switch (ev) {
+            case "DOMAIN_DESTROYED", "VIOLATION" -> true;
+            default -> false;
+        };
+    }
+
     @Override
     public void accept(Event e) {
         switch (e.ev()) {

@@ -57,13 +57,12 @@ public final class Nemesis {
             if (f.trigger() instanceof Fault.AfterRequests) wanted.add("RING_REQ");
             if (f.trigger() instanceof Fault.WithProbability) wanted.add(opportunity(f.kind()));
         }
-        return e -> {
-            if (!wanted.contains(e.ev())) return;
+        return EventSink.only(wanted, e -> {
             int dom = e.dom();
             if (dom == 0 && e.ev().equals("EVTCHN_SEND") && e.get("remoteDom") instanceof Number n) dom = n.intValue();
             if (dom == 0 && !e.ev().equals("XS_REQ")) return;
             nemesis.tell(new Observed(e.ev(), dom, e.ev().equals("DOMAIN_CREATED") ? e.getString("name") : null));
-        };
+        });
     }
 
     /** The event that is one opportunity for a probability trigger of this kind. */

@@ -81,6 +81,27 @@ class BenchCompareTest {
         assertEquals(2, bad.code(), bad.out());
     }
 
+    @Test
+    void rowsOfOneNameAreToldApartByTheirTextCells(@TempDir Path dir) throws Exception {
+        // bench blkback's table: two "deterministic" rows, one per image
+        Path a = dir.resolve("a.json");
+        Path b = dir.resolve("b.json");
+        for (Path f : List.of(a, b)) {
+            double k = f == a ? 1 : 2;
+            BenchTable t = new BenchTable("runtime", "image", "requests/s")
+                    .row("deterministic", "sparse (holes)", BenchTable.v(300_000 * k, "requests/s", BenchTable.num(300_000 * k)))
+                    .row("deterministic", "written (pread)", BenchTable.v(100_000 * k, "requests/s", BenchTable.num(100_000 * k)));
+            try (var out = Files.newOutputStream(f)) {
+                BenchTable.writeJson(out, new BenchTable.Meta("blkback", "xensim bench blkback", "2026-12-02T00:00:00Z", "v", "c", 2, "17",
+                        "Linux", 1L << 30, -1), List.of(t));
+            }
+        }
+        Ran r = compare(a, b);
+        assertEquals(0, r.code(), r.out());
+        assertEquals(List.of("300,000", "600,000", "2.00"), List.of(line(r.out(), "deterministic (sparse (holes))", "requests/s")).subList(4, 7), r.out());
+        assertEquals(List.of("100,000", "200,000", "2.00"), List.of(line(r.out(), "deterministic (written (pread))", "requests/s")).subList(4, 7), r.out());
+    }
+
     private static void write(Path f, double raw, double check) throws IOException {
         BenchTable t = new BenchTable("measure", "value")
                 .row("read the log, lines counted, no parse (lines/s)", BenchTable.v(raw, "lines/s", BenchTable.num(raw)))

@@ -123,6 +123,25 @@ final class EventFields extends AbstractMap<String, Object> {
         return i >= 0 && (values[i] == NUM || values[i] instanceof Number);
     }
 
+    /** The i-th field's name (0 ≤ i < size()). */
+    String keyAt(int i) {
+        return keys[i];
+    }
+
+    /** Whether the i-th field is a number kept unboxed ({@link #numberAt}). */
+    boolean isNumberAt(int i) {
+        return values[i] == NUM;
+    }
+
+    long numberAt(int i) {
+        return nums[i];
+    }
+
+    /** The i-th field's value as stored (not a number kept unboxed). */
+    Object objectAt(int i) {
+        return values[i];
+    }
+
     void forEach(Visitor v) {
         for (int i = 0; i < size; i++) {
             if (values[i] == NUM) v.number(keys[i], nums[i]);

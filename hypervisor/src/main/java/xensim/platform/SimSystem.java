@@ -27,12 +27,40 @@ public final class SimSystem<T> implements AutoCloseable {
             "akka.log-dead-letters-during-shutdown = off",
             "akka.jvm-exit-on-fatal-error = off",
             "akka.coordinated-shutdown.run-by-jvm-shutdown-hook = off",
-            "akka.coordinated-shutdown.terminate-actor-system = on");
+            "akka.coordinated-shutdown.terminate-actor-system = on",
+            // a simulation is one local ActorSystem: nothing in it serializes a message, looks up the
+            // receptionist or runs a stream, so Akka's eagerly loaded library extensions (serialization
+            // with every serializer of the classpath, the typed receptionist, the stream materializer)
+            // are left to load on first use; they were ~45 % of starting a system, which explore pays per seed
+            "akka.library-extensions = []",
+            "akka.actor.typed.library-extensions = []");
 
     private static final String DETERMINISTIC = String.join("\n",
             "akka.actor.default-dispatcher.executor = \"" + VirtualTimeExecutorConfigurator.class.getName() + "\"",
             "akka.actor.default-dispatcher.throughput = 16",
             "akka.actor.internal-dispatcher = akka.actor.default-dispatcher");
+
+    /**
+     * The merged settings of each kind of system, built once (parsing and merging them was a tenth
+     * of starting a system; a Config is immutable and may be shared).
+     */
+    private static volatile Config threadedConfig, deterministicConfig, controlledConfig;
+
+    private static Config config(Mode mode, boolean controlled) {
+        if (mode != Mode.DETERMINISTIC) {
+            Config c = threadedConfig;
+            if (c == null) threadedConfig = c = ConfigFactory.parseString(COMMON).withFallback(ConfigFactory.load());
+            return c;
+        }
+        Config c = controlled ? controlledConfig : deterministicConfig;
+        if (c == null) {
+            c = ConfigFactory.parseString(DETERMINISTIC).withFallback(ConfigFactory.parseString(COMMON))
+                    .withFallback(ConfigFactory.load());
+            if (controlled) controlledConfig = c = ConfigFactory.parseString("akka.actor.default-dispatcher.throughput = 1").withFallback(c);
+            else deterministicConfig = c;
+        }
+        return c;
+    }
 
     private final ActorSystem<T> system;
     private final Seam seam;
@@ -63,19 +91,16 @@ public final class SimSystem<T> implements AutoCloseable {
      */
     public static <T> SimSystem<T> start(String name, Mode mode, long seed, EventLog events, double timeScale,
                                          ScheduleSpec schedule, long scheduleSeed, Function<Seam, Behavior<T>> guardian) {
-        Config base = ConfigFactory.parseString(COMMON);
         if (mode == Mode.DETERMINISTIC) {
             VirtualTimeExecutor ex = new VirtualTimeExecutor("xensim-sim-" + name, schedule.create(scheduleSeed));
             DeterministicSeam seam = new DeterministicSeam(ex, seed, events);
-            Config cfg = ConfigFactory.parseString(DETERMINISTIC).withFallback(base)
-                    .withFallback(ConfigFactory.load());
-            if (schedule.controlled()) cfg = ConfigFactory.parseString("akka.actor.default-dispatcher.throughput = 1").withFallback(cfg);
+            Config cfg = config(mode, schedule.controlled());
             ActorSystemSetup setup = ActorSystemSetup.create(BootstrapSetup.create(cfg), new VirtualTimeSetup(ex));
             ActorSystem<T> sys = ActorSystem.create(guardian.apply(seam), name, setup);
             return new SimSystem<>(sys, seam, ex);
         }
         ThreadedSeam seam = new ThreadedSeam(seed, events, timeScale);
-        Config cfg = base.withFallback(ConfigFactory.load());
+        Config cfg = config(mode, false);
         ActorSystem<T> sys = ActorSystem.create(guardian.apply(seam), name, cfg);
         sys.getWhenTerminated().whenComplete((d, e) -> seam.close());
         return new SimSystem<>(sys, seam, null);
