@@ -29,6 +29,15 @@ import xensim.timeline.VirtualTime;
  */
 public record Fault(Kind kind, Trigger trigger, int guest, int disk, Map<String, String> params, String text) {
 
+    /**
+     * The kinds as the {@code --fault} help lists them (a constant for picocli's annotations;
+     * FaultParseTest keeps it equal to {@link Kind}).
+     */
+    public static final String KINDS_HELP = "kinds: backend-crash, backend-stall, backend-slow, xenstored-restart, evtchn-drop,"
+            + " evtchn-dup, evtchn-delay, ring-corrupt, grant-map-eagain, domain-destroy, and the planted backend bugs"
+            + " backend-lost-writes (a restarted backend acknowledges re-served WRITEs it never wrote) and"
+            + " backend-respond-before-unmap (responses pushed and notified before the data grants are unmapped)";
+
     /** The kinds of DESIGN.md §7. */
     public enum Kind {
         BACKEND_CRASH, BACKEND_STALL, BACKEND_SLOW, XENSTORED_RESTART, EVTCHN_DROP, EVTCHN_DUP, EVTCHN_DELAY,

@@ -129,6 +129,8 @@ class PlantedBugsTest {
         assertEquals(Long.parseLong(field(lines.get(rsp), "t")) + Long.parseLong(field(lines.get(rsp), "unmapAfter")),
                 Long.parseLong(field(lines.get(unmap), "t")), "the unmap lands unmapAfter after the response");
         assertTrue(lines.stream().anyMatch(l -> l.contains("\"invariant\":\"STALE_GRANT\"") && l.contains("still permits foreign access")));
+        Cli.Result offline = Cli.exec("timeline", tmp.resolve("rbu-1/events.jsonl").toString(), "--check");
+        assertTrue(offline.out().contains("VIOLATION STALE_GRANT") && offline.out().contains("(agrees)"), offline.out());
 
         Path conf = tmp.resolve("slow-evtchn.conf");
         java.nio.file.Files.writeString(conf, "xensim.hypervisor.evtchn-latency = 11us\n");
