@@ -67,7 +67,7 @@ public final class ExploreCommand implements Callable<Integer> {
     @Option(names = "--scenario", description = "a HOCON scenario file (the guests, backend and faults every run uses)")
     Path scenario;
 
-    @Option(names = "--fault", description = "a fault every run injects (repeatable)")
+    @Option(names = "--fault", description = "a fault every run injects, kind@trigger[:key=value,...] (repeatable); " + xensim.nemesis.Fault.KINDS_HELP)
     List<String> faults = new ArrayList<>();
 
     @Option(names = "--guests", description = "guests per run (default: the scenario's, 1)")

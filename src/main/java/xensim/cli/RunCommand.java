@@ -66,7 +66,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--scenario", description = "a HOCON scenario file (defaults: reference.conf); flags override it")
     Path scenario;
 
-    @Option(names = "--fault", description = "a fault to inject, kind@trigger[:key=value,...], e.g. 'backend-stall@ebs-begin:duration=5ms' (repeatable)")
+    @Option(names = "--fault", description = "a fault to inject, kind@trigger[:key=value,...], e.g. 'backend-stall@ebs-begin:duration=5ms' (repeatable); "
+            + xensim.nemesis.Fault.KINDS_HELP)
     List<String> faults = new ArrayList<>();
 
     @Option(names = "--no-progress", description = "no progress bar (it shows only with --guests > 1 on a terminal)")

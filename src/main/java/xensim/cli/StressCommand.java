@@ -40,7 +40,7 @@ public final class StressCommand implements Callable<Integer> {
     @Option(names = "--strategy", description = "EBS design, built in or of --design-jar (default: the scenario's)")
     String strategy;
 
-    @Option(names = "--fault", description = "a fault every run injects, kind@trigger[:key=value,...] (repeatable)")
+    @Option(names = "--fault", description = "a fault every run injects, kind@trigger[:key=value,...] (repeatable); " + xensim.nemesis.Fault.KINDS_HELP)
     List<String> faults = new ArrayList<>();
 
     @Option(names = "--seed", description = "seed of the first run (default 1)")

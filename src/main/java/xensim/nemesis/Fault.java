@@ -22,18 +22,33 @@ import xensim.timeline.VirtualTime;
  *       {@code delay} (evtchn-delay; 1ms), {@code count} (evtchn and grant faults: how many
  *       operations it hits; 1), {@code what} (ring-corrupt: request, response or data; request),
  *       {@code max} (how many times a probability trigger may fire; unlimited); for the planted
- *       backend bug {@code backend-lost-writes}, {@code count} is how many re-served WRITEs it hits
- *       (default: every one from the trigger on).</li>
+ *       backend bug {@code backend-lost-writes}, {@code count} is how many re-served WRITEs it hits,
+ *       for {@code backend-respond-before-unmap} how many responses of requests with mapped data
+ *       grants (default, both: every one from the trigger on).</li>
  * </ul>
  */
 public record Fault(Kind kind, Trigger trigger, int guest, int disk, Map<String, String> params, String text) {
+
+    /**
+     * The kinds as the {@code --fault} help lists them (a constant for picocli's annotations;
+     * FaultParseTest keeps it equal to {@link Kind}).
+     */
+    public static final String KINDS_HELP = "kinds: backend-crash, backend-stall, backend-slow, xenstored-restart, evtchn-drop,"
+            + " evtchn-dup, evtchn-delay, ring-corrupt, grant-map-eagain, domain-destroy, and the planted backend bugs"
+            + " backend-lost-writes (a restarted backend acknowledges re-served WRITEs it never wrote) and"
+            + " backend-respond-before-unmap (responses pushed and notified before the data grants are unmapped)";
 
     /** The kinds of DESIGN.md §7. */
     public enum Kind {
         BACKEND_CRASH, BACKEND_STALL, BACKEND_SLOW, XENSTORED_RESTART, EVTCHN_DROP, EVTCHN_DUP, EVTCHN_DELAY,
         RING_CORRUPT, GRANT_MAP_EAGAIN, DOMAIN_DESTROY,
         /** A planted backend bug ({@link xensim.dom0.blkback.BackendDefect#LOST_WRITES}): a backend that breaks the blkif contract. */
-        BACKEND_LOST_WRITES;
+        BACKEND_LOST_WRITES,
+        /**
+         * A planted backend bug ({@link xensim.dom0.blkback.BackendDefect#RESPOND_BEFORE_UNMAP}): the
+         * response is pushed and notified before the request's data grants are unmapped.
+         */
+        BACKEND_RESPOND_BEFORE_UNMAP;
 
         public String cliName() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -228,7 +243,7 @@ public record Fault(Kind kind, Trigger trigger, int guest, int disk, Map<String,
     /** Whether the fault hits a disk's backend (so {@code disk=} means something). */
     public boolean hitsDisks() {
         return switch (kind) {
-            case BACKEND_CRASH, BACKEND_STALL, BACKEND_SLOW, RING_CORRUPT, BACKEND_LOST_WRITES -> true;
+            case BACKEND_CRASH, BACKEND_STALL, BACKEND_SLOW, RING_CORRUPT, BACKEND_LOST_WRITES, BACKEND_RESPOND_BEFORE_UNMAP -> true;
             default -> false;
         };
     }

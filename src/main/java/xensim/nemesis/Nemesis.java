@@ -127,6 +127,10 @@ public final class Nemesis {
                             int count = f.count("count", Integer.MAX_VALUE);
                             blkbacks(f, dom, b -> b.tell(new BlkbackActor.PlantDefect(xensim.dom0.blkback.BackendDefect.LOST_WRITES, count)));
                         }
+                        case BACKEND_RESPOND_BEFORE_UNMAP -> {
+                            int count = f.count("count", Integer.MAX_VALUE);
+                            blkbacks(f, dom, b -> b.tell(new BlkbackActor.PlantDefect(xensim.dom0.blkback.BackendDefect.RESPOND_BEFORE_UNMAP, count)));
+                        }
                     }
                 }
 

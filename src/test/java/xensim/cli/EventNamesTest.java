@@ -32,7 +32,8 @@ class EventNamesTest {
         "--strategy refcount --guests 3 --fault backend-crash@requests=5 --fault evtchn-dup@p=0.2 --fault xenstored-restart@os-handoff:duration=1ms",
         "--strategy exit-callback --fault ring-corrupt@os-handoff:what=data --fault grant-map-eagain@p=0.3",
         "--strategy bus-tracks --guests 2 --fault domain-destroy@requests=20:guest=1 --fault evtchn-delay@p=0.3:delay=300us",
-        "--strategy before-ebs --guests 2 --firmware-io async --ebs-order seeded"})
+        "--strategy before-ebs --guests 2 --firmware-io async --ebs-order seeded",
+        "--strategy refcount --fault backend-respond-before-unmap@requests=1 --fault backend-crash@requests=30"})
     void noEventRepeatsAFieldName(String args) throws Exception {
         Path out = dir.resolve("run");
         List<String> argv = new java.util.ArrayList<>(List.of("run", "--out", out.toString()));

@@ -60,12 +60,23 @@ class PlantedFiguresTest {
             System.out.println(sh.out());
         }
         // the backend class, planted as faults on the safe refcount design (PlantedBugsTest)
-        List<String> planted = List.of("--fault", "backend-crash@requests=14", "--fault", "backend-lost-writes@requests=1");
-        StringBuilder row = new StringBuilder("| `backend-lost-writes` + `backend-crash@requests=14` on refcount (a backend that acknowledges"
-                + " writes it never performed after a crash) | ovmf |");
+        rows.add(backendRow("`backend-lost-writes` + `backend-crash@requests=14` on refcount (a backend that acknowledges"
+                + " writes it never performed after a crash)", "lost-writes",
+                List.of("--fault", "backend-crash@requests=14", "--fault", "backend-lost-writes@requests=1")));
+        rows.add(backendRow("`backend-respond-before-unmap` on refcount (a backend that answers before unmapping)", "respond-before-unmap",
+                List.of("--fault", "backend-respond-before-unmap@requests=1")));
+        rows.add(backendRow("`backend-respond-before-unmap` with `count=1` on refcount (only the first response early)", "respond-before-unmap-1",
+                List.of("--fault", "backend-respond-before-unmap@requests=1:count=1")));
+        Files.writeString(Path.of("/tmp/planted-figures.md"), String.join("\n", rows) + "\n");
+        System.out.println(String.join("\n", rows));
+    }
+
+    /** One row of a backend bug planted as faults on refcount: first failure per schedule, then the shrink. */
+    private static String backendRow(String label, String tag, List<String> planted) {
+        StringBuilder row = new StringBuilder("| " + label + " | ovmf |");
         for (String s : List.of("fifo", "pct:3", "random")) {
             List<String> a = new ArrayList<>(List.of("explore", "--strategy", "refcount", "--schedule", s, "--budget", "60s",
-                    "--stop-on-first", "--no-progress", "--out", "/tmp/figures-lost-writes-" + s.replace(':', '_')));
+                    "--stop-on-first", "--no-progress", "--out", "/tmp/figures-" + tag + "-" + s.replace(':', '_')));
             a.addAll(planted);
             Cli.Result r = Cli.exec(a.toArray(String[]::new));
             String[] ff = firstFailure(r.out(), "refcount");
@@ -73,13 +84,12 @@ class PlantedFiguresTest {
         }
         List<String> a = new ArrayList<>(List.of("explore", "--strategy", "refcount", "--schedule", "pct:3", "--guests", "2",
                 "--fault", "backend-slow@80ms:factor=2", "--fault", "evtchn-dup@p=0.01", "--budget", "60s", "--stop-on-first", "--shrink",
-                "--no-progress", "--out", "/tmp/figures-lost-writes-shrink"));
+                "--no-progress", "--out", "/tmp/figures-" + tag + "-shrink"));
         a.addAll(planted);
         Cli.Result sh = Cli.exec(a.toArray(String[]::new));
         row.append(' ').append(runsLine(sh.out())).append(" |");
-        rows.add(row.toString());
+        System.out.println(row);
         System.out.println(sh.out());
-        Files.writeString(Path.of("/tmp/planted-figures.md"), String.join("\n", rows) + "\n");
-        System.out.println(String.join("\n", rows));
+        return row.toString();
     }
 }

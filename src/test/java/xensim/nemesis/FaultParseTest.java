@@ -22,6 +22,20 @@ class FaultParseTest {
         assertEquals("data", Fault.parse("ring-corrupt@os-handoff:what=data").what());
         assertEquals(1, Fault.parse("backend-slow@1ms:disk=1,factor=3").disk());
         for (Fault.Kind k : Fault.Kind.values()) assertEquals(k, Fault.parse(k.cliName() + "@1ms").kind());
+        assertEquals(5, Fault.parse("backend-respond-before-unmap@requests=1:count=5").count("count", Integer.MAX_VALUE));
+        assertEquals(Fault.ALL, Fault.parse("backend-respond-before-unmap@requests=1").disk());
+        assertTrue(Fault.parse("backend-respond-before-unmap@requests=1").hitsDisks());
+    }
+
+    /** The --fault help names every kind, in the enum's order. */
+    @Test
+    void theHelpListsEveryKind() {
+        int at = 0;
+        for (Fault.Kind k : Fault.Kind.values()) {
+            int i = Fault.KINDS_HELP.indexOf(" " + k.cliName(), at);
+            assertTrue(i >= at, k.cliName() + " in the help after position " + at + ": " + Fault.KINDS_HELP);
+            at = i + k.cliName().length();
+        }
     }
 
     @Test

@@ -21,7 +21,8 @@ import xensim.xen.HypervisorActor;
  * ring consumer and crash journal). The actor turns the core's {@link BlkbackCore.Io} calls into
  * messages to the hypervisor and xenstored and hands every answer back. Fault hooks:
  * {@link Crash} (the supervisor restarts the actor; the core ends the dead incarnation and the
- * next one re-attaches), {@link Stall}, {@link SlowDown}, {@link CorruptRing}.
+ * next one re-attaches), {@link Stall}, {@link SlowDown}, {@link CorruptRing}, {@link PlantDefect}
+ * (a planted backend bug, {@link BackendDefect}).
  *
  * <p>The hypervisor's and xenstored's answers ({@link Hypervisor.GrantMapped},
  * {@link Hypervisor.GrantUnmapped}, {@link Hypervisor.EvtchnPort}, upcalls, xenstore messages) come
@@ -61,6 +62,8 @@ public final class BlkbackActor {
         LatencyModel latency = new LatencyModel(cfg.latencyMeanNanos(), cfg.tailProbability(), cfg.tailFactor(), cfg.queueDepth(),
                 seam.random("blkback/" + cfg.frontendDom() + "/" + cfg.devid()));
         BlkbackCore core = new BlkbackCore(cfg, seam.events(), seam::nowNanos, latency); // outlives an incarnation
+        // drawn from only by a planted backend-respond-before-unmap (a stream of its own: no other draw moves)
+        core.defectRandom(seam.random("blkback/" + cfg.frontendDom() + "/" + cfg.devid() + "/defects"));
         Behavior<Object> b = Behaviors.supervise(Behaviors.<Object>setup(ctx -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored, core).behavior()))
                 .onFailure(IllegalStateException.class, SupervisorStrategy.restart().withLoggingEnabled(false)); // the crash is a BACKEND_CRASH event
         return b.narrow();

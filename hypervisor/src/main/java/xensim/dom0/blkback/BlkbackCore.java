@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
 import xensim.abi.Blkif;
 import xensim.abi.GrantTableAbi;
 import xensim.abi.PageBytes;
@@ -172,8 +173,13 @@ public final class BlkbackCore {
     private final ArrayDeque<Consumer<Hypervisor.GrantMapped>> mapWaiters = new ArrayDeque<>();
     private final ArrayDeque<Consumer<Hypervisor.EvtchnPort>> bindWaiters = new ArrayDeque<>();
     private final ArrayDeque<Runnable> unmapWaiters = new ArrayDeque<>();
-    /** Planted defects the nemesis armed (none unless a backend-lost-writes fault fired). */
+    /** Planted defects the nemesis armed (none unless a backend-lost-writes or backend-respond-before-unmap fault fired). */
     private final BackendDefects defects = new BackendDefects();
+    /**
+     * Where {@link BackendDefect#RESPOND_BEFORE_UNMAP} draws how late each unmap lands: the backend's
+     * own stream, used only by the defect (a run without it draws nothing from it).
+     */
+    private RandomGenerator defectRandom;
     /** Request keys, unique across incarnations. */
     private long nextKey;
     /** Which incarnation is alive (bumped by every crash). */
@@ -647,9 +653,18 @@ public final class BlkbackCore {
         }
     }
 
-    /** nemesis backend-lost-writes: arms a planted defect for {@code count} requests. */
+    /** nemesis backend-lost-writes / backend-respond-before-unmap: arms a planted defect for {@code count} requests. */
     public void plant(BackendDefect d, int count) {
         defects.arm(d, count);
+    }
+
+    /**
+     * The stream {@link BackendDefect#RESPOND_BEFORE_UNMAP} draws its delays from (the actor gives the
+     * seam's {@code blkback/<dom>/<devid>/defects}); without one, every late unmap takes the
+     * midpoint of the range.
+     */
+    public void defectRandom(RandomGenerator random) {
+        this.defectRandom = random;
     }
 
     /** nemesis ring-corrupt. */
@@ -713,6 +728,10 @@ public final class BlkbackCore {
      * foreign access. The unmap is a hypercall; the response waits for its answers.
      */
     private void finish(InFlight f, int status) {
+        if (hasLiveHandle(f) && defects.take(BackendDefect.RESPOND_BEFORE_UNMAP)) {
+            respondThenUnmap(f, status);
+            return;
+        }
         int n = 0;
         for (int i = 0; i < f.handles.length; i++) {
             int h = f.handles[i];
@@ -732,8 +751,42 @@ public final class BlkbackCore {
         }
     }
 
+    private boolean hasLiveHandle(InFlight f) {
+        for (int h : f.handles) if (h >= 0 && liveHandles.contains(h)) return true;
+        return false;
+    }
+
+    /**
+     * planted {@link BackendDefect#RESPOND_BEFORE_UNMAP}: make_response (push, notify) first; the
+     * data grants stay mapped until a separate step {@link #lateUnmapNanos()} later unmaps them
+     * (GNTTABOP_unmap_grant_ref, unanswered: nothing waits for it any more). A crash or a device
+     * removal meanwhile releases them as it releases every live mapping; the step then finds nothing.
+     */
+    private void respondThenUnmap(InFlight f, int status) {
+        int[] handles = f.handles.clone();
+        long late = lateUnmapNanos();
+        int inc = incarnation;
+        respond(f, status, late);
+        io.after(late, () -> {
+            if (inc != incarnation) return; // the crash released them
+            for (int h : handles) if (h >= 0) unmap(h);
+        });
+    }
+
+    /** Uniform in [{@link BackendDefect#UNMAP_LATE_MIN_NANOS}, {@link BackendDefect#UNMAP_LATE_MAX_NANOS}]. */
+    private long lateUnmapNanos() {
+        long lo = BackendDefect.UNMAP_LATE_MIN_NANOS;
+        long hi = BackendDefect.UNMAP_LATE_MAX_NANOS;
+        return defectRandom == null ? (lo + hi) / 2 : defectRandom.nextLong(lo, hi + 1);
+    }
+
     /** make_response: write the response into the ring, push, notify if asked. */
     private void respond(InFlight f, int status) {
+        respond(f, status, -1);
+    }
+
+    /** make_response; {@code unmapAfter} >= 0: the planted defect, the data grants are unmapped that long after. */
+    private void respond(InFlight f, int status, long unmapAfter) {
         inFlight.remove(f.boxedKey);
         journal.unanswered.remove(f.boxedKey);
         long id = f.req.id();
@@ -746,6 +799,7 @@ public final class BlkbackCore {
         var rsp = events.event(dom, COMP, "RING_RSP").with("devid", cfg.devid()).with("id", f.req.id())
                 .with("op", Blkif.opName(f.req.operation())).with("status", Blkif.statusName(status));
         if (corrupted != null) rsp.with("corrupted", corrupted);
+        if (unmapAfter >= 0) rsp.with("unmapAfter", unmapAfter);
         rsp.emit();
         if (ring != null && ring.back != null) {
             try {

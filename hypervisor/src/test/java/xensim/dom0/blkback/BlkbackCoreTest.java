@@ -60,6 +60,8 @@ class BlkbackCoreTest {
         final ArrayDeque<int[]> binds = new ArrayDeque<>();
         final TreeMap<Long, List<Runnable>> timers = new TreeMap<>();
         final List<Integer> unmapped = new ArrayList<>();
+        /** When (test clock) each handle was unmapped. */
+        final Map<Integer, Long> unmappedAt = new HashMap<>();
         Runnable feWatch;
         boolean xsOpen = true;
 
@@ -72,6 +74,7 @@ class BlkbackCoreTest {
         @Override public void mapGrant(int d, int gref, boolean readonly) { maps.add(new int[] {d, gref, readonly ? 1 : 0}); }
         @Override public void unmapGrant(int handle, boolean answer) {
             unmapped.add(handle);
+            unmappedAt.put(handle, now);
             Hypervisor.GrantUnmapped u = hv.unmapGrantRef(0, handle);
             if (answer) core.onGrantUnmapped(u);
         }
@@ -117,16 +120,22 @@ class BlkbackCoreTest {
 
         /** Runs every answer and timer until nothing is left. */
         void settle() {
-            while (!reads.isEmpty() || !maps.isEmpty() || !binds.isEmpty() || !timers.isEmpty()) {
-                if (!reads.isEmpty()) answerRead();
-                else if (!maps.isEmpty()) answerMap();
-                else if (!binds.isEmpty()) answerBind();
-                else {
-                    var e = timers.pollFirstEntry();
-                    now = Math.max(now, e.getKey());
-                    e.getValue().forEach(Runnable::run);
-                }
+            while (step()) { }
+        }
+
+        /** One answer, or the earliest timers; false when nothing is left. */
+        boolean step() {
+            if (!reads.isEmpty()) answerRead();
+            else if (!maps.isEmpty()) answerMap();
+            else if (!binds.isEmpty()) answerBind();
+            else if (!timers.isEmpty()) {
+                var e = timers.pollFirstEntry();
+                now = Math.max(now, e.getKey());
+                e.getValue().forEach(Runnable::run);
+            } else {
+                return false;
             }
+            return true;
         }
     }
 
@@ -313,5 +322,63 @@ class BlkbackCoreTest {
         io.settle();
         assertFalse(answeredAt.containsKey(2L) && answeredAt.get(2L) < start + LatencyModel.MAX_SERVICE_NANOS / 2,
                 "a huge slow-down never makes the backend instant (due " + due2 + ")");
+    }
+
+    /**
+     * The planted backend-respond-before-unmap, step by step: the response is on the ring while the
+     * data grant is still mapped (a frontend ending access now is refused, as edk2's
+     * XenGrantTableEndAccess is: GTF_writing/GTF_reading still set), and the unmap follows as its own
+     * step {@code unmapAfter} later, inside the defect's range. Once its count is used up the backend
+     * is Linux's again: unmap, then respond.
+     */
+    @Test
+    void respondBeforeUnmapAnswersWhileTheDataGrantIsStillMapped() {
+        io.settle();
+        frontendConnects();
+        io.settle();
+        core.defectRandom(new SplittableRandom(11));
+        core.plant(BackendDefect.RESPOND_BEFORE_UNMAP, 1);
+        pushWrite(1, 9, 0x100);
+        core.kick();
+        while (!answeredAt.containsKey(1L)) assertTrue(io.step(), "the request is answered");
+        assertEquals(1, ring.page().getIntAcquire(SharedRing.RSP_PROD), "the response is published");
+        Event rsp = rec.named("RING_RSP").get(0);
+        long late = rsp.getLong("unmapAfter");
+        assertTrue(late >= BackendDefect.UNMAP_LATE_MIN_NANOS && late <= BackendDefect.UNMAP_LATE_MAX_NANOS, "unmapAfter " + late);
+        int handle = (int) rec.named("GRANT_MAP").get(1).getLong("handle"); // 0: the ring
+        assertFalse(io.unmapped.contains(handle), "not unmapped yet");
+        assertFalse(gt.endAccess(9), "the frontend's end of access is refused while dom0 still maps the page");
+        io.settle();
+        assertEquals(answeredAt.get(1L) + late, io.unmappedAt.get(handle), "the unmap lands unmapAfter after the response");
+        assertTrue(gt.endAccess(9), "after the late unmap the grant can be ended");
+
+        pushWrite(2, 10, 0x101); // count=1 is used up: Linux's order
+        core.kick();
+        while (!answeredAt.containsKey(2L)) assertTrue(io.step());
+        int handle2 = (int) rec.named("GRANT_MAP").get(2).getLong("handle");
+        assertTrue(io.unmappedAt.get(handle2) <= answeredAt.get(2L), "unmapped before the response");
+        assertTrue(gt.endAccess(10), "a frontend that sees the response can end its access");
+        assertEquals(null, rec.named("RING_RSP").get(1).get("unmapAfter"));
+    }
+
+    /** A crash between the defective response and its late unmap releases the mapping once; the stale step does nothing. */
+    @Test
+    void aCrashInsideTheLateUnmapWindowReleasesTheMappingOnce() throws Exception {
+        io.settle();
+        frontendConnects();
+        io.settle();
+        core.plant(BackendDefect.RESPOND_BEFORE_UNMAP, 1); // no stream given: the range's midpoint
+        pushWrite(1, 9, 0x100);
+        core.kick();
+        while (!answeredAt.containsKey(1L)) assertTrue(io.step());
+        assertEquals((BackendDefect.UNMAP_LATE_MIN_NANOS + BackendDefect.UNMAP_LATE_MAX_NANOS) / 2,
+                rec.named("RING_RSP").get(0).getLong("unmapAfter"));
+        int handle = (int) rec.named("GRANT_MAP").get(1).getLong("handle");
+        World dead = io;
+        core.crashed();
+        assertEquals(1, dead.unmapped.stream().filter(h -> h == handle).count(), "the crash released the data mapping");
+        assertTrue(gt.endAccess(9));
+        dead.settle(); // the dead incarnation's late-unmap step comes due
+        assertEquals(1, dead.unmapped.stream().filter(h -> h == handle).count(), "and the stale step unmapped nothing");
     }
 }
