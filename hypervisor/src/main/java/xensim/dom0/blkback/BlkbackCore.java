@@ -207,6 +207,12 @@ public final class BlkbackCore {
     /** blkback's private copy of a request slot (the memcpy of XSA-155) and of a response, reused. */
     private final byte[] requestSlot = new byte[Blkif.REQUEST_SIZE];
     private final byte[] responseSlot = new byte[Blkif.RESPONSE_SIZE];
+    /** The plug of the consume running now (nested: a rejected request's response consumes again). */
+    private int plugDepth;
+    /** The current back-to-back run of READs under the plug: {@code [plugStart, plugEnd)}, how many requests. */
+    private long plugStart;
+    private long plugEnd;
+    private int plugRequests;
 
     public BlkbackCore(BlkbackConfig cfg, EventLog events, LongSupplier clock, LatencyModel latency) {
         this.cfg = cfg;
@@ -528,8 +534,21 @@ public final class BlkbackCore {
         consume();
     }
 
-    /** __do_block_io_op: consume requests up to req_prod while the queue has room. */
+    /**
+     * __do_block_io_op: consume requests up to req_prod while the queue has room, under one plug
+     * (blk_start_plug .. blk_finish_plug in dispatch_rw_block_io's caller): the READs consumed
+     * back to back are merged into one read of the image ({@link DiskImage#plugRead}).
+     */
     private void consume() {
+        plugDepth++;
+        try {
+            consumeRequests();
+        } finally {
+            if (--plugDepth == 0) finishPlug();
+        }
+    }
+
+    private void consumeRequests() {
         while (serving && ring != null && ring.back != null && !disconnecting && inFlight.size() < latency.queueDepth()) {
             SharedRing.BackRing b = ring.back;
             int prod = b.sharedReqProd();
@@ -565,6 +584,26 @@ public final class BlkbackCore {
         }
     }
 
+    /** A READ of {@code [pos, pos + len)} was consumed under the plug: it extends the back-to-back run or starts the next. */
+    private void plugRead(long pos, long len) {
+        if (plugDepth == 0) return;
+        if (plugRequests > 0 && pos == plugEnd && plugEnd - plugStart + len <= DiskImage.MAX_MERGE) {
+            plugEnd += len;
+            plugRequests++;
+            return;
+        }
+        finishPlug();
+        plugStart = pos;
+        plugEnd = pos + len;
+        plugRequests = 1;
+    }
+
+    /** blk_finish_plug: a run of two or more READs becomes one read of the image. */
+    private void finishPlug() {
+        if (plugRequests >= 2 && disk != null) disk.plugRead(plugStart, plugEnd - plugStart);
+        plugRequests = 0;
+    }
+
     /** dispatch_rw_block_io / dispatch_other_io: validate, map the data grants, then service. */
     private void begin(Blkif.Request r, boolean redo) {
         long key = nextKey++;
@@ -580,6 +619,11 @@ public final class BlkbackCore {
             return;
         }
         if (r.operation() == Blkif.BLKIF_OP_READ || r.operation() == Blkif.BLKIF_OP_WRITE) {
+            if (r.operation() == Blkif.BLKIF_OP_READ) {
+                long len = 0;
+                for (Blkif.Segment s : r.segments()) len += (s.lastSect() - s.firstSect() + 1) * DiskImage.SECTOR_SIZE;
+                plugRead(r.sectorNumber() * DiskImage.SECTOR_SIZE, len);
+            }
             boolean readonly = r.operation() == Blkif.BLKIF_OP_WRITE; // the backend only reads the guest's data
             for (int i = 0; i < r.segments().length; i++) {
                 final int seg = i;

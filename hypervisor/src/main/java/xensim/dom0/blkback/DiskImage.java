@@ -31,6 +31,18 @@ import java.util.Map;
  * go to the file, so the image stays a plain raw file other tools read. The bitmap assumes the
  * image is blkback's while it is open (as qdisk locks its image): a write by another process
  * meanwhile into a hole would not be seen; instances in this JVM share one bitmap per file.
+ *
+ * <p>Plugged reads (Linux blkback's {@code blk_start_plug} .. {@code blk_finish_plug} around the
+ * requests of one ring wake-up, where the block layer merges back-to-back bios into one): blkback
+ * tells the image which byte ranges the READs it consumed in one wake-up cover back to back
+ * ({@link #plugRead}); the first of those reads that needs the file reads the whole merged range
+ * with one positional read, and the others are copied from it. The merged data is dropped by any
+ * write to the file through any open instance in this JVM (a write counter shared with the bitmap,
+ * counted before and after the write), so every read returns what its own positional read would
+ * have; the same assumption as the bitmap's holds (no other process writes the image meanwhile).
+ * The merged range lives in one buffer per thread ({@link #MAX_MERGE} bytes, shared by the images
+ * that thread serves): when another image's merge replaces it first, the remaining reads are
+ * positional reads of their own again.
  */
 public final class DiskImage implements AutoCloseable {
     public static final int SECTOR_SIZE = 512;
@@ -46,6 +58,27 @@ public final class DiskImage implements AutoCloseable {
     /** One page of native memory for positional reads and writes (no temporary direct buffer per call). */
     private final ByteBuffer io = ByteBuffer.allocateDirect(BLOCK);
     private boolean closed;
+
+    /** The longest merged read (Linux's BLK_DEF_MAX_SECTORS is 1280 KiB; 32 pages is what a wake-up of one 32-slot ring reads in 4 KiB requests). */
+    public static final int MAX_MERGE = 32 * BLOCK;
+    /** Plugged ranges not read yet, oldest first: {@code [start, end)} pairs. */
+    private final long[] plugged = new long[2 * 8];
+    private int pluggedCount;
+    /** A merged read of this image was made (on some thread): reads look for it. */
+    private boolean mergedHere;
+    /** Positional reads of the file (tests: merging is seen, not assumed). */
+    private long fileReads;
+
+    /** The merged range one thread read last: whose it is, what it holds, and the write count it was read at. */
+    private static final class Merged {
+        final ByteBuffer buf = ByteBuffer.allocateDirect(MAX_MERGE); // made on a thread's first merged read, not before
+        DiskImage owner;
+        long start;
+        long end;
+        long writes;
+    }
+
+    private static final ThreadLocal<Merged> MERGED = new ThreadLocal<>();
 
     private DiskImage(Path path, FileChannel channel, long sectors, boolean readOnly, Extents extents) {
         this.path = path;
@@ -101,21 +134,87 @@ public final class DiskImage implements AutoCloseable {
             return;
         }
         try {
+            if (pluggedCount > 0 || mergedHere) {
+                ByteBuffer merged = mergedFor(pos, len);
+                if (merged != null) {
+                    merged.get(dst, off, len);
+                    return;
+                }
+            }
             for (int done = 0; done < len; ) {
                 int chunk = Math.min(BLOCK, len - done);
                 io.clear().limit(chunk);
-                while (io.hasRemaining()) {
-                    int n = channel.read(io, pos + done + io.position());
-                    if (n < 0) { // past the end of the file: zeros
-                        while (io.hasRemaining()) io.put((byte) 0);
-                    }
-                }
+                readFully(io, pos + done);
                 io.flip().get(dst, off + done, chunk);
                 done += chunk;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * blk_start_plug .. blk_finish_plug: READs of {@code [pos, pos + len)}, back to back, were
+     * consumed in one wake-up; their first read that needs the file reads all of it at once.
+     * Ranges longer than {@link #MAX_MERGE} or outside the disk are ignored (each read reads its own).
+     */
+    public synchronized void plugRead(long pos, long len) {
+        if (closed || len <= 0 || len > MAX_MERGE || pos < 0 || pos + len > sectors * SECTOR_SIZE) return;
+        if (pluggedCount == plugged.length / 2) { // the oldest is forgotten: its reads read their own
+            System.arraycopy(plugged, 2, plugged, 0, plugged.length - 2);
+            pluggedCount--;
+        }
+        plugged[2 * pluggedCount] = pos;
+        plugged[2 * pluggedCount + 1] = pos + len;
+        pluggedCount++;
+    }
+
+    /**
+     * The merged data for {@code [pos, pos + len)}, positioned and limited to it: this thread's
+     * merged range if it is this image's, holds the range and no write came since; else, if a
+     * plugged range holds it, that range read now (one positional read). Null: read it alone.
+     */
+    private ByteBuffer mergedFor(long pos, int len) throws IOException {
+        Merged m = MERGED.get();
+        long end = pos + len;
+        if (m != null && m.owner == this && m.writes == extents.writes() && pos >= m.start && end <= m.end) {
+            return m.buf.limit((int) (end - m.start)).position((int) (pos - m.start));
+        }
+        for (int i = 0; i < pluggedCount; i++) {
+            long ps = plugged[2 * i], pe = plugged[2 * i + 1];
+            if (pos < ps || end > pe) continue;
+            System.arraycopy(plugged, 2 * i + 2, plugged, 2 * i, 2 * (pluggedCount - i - 1));
+            pluggedCount--;
+            if (m == null) MERGED.set(m = new Merged());
+            m.owner = null;
+            mergedHere = true;
+            long writes = extents.writes(); // before the read: a write meanwhile leaves it stale, and counts again after
+            m.buf.clear().limit((int) (pe - ps));
+            readFully(m.buf, ps);
+            m.owner = this;
+            m.start = ps;
+            m.end = pe;
+            m.writes = writes;
+            return m.buf.limit((int) (end - ps)).position((int) (pos - ps));
+        }
+        return null;
+    }
+
+    /** One positional read of {@code buf}'s remaining bytes at {@code pos} (pread; zeros past the end of the file). */
+    private void readFully(ByteBuffer buf, long pos) throws IOException {
+        long at = pos - buf.position();
+        fileReads++;
+        while (buf.hasRemaining()) {
+            int n = channel.read(buf, at + buf.position());
+            if (n < 0) { // past the end of the file: zeros
+                while (buf.hasRemaining()) buf.put((byte) 0);
+            }
+        }
+    }
+
+    /** Positional reads of the file so far (tests). */
+    synchronized long fileReads() {
+        return fileReads;
     }
 
     /** Writes {@code len} bytes from {@code src[off..]} at byte offset {@code pos}. */
@@ -134,6 +233,8 @@ public final class DiskImage implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            extents.written(); // and after: a merged read that began meanwhile is stale too
         }
     }
 
@@ -173,6 +274,9 @@ public final class DiskImage implements AutoCloseable {
     @Override
     public synchronized void close() throws IOException {
         if (!closed) extents.release();
+        Merged m = MERGED.get();
+        if (m != null && m.owner == this) m.owner = null;
+        pluggedCount = 0;
         closed = true;
         channel.close();
     }
@@ -195,6 +299,8 @@ public final class DiskImage implements AutoCloseable {
         private final Object key;
         private final long[][] chunks;
         private int refs;
+        /** Counted before and after every write to the file (merged reads older than the last count are stale). */
+        private volatile long writes;
 
         private Extents(Object key, long size) {
             this.key = key;
@@ -230,7 +336,17 @@ public final class DiskImage implements AutoCloseable {
             }
         }
 
+        long writes() {
+            return writes;
+        }
+
+        /** A write to the file has ended. */
+        synchronized void written() {
+            writes++;
+        }
+
         synchronized void markWritten(long pos, long len) {
+            writes++;
             if (len <= 0) return;
             for (long b = pos / BLOCK, last = (pos + len - 1) / BLOCK; b <= last; b++) {
                 int c = (int) (b >>> CHUNK_BITS);

@@ -153,4 +153,79 @@ class DiskImageTest {
             assertArrayEquals(data, back, "a sees b's write into what was a hole");
         }
     }
+
+    @Test
+    void pluggedReadsAreOneReadOfTheFileAndReturnWhatEachWouldHave(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("d.img");
+        byte[] data = new byte[8 * 4096];
+        new SplittableRandom(5).nextBytes(data);
+        try (DiskImage d = DiskImage.create(f, 2048)) {
+            d.write(64 * 512L, data, 0, data.length);
+            d.plugRead(64 * 512L, data.length);
+            long before = d.fileReads();
+            byte[] back = new byte[4096];
+            for (int i = 0; i < 8; i++) {
+                d.read(64 * 512L + i * 4096L, back, 0, 4096);
+                assertArrayEquals(java.util.Arrays.copyOfRange(data, i * 4096, (i + 1) * 4096), back, "block " + i);
+            }
+            assertEquals(1, d.fileReads() - before, "eight plugged reads, one read of the file");
+            // a write drops the merged data: the next read sees the write
+            byte[] fresh = new byte[4096];
+            java.util.Arrays.fill(fresh, (byte) 0x5A);
+            d.write(64 * 512L + 4096, fresh, 0, 4096);
+            d.read(64 * 512L + 4096, back, 0, 4096);
+            assertArrayEquals(fresh, back, "a write after the merged read is seen");
+            assertEquals(2, d.fileReads() - before);
+            // a read nobody plugged reads alone
+            d.read(200 * 512L, back, 0, 512);
+            assertArrayEquals(new byte[512], java.util.Arrays.copyOf(back, 512));
+        }
+    }
+
+    @Test
+    void aWriteThroughAnotherInstanceDropsTheMergedRead(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("d.img");
+        byte[] data = new byte[4 * 4096];
+        new SplittableRandom(6).nextBytes(data);
+        try (DiskImage w = DiskImage.create(f, 2048)) {
+            w.write(0, data, 0, data.length);
+        }
+        try (DiskImage a = DiskImage.open(f, true); DiskImage b = DiskImage.open(f, false)) {
+            a.plugRead(0, data.length);
+            byte[] back = new byte[4096];
+            a.read(0, back, 0, 4096);
+            assertArrayEquals(java.util.Arrays.copyOf(data, 4096), back);
+            byte[] other = new byte[4096];
+            java.util.Arrays.fill(other, (byte) 3);
+            b.write(2 * 4096, other, 0, 4096);
+            a.read(2 * 4096, back, 0, 4096);
+            assertArrayEquals(other, back, "b's write after a's merged read");
+            a.read(3 * 4096, back, 0, 4096);
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, 3 * 4096, 4 * 4096), back);
+        }
+    }
+
+    @Test
+    void anotherImagesMergeOnTheSameThreadLeavesReadsCorrect(@TempDir Path dir) throws IOException {
+        byte[] da = new byte[4 * 4096];
+        byte[] db = new byte[4 * 4096];
+        new SplittableRandom(7).nextBytes(da);
+        new SplittableRandom(8).nextBytes(db);
+        try (DiskImage a = DiskImage.create(dir.resolve("a.img"), 2048); DiskImage b = DiskImage.create(dir.resolve("b.img"), 2048)) {
+            a.write(0, da, 0, da.length);
+            b.write(0, db, 0, db.length);
+            a.plugRead(0, da.length);
+            b.plugRead(0, db.length);
+            byte[] back = new byte[4096];
+            a.read(0, back, 0, 4096);
+            b.read(0, back, 0, 4096); // replaces a's merged range on this thread
+            assertArrayEquals(java.util.Arrays.copyOf(db, 4096), back);
+            long before = a.fileReads();
+            for (int i = 1; i < 4; i++) {
+                a.read(i * 4096L, back, 0, 4096);
+                assertArrayEquals(java.util.Arrays.copyOfRange(da, i * 4096, (i + 1) * 4096), back, "a's block " + i);
+            }
+            assertEquals(3, a.fileReads() - before, "a's remaining reads read alone");
+        }
+    }
 }
