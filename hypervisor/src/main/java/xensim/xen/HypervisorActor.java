@@ -6,6 +6,9 @@ import static xensim.abi.XenErrno.EINVAL;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.ExtensibleBehavior;
+import akka.actor.typed.Signal;
+import akka.actor.typed.TypedActorContext;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import java.util.List;
@@ -155,20 +158,48 @@ public final class HypervisorActor {
                     seam.deliverAfter(upcallLatencyNanos + extraNanos, self, new DeliverUpcall(dom, port));
                 }
             });
-            return Behaviors.receive(Command.class).onAnyMessage(cmd -> {
-                try {
-                    handle(core, cmd);
-                } catch (RuntimeException e) {
-                    ctx.getLog().warn("hypercall {} failed unexpectedly: {}", cmd, e.toString());
-                    failSafe(ctx, cmd);
-                }
-                return Behaviors.same();
-            }).build();
+            return new Dispatch(ctx, core);
         });
     }
 
+    /** The behaviour: every command straight to {@link #handle} (no receive builder's case list in between); signals unhandled. */
+    private static final class Dispatch extends ExtensibleBehavior<Command> {
+        private final ActorContext<Command> ctx;
+        private final Hypervisor core;
+
+        Dispatch(ActorContext<Command> ctx, Hypervisor core) {
+            this.ctx = ctx;
+            this.core = core;
+        }
+
+        @Override
+        public Behavior<Command> receive(TypedActorContext<Command> c, Command cmd) {
+            try {
+                handle(core, cmd);
+            } catch (RuntimeException e) {
+                ctx.getLog().warn("hypercall {} failed unexpectedly: {}", cmd, e.toString());
+                failSafe(ctx, cmd);
+            }
+            return Behaviors.same();
+        }
+
+        @Override
+        public Behavior<Command> receiveSignal(TypedActorContext<Command> c, Signal signal) {
+            return Behaviors.unhandled();
+        }
+    }
+
+    /** One hypercall; the blkif path's (grant map/unmap, event send, upcall delivery) tested first. */
     private static void handle(Hypervisor hv, Command cmd) {
-        if (cmd instanceof CreateDomain c) {
+        if (cmd instanceof MapGrantRef c) {
+            reply(c.replyTo(), hv.mapGrantRef(c.mapper(), c.dom(), c.ref(), c.readonly()));
+        } else if (cmd instanceof UnmapGrantRef c) {
+            reply(c.replyTo(), hv.unmapGrantRef(c.mapper(), c.handle()));
+        } else if (cmd instanceof EvtchnSend c) {
+            reply(c.replyTo(), hv.evtchnSend(c.caller(), c.port()));
+        } else if (cmd instanceof DeliverUpcall c) {
+            hv.deliverUpcall(c.dom(), c.port());
+        } else if (cmd instanceof CreateDomain c) {
             reply(c.replyTo(), hv.createDomain(c.caller(), c.config()));
         } else if (cmd instanceof DestroyDomain c) {
             reply(c.replyTo(), hv.destroyDomain(c.caller(), c.domid()));
@@ -178,10 +209,6 @@ public final class HypervisorActor {
             reply(c.replyTo(), hv.removeFromPhysmap(c.caller(), c.domid(), c.gfn()));
         } else if (cmd instanceof PopulatePhysmap c) {
             reply(c.replyTo(), hv.populatePhysmap(c.caller(), c.domid(), c.gfn()));
-        } else if (cmd instanceof MapGrantRef c) {
-            reply(c.replyTo(), hv.mapGrantRef(c.mapper(), c.dom(), c.ref(), c.readonly()));
-        } else if (cmd instanceof UnmapGrantRef c) {
-            reply(c.replyTo(), hv.unmapGrantRef(c.mapper(), c.handle()));
         } else if (cmd instanceof QueryGrantTableSize c) {
             reply(c.replyTo(), hv.queryGrantTableSize(c.caller(), c.dom()));
         } else if (cmd instanceof SeedGrantEntry c) {
@@ -194,8 +221,6 @@ public final class HypervisorActor {
             reply(c.replyTo(), hv.evtchnAllocUnbound(c.caller(), c.dom(), c.remoteDom()));
         } else if (cmd instanceof EvtchnBindInterdomain c) {
             reply(c.replyTo(), hv.evtchnBindInterdomain(c.caller(), c.remoteDom(), c.remotePort()));
-        } else if (cmd instanceof EvtchnSend c) {
-            reply(c.replyTo(), hv.evtchnSend(c.caller(), c.port()));
         } else if (cmd instanceof EvtchnClose c) {
             reply(c.replyTo(), hv.evtchnClose(c.caller(), c.port()));
         } else if (cmd instanceof EvtchnGetStatus c) {
@@ -211,8 +236,6 @@ public final class HypervisorActor {
             reply(c.replyTo(), hv.hvmSetParam(c.caller(), c.dom(), c.index(), c.value()));
         } else if (cmd instanceof HvmGetParam c) {
             reply(c.replyTo(), hv.hvmGetParam(c.caller(), c.dom(), c.index()));
-        } else if (cmd instanceof DeliverUpcall c) {
-            hv.deliverUpcall(c.dom(), c.port());
         }
     }
 

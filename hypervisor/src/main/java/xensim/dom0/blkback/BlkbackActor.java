@@ -2,9 +2,10 @@ package xensim.dom0.blkback;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.ExtensibleBehavior;
 import akka.actor.typed.PostStop;
-import akka.actor.typed.PreRestart;
-import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.Signal;
+import akka.actor.typed.TypedActorContext;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import java.io.IOException;
@@ -20,8 +21,8 @@ import xensim.xen.HypervisorActor;
  * blkback: one actor per vbd, a thin shell around {@link BlkbackCore} (the xenbus state machine,
  * ring consumer and crash journal). The actor turns the core's {@link BlkbackCore.Io} calls into
  * messages to the hypervisor and xenstored and hands every answer back. Fault hooks:
- * {@link Crash} (the supervisor restarts the actor; the core ends the dead incarnation and the
- * next one re-attaches), {@link Stall}, {@link SlowDown}, {@link CorruptRing}, {@link PlantDefect}
+ * {@link Crash} (the actor restarts, as under Akka's restart supervision; the core ends the dead
+ * incarnation and the next one re-attaches), {@link Stall}, {@link SlowDown}, {@link CorruptRing}, {@link PlantDefect}
  * (a planted backend bug, {@link BackendDefect}).
  *
  * <p>The hypervisor's and xenstored's answers ({@link Hypervisor.GrantMapped},
@@ -64,9 +65,56 @@ public final class BlkbackActor {
         BlkbackCore core = new BlkbackCore(cfg, seam.events(), seam::nowNanos, latency); // outlives an incarnation
         // drawn from only by a planted backend-respond-before-unmap (a stream of its own: no other draw moves)
         core.defectRandom(seam.random("blkback/" + cfg.frontendDom() + "/" + cfg.devid() + "/defects"));
-        Behavior<Object> b = Behaviors.supervise(Behaviors.<Object>setup(ctx -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored, core).behavior()))
-                .onFailure(IllegalStateException.class, SupervisorStrategy.restart().withLoggingEnabled(false)); // the crash is a BACKEND_CRASH event
+        Behavior<Object> b = Behaviors.setup(ctx -> new Shell(() -> new BlkbackActor(ctx, seam, cfg, hypervisor, xenstored, core)));
         return b.narrow();
+    }
+
+    /** Makes an incarnation (the setup Akka's restart would run again). */
+    private interface Incarnation {
+        BlkbackActor start() throws IOException;
+    }
+
+    /**
+     * The actor's behaviour: one dispatch per message, and the restart a crash needs done here
+     * instead of by {@code Behaviors.supervise(...).onFailure(IllegalStateException.class,
+     * SupervisorStrategy.restart())}, whose interceptor and nested interpretation every message
+     * would pass through. It does what Akka's RestartSupervisor does for that strategy (unlimited
+     * restarts, no children, no timers of Akka's, logging off: the crash is a BACKEND_CRASH event):
+     * on an {@link IllegalStateException} the dying incarnation gets PreRestart
+     * ({@link BlkbackCore#crashed()}; a failure there is logged and the restart goes on) and the
+     * next one is made in the same step, before the next message. Any other failure stops the
+     * actor, as without a supervisor (PostStop then releases everything).
+     */
+    private static final class Shell extends ExtensibleBehavior<Object> {
+        private final Incarnation incarnation;
+        private BlkbackActor current;
+
+        Shell(Incarnation incarnation) throws IOException {
+            this.incarnation = incarnation;
+            this.current = incarnation.start();
+        }
+
+        @Override
+        public Behavior<Object> receive(TypedActorContext<Object> ctx, Object msg) throws IOException {
+            try {
+                return current.onMessage(msg);
+            } catch (IllegalStateException crash) {
+                try {
+                    current.core.crashed(); // PreRestart: the process died, its grant mappings and ports go with it
+                } catch (RuntimeException e) {
+                    ctx.asJava().getLog().error("failure during PreRestart", e);
+                }
+                current = incarnation.start();
+                return Behaviors.same();
+            }
+        }
+
+        @Override
+        public Behavior<Object> receiveSignal(TypedActorContext<Object> ctx, Signal signal) {
+            if (!(signal instanceof PostStop)) return Behaviors.unhandled();
+            current.core.releaseEverything();
+            return Behaviors.same();
+        }
     }
 
     private final Seam seam;
@@ -106,20 +154,6 @@ public final class BlkbackActor {
             @Override public void closeXs() { xs.close(); }
         }, disk);
         xenstored.tell(new XenstoredActor.OpenLocal(0, self.narrow(), self.narrow()));
-    }
-
-    private Behavior<Object> behavior() {
-        return Behaviors.receive(Object.class)
-                .onAnyMessage(this::onMessage)
-                .onSignal(PreRestart.class, s -> {
-                    core.crashed(); // the process died: its grant mappings and ports go with it
-                    return Behaviors.same();
-                })
-                .onSignal(PostStop.class, s -> {
-                    core.releaseEverything();
-                    return Behaviors.same();
-                })
-                .build();
     }
 
     /** One dispatch, the per-request messages first. */
