@@ -110,6 +110,8 @@ public final class Hypervisor {
     private volatile UpcallScheduler scheduler;
     private final AtomicLong nextMfn = new AtomicLong(0x10000);
     private final TreeMap<Integer, Domain> domains = new TreeMap<>();
+    /** {@link #domains} indexed by domid (a lookup per hypercall without boxing or a tree walk); grown as ids are used. */
+    private Domain[] byId = new Domain[8];
     private int lastDomid;
 
     /** A hypervisor with dom0 and upcalls delivered inline (core tests). */
@@ -126,7 +128,7 @@ public final class Hypervisor {
     public Hypervisor(EventLog log, UpcallScheduler scheduler) {
         this.log = Objects.requireNonNull(log, "log");
         this.scheduler = scheduler;
-        domains.put(DomId.DOM0, new Domain(DomId.DOM0, DomainConfig.ofRamPages(DOM0_RAM_PAGES), true,
+        putDomain(new Domain(DomId.DOM0, DomainConfig.ofRamPages(DOM0_RAM_PAGES), true,
                 nextMfn::getAndIncrement, this));
     }
 
@@ -160,7 +162,7 @@ public final class Hypervisor {
         if (domid < 0) return new DomainCreated(-ENOSPC, -1, null, null);
         MemoryBacking backing = backingFactory == null ? null : backingFactory.apply(domid, config);
         Domain d = new Domain(domid, config, false, nextMfn::getAndIncrement, this, backing);
-        domains.put(domid, d);
+        putDomain(d);
         ev(domid, "DOMCTL_CREATEDOMAIN").with("by", caller).with("ramPages", config.ramPages())
                 .with("maxGfn", config.maxGfn()).emit();
         return new DomainCreated(0, domid, d.memory(), d.sharedInfo());
@@ -178,7 +180,7 @@ public final class Hypervisor {
         Domain c = current(caller);
         if (c == null || !c.privileged()) return new DomainDestroyed(-EPERM, domid, List.of());
         if (domid == caller || domid == DomId.DOM0) return new DomainDestroyed(-EINVAL, domid, List.of());
-        Domain d = domains.get(domid);
+        Domain d = byId(domid);
         if (d == null) return new DomainDestroyed(-ESRCH, domid, List.of());
         if (d.dying) return new DomainDestroyed(0, domid, foreignMappingsOf(domid));
         d.dying = true;
@@ -191,7 +193,7 @@ public final class Hypervisor {
         }
         d.memory().markDestroyed();
         List<MappedGrant> still = foreignMappingsOf(domid);
-        if (still.isEmpty()) domains.remove(domid);
+        if (still.isEmpty()) removeDomain(domid);
         List<Integer> refs = new ArrayList<>(), mappers = new ArrayList<>(), handles = new ArrayList<>();
         for (MappedGrant g : still) {
             refs.add(g.ref());
@@ -299,7 +301,7 @@ public final class Hypervisor {
     public synchronized GrantMapped mapGrantRef(int mapper, int dom, int ref, boolean readonly) {
         Domain ld = current(mapper);
         if (ld == null) return mapFailed(mapper, dom, ref, readonly, GNTST_general_error, "unknown mapping domain", false);
-        Domain rd = domains.get(dom);
+        Domain rd = byId(dom);
         if (rd == null || rd.dying) return mapFailed(mapper, dom, ref, readonly, GNTST_bad_domain, "no such domain", false);
         if (!rd.grantTable().validRef(ref)) return mapFailed(mapper, dom, ref, readonly, GNTST_bad_gntref, "bad ref", false);
         if (rd.eagainMaps > 0) {
@@ -337,7 +339,7 @@ public final class Hypervisor {
      * from now on. Emits GRANT_UNMAP. The last unmap of a destroyed domain's grant reaps it.
      */
     public synchronized GrantUnmapped unmapGrantRef(int mapper, int handle) {
-        Domain ld = domains.get(mapper);
+        Domain ld = byId(mapper);
         if (ld == null) return new GrantUnmapped(GNTST_bad_handle, handle);
         GrantMapping m = ld.maptrack().get(handle);
         if (m == null) return new GrantUnmapped(GNTST_bad_handle, handle);
@@ -348,12 +350,12 @@ public final class Hypervisor {
     private void unmapInternal(Domain ld, GrantMapping m, String reason) {
         ld.maptrack().remove(m.handle());
         m.invalidate();
-        Domain rd = domains.get(m.granter());
+        Domain rd = byId(m.granter());
         if (rd != null) rd.grantTable().unpin(m.ref(), m.readonly());
         ev(m.granter(), "GRANT_UNMAP").with("mapper", m.mapper()).with("ref", m.ref()).with("gfn", m.gfn())
                 .with("handle", m.handle()).with("readonly", m.readonly()).with("status", GNTST_okay)
                 .with("reason", reason).emit();
-        if (rd != null && rd.dying && rd.grantTable().liveMappings() == 0) domains.remove(rd.domid());
+        if (rd != null && rd.dying && rd.grantTable().liveMappings() == 0) removeDomain(rd.domid());
     }
 
     /** GNTTABOP_query_size: frames set up and the maximum. */
@@ -374,7 +376,7 @@ public final class Hypervisor {
     public synchronized Result seedGrantEntry(int caller, int dom, int ref, int grantee, long gfn, boolean readonly) {
         Domain c = current(caller);
         if (c == null || !c.privileged()) return new Result(-EPERM);
-        Domain d = domains.get(dom);
+        Domain d = byId(dom);
         if (d == null || d.dying) return new Result(-ESRCH);
         if (!d.grantTable().validRef(ref) || gfn < 0 || gfn > 0xFFFFFFFFL || !DomId.isOrdinary(grantee)) {
             return new Result(-EINVAL);
@@ -391,7 +393,7 @@ public final class Hypervisor {
      * the page paged out. The GRANT_MAP event says {@code injected: true}. -ESRCH if no such domain.
      */
     public synchronized Result injectGrantMapEagain(int dom, int count) {
-        Domain d = domains.get(dom);
+        Domain d = byId(dom);
         if (d == null) return new Result(-ESRCH);
         d.eagainMaps = Math.max(0, count);
         return Result.OK;
@@ -407,7 +409,7 @@ public final class Hypervisor {
      * fault ({@code injected}). -ESRCH if no such domain.
      */
     public synchronized Result injectEvtchnFault(int dom, EvtchnFault fault, int count, long delayNanos) {
-        Domain d = domains.get(dom);
+        Domain d = byId(dom);
         if (d == null) return new Result(-ESRCH);
         d.evtchnFault = fault;
         d.evtchnFaultCount = Math.max(0, count);
@@ -493,7 +495,7 @@ public final class Hypervisor {
         if (lp == null) return new Result(-EINVAL);
         switch (lp.state) {
             case INTERDOMAIN -> {
-                Domain rd = domains.get(lp.remoteDom);
+                Domain rd = byId(lp.remoteDom);
                 Port rp = rd == null ? null : rd.eventChannels().port(lp.remotePort);
                 boolean coalesced = rp == null || rp.pending;
                 Domain faulty = rp == null ? null : takeEvtchnFault(ld, rd);
@@ -540,7 +542,7 @@ public final class Hypervisor {
         int remoteDom = p.remoteDom;
         int remotePort = p.remotePort;
         if (p.state == State.INTERDOMAIN) {
-            Domain rd = domains.get(remoteDom);
+            Domain rd = byId(remoteDom);
             Port rp = rd == null ? null : rd.eventChannels().port(remotePort);
             if (rp != null && rp.state == State.INTERDOMAIN && rp.remoteDom == d.domid() && rp.remotePort == port) {
                 rp.state = State.UNBOUND;
@@ -618,7 +620,7 @@ public final class Hypervisor {
     public void deliverUpcall(int dom, int port) {
         UpcallHandler h;
         synchronized (this) {
-            Domain d = domains.get(dom);
+            Domain d = byId(dom);
             Port p = d == null ? null : d.eventChannels().port(port);
             if (p == null) return;
             p.scheduled = false;
@@ -628,7 +630,7 @@ public final class Hypervisor {
         }
         h.upcall(dom, port);
         synchronized (this) { // evtchn-dup: the same event arrives once more
-            Domain d = domains.get(dom);
+            Domain d = byId(dom);
             Port p = d == null ? null : d.eventChannels().port(port);
             if (p != null && p.dupNext) {
                 p.dupNext = false;
@@ -655,7 +657,7 @@ public final class Hypervisor {
     }
 
     synchronized boolean sharedInfoPending(int dom, int port, boolean clear) {
-        Domain d = domains.get(dom);
+        Domain d = byId(dom);
         Port p = d == null ? null : d.eventChannels().port(port);
         if (p == null) return false;
         boolean was = p.pending;
@@ -664,7 +666,7 @@ public final class Hypervisor {
     }
 
     synchronized boolean sharedInfoMask(int dom, int port, Boolean set) {
-        Domain d = domains.get(dom);
+        Domain d = byId(dom);
         Port p = d == null ? null : d.eventChannels().port(port);
         if (p == null) return false;
         if (set != null) p.masked = set;
@@ -711,13 +713,13 @@ public final class Hypervisor {
 
     /** True if {@code domid} was destroyed but is kept alive by mapped grants. */
     public synchronized boolean isDying(int domid) {
-        Domain d = domains.get(domid);
+        Domain d = byId(domid);
         return d != null && d.dying;
     }
 
     /** The domain object, or null. For inspection: change state only through the hypercall methods. */
     public synchronized Domain domain(int domid) {
-        return domains.get(domid);
+        return byId(domid);
     }
 
     /** Ids of all domains, dom0 and zombies included, ascending. */
@@ -727,19 +729,19 @@ public final class Hypervisor {
 
     /** The guest memory of {@code domid} (privileged foreign access, like xenforeignmemory), or null. */
     public synchronized GuestMemory memory(int domid) {
-        Domain d = domains.get(domid);
+        Domain d = byId(domid);
         return d == null ? null : d.memory();
     }
 
     /** Flags of {@code dom}'s grant entry {@code ref} as Xen sees them, or -1. */
     public synchronized int grantFlags(int dom, int ref) {
-        Domain d = domains.get(dom);
+        Domain d = byId(dom);
         return d == null ? -1 : d.grantTable().flags(ref);
     }
 
     /** Number of mappings currently pinning {@code dom}'s entry {@code ref}. */
     public synchronized int grantPins(int dom, int ref) {
-        Domain d = domains.get(dom);
+        Domain d = byId(dom);
         return d == null ? 0 : d.grantTable().pins(ref);
     }
 
@@ -754,7 +756,7 @@ public final class Hypervisor {
 
     /** Every live mapping held by {@code mapper}, by handle. */
     public synchronized List<MappedGrant> mappingsHeldBy(int mapper) {
-        Domain d = domains.get(mapper);
+        Domain d = byId(mapper);
         if (d == null) return List.of();
         List<MappedGrant> out = new ArrayList<>();
         for (GrantMapping m : d.maptrack().mappings()) out.add(MappedGrant.of(m));
@@ -768,15 +770,32 @@ public final class Hypervisor {
 
     // ================================================================ helpers
 
+    /** The domain with id {@code domid} (dying ones too), or null: {@code domains.get} by index. */
+    private Domain byId(int domid) {
+        return domid >= 0 && domid < byId.length ? byId[domid] : null;
+    }
+
+    private void putDomain(Domain d) {
+        int id = d.domid();
+        if (id >= byId.length) byId = java.util.Arrays.copyOf(byId, Math.max(id + 1, 2 * byId.length));
+        byId[id] = d;
+        domains.put(id, d);
+    }
+
+    private void removeDomain(int domid) {
+        domains.remove(domid);
+        if (domid >= 0 && domid < byId.length) byId[domid] = null;
+    }
+
     /** The calling domain: must exist and not be dying. */
     private Domain current(int caller) {
-        Domain d = domains.get(caller);
+        Domain d = byId(caller);
         return d == null || d.dying ? null : d;
     }
 
     /** rcu_lock_domain_by_any_id: DOMID_SELF is the caller; dying domains are found too. */
     private Domain target(int caller, int domid) {
-        return domains.get(domid == DomId.DOMID_SELF ? caller : domid);
+        return byId(domid == DomId.DOMID_SELF ? caller : domid);
     }
 
     private int allocateDomid() {

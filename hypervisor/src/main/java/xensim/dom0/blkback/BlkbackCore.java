@@ -202,6 +202,8 @@ public final class BlkbackCore {
     private RingCorruption corruption;
     private final Map<Long, InFlight> inFlight = new LinkedHashMap<>();
     private final Set<Integer> liveHandles = new HashSet<>();
+    /** A page of zeros, never written: what a hole reads as. */
+    private static final byte[] ZEROS = new byte[PageBytes.PAGE_SIZE];
     /** The bounce buffer between the image and a granted page, reused by every segment. */
     private final byte[] segmentBuffer = new byte[PageBytes.PAGE_SIZE];
     /** blkback's private copy of a request slot (the memcpy of XSA-155) and of a response, reused. */
@@ -741,7 +743,9 @@ public final class BlkbackCore {
                         int off = s.firstSect() * DiskImage.SECTOR_SIZE;
                         int len = (s.lastSect() - s.firstSect() + 1) * DiskImage.SECTOR_SIZE;
                         byte[] buf = segmentBuffer; // len <= one page: blkif_request_segment counts sectors within a page
-                        if (r.operation() == Blkif.BLKIF_OP_READ) {
+                        if (r.operation() == Blkif.BLKIF_OP_READ && corruption != RingCorruption.DATA && disk.isHole(pos, len)) {
+                            f.maps[i].putBytes(off, ZEROS, 0, len); // what the read would have copied, without filling the bounce buffer first
+                        } else if (r.operation() == Blkif.BLKIF_OP_READ) {
                             disk.read(pos, buf, 0, len);
                             if (corruption == RingCorruption.DATA) {
                                 for (int k = 0; k < len; k++) buf[k] ^= (byte) 0xA5;

@@ -154,6 +154,16 @@ public final class DiskImage implements AutoCloseable {
     }
 
     /**
+     * Whether a read of {@code len} bytes at {@code pos} would read only a hole (zeros, no
+     * syscall); the same range and open checks as {@link #read}, so it fails where that would.
+     */
+    public synchronized boolean isHole(long pos, int len) {
+        check(pos, len);
+        ensureOpen();
+        return !extents.mayHoldData(pos, len);
+    }
+
+    /**
      * blk_start_plug .. blk_finish_plug: READs of {@code [pos, pos + len)}, back to back, were
      * consumed in one wake-up; their first read that needs the file reads all of it at once.
      * Ranges longer than {@link #MAX_MERGE} or outside the disk are ignored (each read reads its own).
