@@ -141,6 +141,8 @@ class BlkbackCoreTest {
 
     SharedRing.FrontRing ring;
     int port;
+    /** The image the current incarnation serves. */
+    DiskImage disk;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -169,7 +171,8 @@ class BlkbackCoreTest {
         World next = new World();
         if (io != null) next.store.putAll(io.store);
         io = next;
-        core.attach(io, DiskImage.open(image == null ? dir.resolve("disk.img") : image, false));
+        disk = DiskImage.open(image == null ? dir.resolve("disk.img") : image, false);
+        core.attach(io, disk);
         core.start();
     }
 
@@ -192,6 +195,42 @@ class BlkbackCoreTest {
                 Blkif.Request.readWrite(Blkif.BLKIF_OP_WRITE, DEVID, id, 8 * id, new Blkif.Segment(ref, 0, 7)));
         ring.reqProdPvt++;
         ring.pushRequestsAndCheckNotify();
+    }
+
+    /** A one-page read request on the ring (not yet kicked). */
+    void pushRead(long id, int ref, long gfn, long sector) {
+        gt.grantAccess(ref, 0, gfn, false);
+        Blkif.writeRequest(ring.page(), ring.slot(ring.reqProdPvt),
+                Blkif.Request.readWrite(Blkif.BLKIF_OP_READ, DEVID, id, sector, new Blkif.Segment(ref, 0, 7)));
+        ring.reqProdPvt++;
+        ring.pushRequestsAndCheckNotify();
+    }
+
+    /** blk_start_plug: READs consumed back to back in one wake-up are one read of the image, and each gets its own data. */
+    @Test
+    void backToBackReadsOfOneWakeUpAreOneReadOfTheImage() throws Exception {
+        byte[] data = new byte[7 * 4096];
+        new SplittableRandom(11).nextBytes(data);
+        try (DiskImage w = DiskImage.open(dir.resolve("disk.img"), false)) {
+            w.write(64 * 512L, data, 0, 6 * 4096); // sectors 64..111
+            w.write(512 * 512L, data, 6 * 4096, 4096); // sector 512, not adjacent
+        }
+        io.settle();
+        frontendConnects();
+        io.settle();
+        long before = disk.fileReads();
+        for (int i = 0; i < 6; i++) pushRead(i, 20 + i, 0x100 + i, 64 + 8L * i);
+        pushRead(6, 26, 0x106, 512);
+        core.kick();
+        io.settle();
+        for (int i = 0; i < 7; i++) {
+            assertTrue(answeredAt.containsKey((long) i), "request " + i + " answered");
+            byte[] page = new byte[4096];
+            mem.page(0x100 + i).getBytes(0, page, 0, 4096);
+            assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOfRange(data, i * 4096, (i + 1) * 4096)),
+                    java.util.Arrays.toString(page), "request " + i + "'s data");
+        }
+        assertEquals(2, disk.fileReads() - before, "six adjacent READs merged into one read, the seventh alone");
     }
 
     List<String> transitions() {
