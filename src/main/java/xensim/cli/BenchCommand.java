@@ -56,7 +56,7 @@ public final class BenchCommand implements Runnable {
             if (warmup > 0) xensim.bench.LifecycleBench.run(warmup, 1, null); // class loading and JIT
             // the fixed cost of a run (actor system up and down, no guest), so the per-guest cost is the guests' own
             double fixed = median(repeat, () -> xensim.bench.LifecycleBench.run(0, 1, null), xensim.bench.LifecycleBench.Result::seconds).seconds();
-            BenchTable t = new BenchTable("guests", "seconds", "per guest (ms)", "net per guest (ms)", "vs first", "peak heap (MB)",
+            BenchTable t = new BenchTable("guests", "seconds", "CPU s", "per guest (ms)", "net per guest (ms)", "vs first", "peak heap (MB)",
                     "live heap after GC (MB)", "requests", "events", "verdict");
             double first = 0;
             java.util.Map<Integer, xensim.bench.LifecycleBench.Result> byCount = new java.util.LinkedHashMap<>();
@@ -77,7 +77,8 @@ public final class BenchCommand implements Runnable {
                 }, xensim.bench.LifecycleBench.Result::seconds);
                 double net = Math.max(0, r.seconds() - fixed) * 1000 / n;
                 if (first == 0) first = net;
-                t.row(Integer.toString(n), String.format("%.2f", r.seconds()), String.format("%.3f", r.microsPerGuest() / 1000),
+                t.row(Integer.toString(n), String.format("%.2f", r.seconds()), String.format("%.2f", r.cpuSeconds()),
+                        String.format("%.3f", r.microsPerGuest() / 1000),
                         String.format("%.3f", net), String.format("%.2f", net / first), String.format("%,d", r.peakHeapBytes() >> 20),
                         String.format("%,d", r.peakLiveHeapBytes() >> 20), String.format("%,d", r.requests()), String.format("%,d", r.events()),
                         (r.completed() ? "" : "INCOMPLETE ") + r.verdict().substring("verdict: ".length()));

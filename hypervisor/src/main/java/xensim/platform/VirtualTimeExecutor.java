@@ -120,7 +120,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             if (shutdown) return;
             timed.add(nowNanos + delayNanos, timedOrder++, key, task);
             idle = false;
-            work.signal();
+            if (Thread.currentThread() != thread) work.signal(); // the simulation thread is not waiting: it is here
         } finally {
             lock.unlock();
         }
@@ -133,7 +133,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             if (shutdown) throw new java.util.concurrent.RejectedExecutionException("virtual-time executor shut down");
             runQueue.add(command);
             idle = false;
-            work.signal();
+            if (Thread.currentThread() != thread) work.signal();
         } finally {
             lock.unlock();
         }
