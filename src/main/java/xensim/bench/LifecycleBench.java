@@ -41,7 +41,7 @@ public final class LifecycleBench {
      *                          the run really kept alive); 0 when no collection ran
      */
     public record Result(int guests, long nanos, long cpuNanos, long peakHeapBytes, long peakLiveHeapBytes, long events, long requests,
-                         long virtualNanos, String verdict, boolean completed) {
+                         long steps, long virtualNanos, String verdict, boolean completed) {
         public double seconds() {
             return nanos / 1e9;
         }
@@ -61,6 +61,11 @@ public final class LifecycleBench {
      * {@code ./xensim run} does; without, events go only to the online checker.
      */
     public static Result run(int guests, long seed, Path eventsDir) throws IOException {
+        return run(guests, seed, eventsDir, null);
+    }
+
+    /** As {@link #run(int, long, Path)}; {@code census}, when not null, is shown every executor step. */
+    public static Result run(int guests, long seed, Path eventsDir, StepCensus census) throws IOException {
         Path disks = Files.createTempDirectory("xensim-lifecycle");
         try {
             HostConfig cfg = HostConfig.defaults(disks).withGuests(guests, 64 * 2048, new OsConfig(true, 64, true), disks)
@@ -76,7 +81,10 @@ public final class LifecycleBench {
             RunResult r;
             try {
                 r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, "refcount", "bench-lifecycle", eventsDir, 1.0, wallLimitMs(guests)),
-                        (seam, done) -> Host.create(seam, cfg, done), counter);
+                        (seam, done) -> {
+                            if (census != null && seam instanceof xensim.platform.DeterministicSeam d) d.executor().observeSteps(census);
+                            return Host.create(seam, cfg, done);
+                        }, counter);
             } finally {
                 unsubscribe.forEach(Runnable::run);
             }
@@ -88,7 +96,7 @@ public final class LifecycleBench {
             }
             boolean completed = r.ending() == RunResult.Ending.COMPLETED && r.hostReport() instanceof Host.Report rep
                     && rep.guests().size() == guests;
-            return new Result(guests, ns, cpu, peak, live.get(), r.events(), requests.get(), r.virtualNanos(), r.verdictLine(), completed);
+            return new Result(guests, ns, cpu, peak, live.get(), r.events(), requests.get(), r.steps(), r.virtualNanos(), r.verdictLine(), completed);
         } finally {
             deleteTree(disks);
         }

@@ -81,6 +81,16 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     private long recordChoicesFrom = Long.MAX_VALUE;
     private java.util.function.LongSupplier recordState = () -> 0;
     private java.util.function.LongConsumer stepHook;
+    private volatile java.util.function.Consumer<Runnable> stepObserver;
+
+    /**
+     * Shows {@code observer} every step just before it runs (an actor's mailbox run, a timed
+     * delivery), on the simulation thread: a bench's census of what a run's steps are; null
+     * removes it.
+     */
+    public void observeSteps(java.util.function.Consumer<Runnable> observer) {
+        stepObserver = observer;
+    }
 
     public VirtualTimeExecutor(String name) {
         this(name, null);
@@ -182,6 +192,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
                 }
             }
             try {
+                if (stepObserver != null) stepObserver.accept(next);
                 next.run();
                 if (stepHook != null) stepHook.accept(steps);
             } catch (Throwable e) {
