@@ -109,7 +109,7 @@ public final class Hypervisor {
     private final EventLog log;
     private volatile UpcallScheduler scheduler;
     private final AtomicLong nextMfn = new AtomicLong(0x10000);
-    private final DomainTable domains = new DomainTable();
+    private final TreeMap<Integer, Domain> domains = new TreeMap<>();
     private int lastDomid;
 
     /** A hypervisor with dom0 and upcalls delivered inline (core tests). */
