@@ -40,10 +40,15 @@ public final class LifecycleBench {
      * @param peakLiveHeapBytes the largest heap use right after a collection during the run (what
      *                          the run really kept alive); 0 when no collection ran
      */
-    public record Result(int guests, long nanos, long peakHeapBytes, long peakLiveHeapBytes, long events, long requests,
-                         long virtualNanos, String verdict, boolean completed) {
+    public record Result(int guests, long nanos, long cpuNanos, long peakHeapBytes, long peakLiveHeapBytes, long events, long requests,
+                         long steps, long virtualNanos, String verdict, boolean completed) {
         public double seconds() {
             return nanos / 1e9;
+        }
+
+        /** CPU seconds the whole JVM used during the run (every thread: simulation, GC, JIT, the log writer). */
+        public double cpuSeconds() {
+            return cpuNanos / 1e9;
         }
 
         public double microsPerGuest() {
@@ -56,6 +61,11 @@ public final class LifecycleBench {
      * {@code ./xensim run} does; without, events go only to the online checker.
      */
     public static Result run(int guests, long seed, Path eventsDir) throws IOException {
+        return run(guests, seed, eventsDir, null);
+    }
+
+    /** As {@link #run(int, long, Path)}; {@code census}, when not null, is shown every executor step. */
+    public static Result run(int guests, long seed, Path eventsDir, StepCensus census) throws IOException {
         Path disks = Files.createTempDirectory("xensim-lifecycle");
         try {
             HostConfig cfg = HostConfig.defaults(disks).withGuests(guests, 64 * 2048, new OsConfig(true, 64, true), disks)
@@ -67,24 +77,38 @@ public final class LifecycleBench {
             AtomicLong live = new AtomicLong();
             List<Runnable> unsubscribe = watchLiveHeap(live);
             long t0 = System.nanoTime();
+            long cpu0 = processCpuNanos();
             RunResult r;
             try {
                 r = Simulation.run(new RunSpec(seed, Mode.DETERMINISTIC, "refcount", "bench-lifecycle", eventsDir, 1.0, wallLimitMs(guests)),
-                        (seam, done) -> Host.create(seam, cfg, done), counter);
+                        (seam, done) -> {
+                            if (census != null && seam instanceof xensim.platform.DeterministicSeam d) d.executor().observeSteps(census);
+                            return Host.create(seam, cfg, done);
+                        }, counter);
             } finally {
                 unsubscribe.forEach(Runnable::run);
             }
             long ns = System.nanoTime() - t0;
+            long cpu = processCpuNanos() - cpu0;
             long peak = 0;
             for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
                 if (p.getType() == MemoryType.HEAP) peak += p.getPeakUsage().getUsed();
             }
             boolean completed = r.ending() == RunResult.Ending.COMPLETED && r.hostReport() instanceof Host.Report rep
                     && rep.guests().size() == guests;
-            return new Result(guests, ns, peak, live.get(), r.events(), requests.get(), r.virtualNanos(), r.verdictLine(), completed);
+            return new Result(guests, ns, cpu, peak, live.get(), r.events(), requests.get(), r.steps(), r.virtualNanos(), r.verdictLine(), completed);
         } finally {
             deleteTree(disks);
         }
+    }
+
+    /**
+     * The JVM's CPU time so far (all threads), or 0 where the platform does not say: on a shared
+     * machine it moves far less with the load than the wall time does.
+     */
+    static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? Math.max(0, os.getProcessCpuTime()) : 0;
     }
 
     /**

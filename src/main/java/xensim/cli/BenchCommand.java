@@ -41,6 +41,9 @@ public final class BenchCommand implements Runnable {
                 + "each count is then run without it too, for the ratio")
         boolean events;
 
+        @Option(names = "--steps", description = "also run the largest count (at most 1,000) once more and print what its executor steps are, by actor")
+        boolean steps;
+
         @Option(names = "--warmup", defaultValue = "300", description = "guests of the warm-up run, not measured (default ${DEFAULT-VALUE})")
         int warmup;
 
@@ -56,8 +59,8 @@ public final class BenchCommand implements Runnable {
             if (warmup > 0) xensim.bench.LifecycleBench.run(warmup, 1, null); // class loading and JIT
             // the fixed cost of a run (actor system up and down, no guest), so the per-guest cost is the guests' own
             double fixed = median(repeat, () -> xensim.bench.LifecycleBench.run(0, 1, null), xensim.bench.LifecycleBench.Result::seconds).seconds();
-            BenchTable t = new BenchTable("guests", "seconds", "per guest (ms)", "net per guest (ms)", "vs first", "peak heap (MB)",
-                    "live heap after GC (MB)", "requests", "events", "verdict");
+            BenchTable t = new BenchTable("guests", "seconds", "CPU s", "per guest (ms)", "net per guest (ms)", "vs first", "peak heap (MB)",
+                    "live heap after GC (MB)", "requests", "events", "steps per guest", "verdict");
             double first = 0;
             java.util.Map<Integer, xensim.bench.LifecycleBench.Result> byCount = new java.util.LinkedHashMap<>();
             java.util.Map<Integer, Double> netByCount = new java.util.LinkedHashMap<>();
@@ -77,9 +80,11 @@ public final class BenchCommand implements Runnable {
                 }, xensim.bench.LifecycleBench.Result::seconds);
                 double net = Math.max(0, r.seconds() - fixed) * 1000 / n;
                 if (first == 0) first = net;
-                t.row(Integer.toString(n), String.format("%.2f", r.seconds()), String.format("%.3f", r.microsPerGuest() / 1000),
+                t.row(Integer.toString(n), String.format("%.2f", r.seconds()), String.format("%.2f", r.cpuSeconds()),
+                        String.format("%.3f", r.microsPerGuest() / 1000),
                         String.format("%.3f", net), String.format("%.2f", net / first), String.format("%,d", r.peakHeapBytes() >> 20),
                         String.format("%,d", r.peakLiveHeapBytes() >> 20), String.format("%,d", r.requests()), String.format("%,d", r.events()),
+                        String.format("%,d", r.steps() / n),
                         (r.completed() ? "" : "INCOMPLETE ") + r.verdict().substring("verdict: ".length()));
                 byCount.put(n, r);
                 netByCount.put(n, net);
@@ -99,10 +104,24 @@ public final class BenchCommand implements Runnable {
                 e.print(out);
                 out.printf("target: with --events at most 1.5x the time without -> %s%n", ok ? "met" : "NOT met");
             }
+            if (steps) printSteps(out, Math.min(1000, guests.stream().mapToInt(Integer::intValue).max().orElse(1)));
             printTargets(out, byCount, netByCount);
             out.flush();
             return Main.EXIT_CLEAN;
         }
+    }
+
+    /** One more run of {@code n} guests with a {@link xensim.bench.StepCensus}: what its executor steps are. */
+    private static void printSteps(PrintWriter out, int n) throws java.io.IOException {
+        xensim.bench.StepCensus census = new xensim.bench.StepCensus();
+        xensim.bench.LifecycleBench.run(n, 1, null, census);
+        BenchTable c = new BenchTable("step (" + n + " guests)", "steps", "per guest", "share");
+        for (xensim.bench.StepCensus.Row row : census.rows()) {
+            c.row(row.kind(), String.format("%,d", row.steps()), String.format("%,.1f", row.steps() / (double) n),
+                    String.format("%.1f %%", 100.0 * row.steps() / Math.max(1, census.total())));
+        }
+        c.row("all", String.format("%,d", census.total()), String.format("%,.1f", census.total() / (double) n), "100.0 %");
+        c.print(out);
     }
 
     /** The issue's targets for the counts that were run (issue 18). */

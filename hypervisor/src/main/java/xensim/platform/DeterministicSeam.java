@@ -47,7 +47,15 @@ public final class DeterministicSeam implements Seam {
         if (delayNanos <= 0) {
             target.tell(message);
         } else {
-            executor.schedule(delayNanos, target.path(), () -> target.tell(message));
+            executor.schedule(delayNanos, target.path(), new TimedDelivery<>(target, message));
+        }
+    }
+
+    /** A message delivered after a virtual delay: the executor step that tells it to its target. */
+    public record TimedDelivery<T>(ActorRef<T> target, T message) implements Runnable {
+        @Override
+        public void run() {
+            target.tell(message);
         }
     }
 

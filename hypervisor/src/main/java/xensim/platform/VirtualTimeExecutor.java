@@ -81,6 +81,16 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
     private long recordChoicesFrom = Long.MAX_VALUE;
     private java.util.function.LongSupplier recordState = () -> 0;
     private java.util.function.LongConsumer stepHook;
+    private volatile java.util.function.Consumer<Runnable> stepObserver;
+
+    /**
+     * Shows {@code observer} every step just before it runs (an actor's mailbox run, a timed
+     * delivery), on the simulation thread: a bench's census of what a run's steps are; null
+     * removes it.
+     */
+    public void observeSteps(java.util.function.Consumer<Runnable> observer) {
+        stepObserver = observer;
+    }
 
     public VirtualTimeExecutor(String name) {
         this(name, null);
@@ -120,7 +130,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             if (shutdown) return;
             timed.add(nowNanos + delayNanos, timedOrder++, key, task);
             idle = false;
-            work.signal();
+            if (Thread.currentThread() != thread) work.signal(); // the simulation thread is not waiting: it is here
         } finally {
             lock.unlock();
         }
@@ -133,7 +143,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             if (shutdown) throw new java.util.concurrent.RejectedExecutionException("virtual-time executor shut down");
             runQueue.add(command);
             idle = false;
-            work.signal();
+            if (Thread.currentThread() != thread) work.signal();
         } finally {
             lock.unlock();
         }
@@ -182,6 +192,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
                 }
             }
             try {
+                if (stepObserver != null) stepObserver.accept(next);
                 next.run();
                 if (stepHook != null) stepHook.accept(steps);
             } catch (Throwable e) {

@@ -15,7 +15,10 @@ import xensim.platform.EventLog;
  *
  * <p>After GNTTABOP_unmap_grant_ref (or the mapper's destruction) every access throws
  * {@link GrantMappingFault} and the page is not touched; a write through a read-only mapping throws
- * the same. Thread-safe: accesses and invalidation are serialised on the mapping.
+ * the same. Thread-safe: writes, bulk reads and invalidation are serialised on the mapping; a
+ * scalar read is optimistic (as {@link java.util.concurrent.locks.StampedLock}'s): it reads, then
+ * checks the mapping was still valid after the read, so it either happened wholly before the unmap
+ * or throws — without a monitor per ring-index read.
  */
 public final class GrantMapping implements PageBytes {
     private final int granter;
@@ -26,7 +29,7 @@ public final class GrantMapping implements PageBytes {
     private final boolean readonly;
     private final Page page;
     private final EventLog log;
-    private boolean valid = true;
+    private volatile boolean valid = true;
 
     GrantMapping(int granter, int mapper, int ref, int handle, long gfn, boolean readonly, Page page, EventLog log) {
         this.granter = granter;
@@ -53,7 +56,7 @@ public final class GrantMapping implements PageBytes {
     public long mfn() { return page.mfn(); }
 
     /** False once unmapped. */
-    public synchronized boolean isValid() {
+    public boolean isValid() {
         return valid;
     }
 
@@ -70,6 +73,12 @@ public final class GrantMapping implements PageBytes {
         if (!valid) throw new GrantMappingFault(this + ": access after unmap");
     }
 
+    /** After an optimistic read: the mapping must still have been valid once the value was read. */
+    private void validateRead() {
+        java.lang.invoke.VarHandle.loadLoadFence();
+        checkRead();
+    }
+
     private void checkWrite() {
         if (!valid) throw new GrantMappingFault(this + ": write after unmap");
         if (readonly) throw new GrantMappingFault(this + ": write through a read-only mapping");
@@ -84,9 +93,11 @@ public final class GrantMapping implements PageBytes {
     }
 
     @Override
-    public synchronized byte getByte(int off) {
+    public byte getByte(int off) {
         checkRead();
-        return page.getByte(off);
+        byte v = page.getByte(off);
+        validateRead();
+        return v;
     }
 
     @Override
@@ -97,9 +108,11 @@ public final class GrantMapping implements PageBytes {
     }
 
     @Override
-    public synchronized short getShort(int off) {
+    public short getShort(int off) {
         checkRead();
-        return page.getShort(off);
+        short v = page.getShort(off);
+        validateRead();
+        return v;
     }
 
     @Override
@@ -110,9 +123,11 @@ public final class GrantMapping implements PageBytes {
     }
 
     @Override
-    public synchronized int getInt(int off) {
+    public int getInt(int off) {
         checkRead();
-        return page.getInt(off);
+        int v = page.getInt(off);
+        validateRead();
+        return v;
     }
 
     @Override
@@ -123,9 +138,11 @@ public final class GrantMapping implements PageBytes {
     }
 
     @Override
-    public synchronized long getLong(int off) {
+    public long getLong(int off) {
         checkRead();
-        return page.getLong(off);
+        long v = page.getLong(off);
+        validateRead();
+        return v;
     }
 
     @Override
@@ -136,9 +153,11 @@ public final class GrantMapping implements PageBytes {
     }
 
     @Override
-    public synchronized int getIntAcquire(int off) {
+    public int getIntAcquire(int off) {
         checkRead();
-        return page.getIntAcquire(off);
+        int v = page.getIntAcquire(off);
+        validateRead();
+        return v;
     }
 
     @Override

@@ -1,8 +1,8 @@
 package xensim.xen;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -34,11 +34,27 @@ public final class GuestMemory {
     private final long ramPages;
     private final long maxGfn;
     private final LongSupplier mfns;
-    private final ConcurrentHashMap<Long, Page> p2m = new ConcurrentHashMap<>();
-    /** RAM gfns (below ramPages) that were removed from the physmap and are holes now. */
-    private final Set<Long> ramHoles = ConcurrentHashMap.newKeySet();
-    /** Type tags of RAM gfns not touched yet (a tag alone does not allocate the page's 4 KiB). */
-    private final ConcurrentHashMap<Long, String> untouchedTypes = new ConcurrentHashMap<>();
+    /**
+     * The p2m as Xen keeps it for an HVM guest, a radix tree: {@link #L1_SIZE}-entry leaves
+     * ({@code p2m[gfn >> L1_SHIFT][gfn & L1_MASK]}) created on the first page placed in their range.
+     * Elements are read with acquire and written with release semantics (under this object's lock),
+     * so a lock-free reader sees a page fully built.
+     */
+    private final Page[][] p2m;
+    /**
+     * Per RAM gfn without a page: its type tag while untouched (a tag alone does not allocate the
+     * page's 4 KiB), {@link #HOLE} once XENMEM_remove_from_physmap made it a hole, null for plain
+     * untouched Conventional RAM. Same leaves and access discipline as {@link #p2m}.
+     */
+    private final String[][] tags;
+    /** The tag of a RAM gfn removed from the physmap (compared by identity; never shown). */
+    private static final String HOLE = new String("<ram hole>");
+    private static final int L1_SHIFT = 9;
+    private static final int L1_SIZE = 1 << L1_SHIFT;
+    private static final int L1_MASK = L1_SIZE - 1;
+    private static final VarHandle LEAF = MethodHandles.arrayElementVarHandle(Object[].class);
+    /** Gfns with a page behind them (changed under this object's lock). */
+    private volatile int populated;
     private final AtomicLong droppedWrites = new AtomicLong();
     /** Bumped whenever a populated gfn loses or changes its page; views re-resolve then. */
     private volatile long generation;
@@ -57,6 +73,9 @@ public final class GuestMemory {
         this.ramPages = ramPages;
         this.maxGfn = maxGfn;
         this.mfns = mfns;
+        int leaves = (int) ((maxGfn + L1_SIZE - 1) >>> L1_SHIFT);
+        this.p2m = new Page[leaves][];
+        this.tags = new String[Math.max(0, (int) ((Math.min(ramPages, maxGfn) + L1_SIZE - 1) >>> L1_SHIFT))][];
     }
 
     public int domid() {
@@ -114,7 +133,9 @@ public final class GuestMemory {
     public String type(long gfn) {
         Page p = frame(gfn);
         if (p != null) return p.type();
-        return isRam(gfn) ? untouchedTypes.getOrDefault(gfn, Page.TYPE_CONVENTIONAL) : null;
+        if (!isRam(gfn)) return null;
+        String t = tag(gfn);
+        return t != null ? t : Page.TYPE_CONVENTIONAL;
     }
 
     /** The owner of the page at {@code gfn}: this domain for RAM, DOMID_XEN for grant frames, -1 for a hole. */
@@ -132,13 +153,13 @@ public final class GuestMemory {
     public boolean setType(long gfn, String type) {
         Objects.requireNonNull(type, "type");
         checkRange(gfn);
-        Page p = p2m.get(gfn);
+        Page p = page0(gfn);
         if (p == null) {
             synchronized (this) {
-                p = p2m.get(gfn);
+                p = page0(gfn);
                 if (p == null) {
                     if (!isRam(gfn)) return false;
-                    if (type.equals(Page.TYPE_CONVENTIONAL)) untouchedTypes.remove(gfn); else untouchedTypes.put(gfn, type);
+                    setTag(gfn, type.equals(Page.TYPE_CONVENTIONAL) ? null : type);
                     return true;
                 }
             }
@@ -156,7 +177,7 @@ public final class GuestMemory {
 
     /** Number of gfns with a page behind them. */
     public int populatedPages() {
-        return p2m.size();
+        return populated;
     }
 
     /** Writes the guest made to holes (dropped, as an unassigned MMIO access). */
@@ -171,7 +192,7 @@ public final class GuestMemory {
 
     @Override
     public String toString() {
-        return "GuestMemory[d" + domid + ", ram=" + ramPages + ", maxGfn=" + maxGfn + ", populated=" + p2m.size() + "]";
+        return "GuestMemory[d" + domid + ", ram=" + ramPages + ", maxGfn=" + maxGfn + ", populated=" + populated + "]";
     }
 
     // ---- used by GuestPage and the hypervisor -------------------------------------------------
@@ -181,7 +202,7 @@ public final class GuestMemory {
     }
 
     Page lookup(long gfn) {
-        Page p = p2m.get(gfn);
+        Page p = page0(gfn);
         if (p == null && backing != null && isRam(gfn)) return populateOnWrite(gfn); // all RAM is there
         return p;
     }
@@ -198,43 +219,85 @@ public final class GuestMemory {
     }
 
     private boolean isRam(long gfn) {
-        return gfn < ramPages && !ramHoles.contains(gfn);
+        return gfn < ramPages && tag(gfn) != HOLE;
+    }
+
+    /** The p2m entry at gfn (in range), or null. */
+    private Page page0(long gfn) {
+        Object[] leaf = (Object[]) LEAF.getAcquire((Object[]) p2m, (int) (gfn >>> L1_SHIFT));
+        return leaf == null ? null : (Page) LEAF.getAcquire(leaf, (int) gfn & L1_MASK);
+    }
+
+    /** Sets the p2m entry at gfn (under the lock); returns the one it replaces. */
+    private Page setPage0(long gfn, Page page) {
+        int i = (int) (gfn >>> L1_SHIFT);
+        Page[] leaf = p2m[i];
+        if (leaf == null) {
+            if (page == null) return null;
+            leaf = new Page[L1_SIZE];
+            LEAF.setRelease((Object[]) p2m, i, leaf);
+        }
+        Page old = leaf[(int) gfn & L1_MASK];
+        LEAF.setRelease((Object[]) leaf, (int) gfn & L1_MASK, page);
+        if (old == null && page != null) populated++;
+        else if (old != null && page == null) populated--;
+        return old;
+    }
+
+    /** The tag of RAM gfn (untouched type, or HOLE), or null. */
+    private String tag(long gfn) {
+        int i = (int) (gfn >>> L1_SHIFT);
+        if (i >= tags.length) return null;
+        Object[] leaf = (Object[]) LEAF.getAcquire((Object[]) tags, i);
+        return leaf == null ? null : (String) LEAF.getAcquire(leaf, (int) gfn & L1_MASK);
+    }
+
+    /** Sets the tag of gfn (under the lock; ignored above RAM, where there are no tags). */
+    private void setTag(long gfn, String tag) {
+        int i = (int) (gfn >>> L1_SHIFT);
+        if (gfn >= ramPages || i >= tags.length) return;
+        String[] leaf = tags[i];
+        if (leaf == null) {
+            if (tag == null) return;
+            leaf = new String[L1_SIZE];
+            LEAF.setRelease((Object[]) tags, i, leaf);
+        }
+        LEAF.setRelease((Object[]) leaf, (int) gfn & L1_MASK, tag);
     }
 
     /** The page at gfn, allocating a zeroed one if it is untouched RAM; null for a hole. */
     Page populateOnWrite(long gfn) {
-        Page p = p2m.get(gfn);
+        Page p = page0(gfn);
         if (p != null) return p;
         synchronized (this) {
-            p = p2m.get(gfn);
+            p = page0(gfn);
             if (p != null) return p;
             if (!isRam(gfn)) return null;
-            String tag = untouchedTypes.remove(gfn);
+            String tag = tag(gfn);
+            setTag(gfn, null);
             p = backing == null ? new Page(mfns.getAsLong(), domid, tag != null ? tag : Page.TYPE_CONVENTIONAL)
                     : new Page(mfns.getAsLong(), domid, tag != null ? tag : Page.TYPE_CONVENTIONAL, backing.storage(gfn));
-            p2m.put(gfn, p);
+            setPage0(gfn, p);
             return p;
         }
     }
 
     /** XENMEM_populate_physmap of one page: a fresh zeroed RAM page at a hole. Returns the page there. */
     synchronized Page populate(long gfn) {
-        Page p = p2m.get(gfn);
+        Page p = page0(gfn);
         if (p != null) return p;
-        ramHoles.remove(gfn);
-        untouchedTypes.remove(gfn);
+        setTag(gfn, null);
         p = backing == null ? new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL)
                 : new Page(mfns.getAsLong(), domid, Page.TYPE_CONVENTIONAL, backing.storage(-1));
-        p2m.put(gfn, p);
+        setPage0(gfn, p);
         if (backing != null) backing.mapped(gfn, p);
         return p;
     }
 
     /** Puts {@code page} at {@code gfn}, replacing what was there; returns the replaced page or null. */
     synchronized Page add(long gfn, Page page) {
-        ramHoles.remove(gfn);
-        untouchedTypes.remove(gfn);
-        Page old = p2m.put(gfn, page);
+        setTag(gfn, null);
+        Page old = setPage0(gfn, page);
         if (old != null) generation++;
         if (backing != null) backing.mapped(gfn, page);
         return old;
@@ -242,10 +305,9 @@ public final class GuestMemory {
 
     /** Removes the page at {@code gfn} (the gfn becomes a hole); returns it, or null if there was none. */
     synchronized Page remove(long gfn) {
-        Page old = p2m.remove(gfn);
-        if (old == null && backing != null && isRam(gfn)) old = populateOnWrite(gfn) == null ? null : p2m.remove(gfn);
-        untouchedTypes.remove(gfn);
-        if (gfn < ramPages) ramHoles.add(gfn);
+        Page old = setPage0(gfn, null);
+        if (old == null && backing != null && isRam(gfn)) old = populateOnWrite(gfn) == null ? null : setPage0(gfn, null);
+        setTag(gfn, gfn < ramPages ? HOLE : null);
         generation++;
         if (backing != null) backing.unmapped(gfn);
         return old;

@@ -1,8 +1,6 @@
 package xensim.firmware.uefi;
 
 import java.util.ArrayDeque;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -23,10 +21,32 @@ public final class Cpu {
         void wakeAfter(long delayNanos, long token);
     }
 
-    private record Waiter(String what, BooleanSupplier cond, Runnable then) {}
+    /**
+     * One wait: a condition to re-check, or (a timed step, a Stall) the alarm token it waits for,
+     * or neither (a yield, ready at once).
+     */
+    private static final class Waiter {
+        final String what;
+        final BooleanSupplier cond;
+        final Runnable then;
+        final long token;
+        boolean fired;
+
+        Waiter(String what, BooleanSupplier cond, long token, Runnable then) {
+            this.what = what;
+            this.cond = cond;
+            this.token = token;
+            this.then = then;
+        }
+
+        boolean ready() {
+            return token != 0 ? fired : cond == null || cond.getAsBoolean();
+        }
+    }
 
     private final ArrayDeque<Waiter> stack = new ArrayDeque<>();
-    private final Set<Long> fired = new HashSet<>();
+    /** Alarms that came before their wait was pushed (an {@link Alarm} that answers at once). */
+    private final java.util.Set<Long> early = new java.util.HashSet<>();
     private final Alarm alarm;
     private final java.util.function.LongSupplier clock;
     private long stalled;
@@ -53,8 +73,20 @@ public final class Cpu {
 
     /** Spins until {@code cond} holds, then continues with {@code then} (never inline: trampolined). */
     public void waitUntil(String what, BooleanSupplier cond, Runnable then) {
-        stack.push(new Waiter(what, cond, then));
+        push(new Waiter(what, java.util.Objects.requireNonNull(cond, "cond"), 0, then));
+    }
+
+    private void push(Waiter w) {
+        if (w.token != 0 && !early.isEmpty() && early.remove(w.token)) w.fired = true;
+        stack.push(w);
         poll();
+    }
+
+    /** Waits for the alarm of a timed step or Stall: {@code delay} of guest time. */
+    private void waitAlarm(String what, long delay, Runnable then) {
+        long token = ++nextToken;
+        alarm.wakeAfter(delay, token);
+        push(new Waiter(what, null, token, then));
     }
 
     /** Descheduling by Xen: the rate and length of preemption, the stream they are drawn from, and who is told. */
@@ -94,27 +126,30 @@ public final class Cpu {
             run(then);
             return;
         }
-        long token = ++nextToken;
-        alarm.wakeAfter(d, token);
-        waitUntil(what, () -> fired.remove(token), then);
+        waitAlarm(what, d, then);
     }
 
     /** Runs {@code then} on the CPU as soon as it is free at this level (a yield). */
     public void run(Runnable then) {
-        waitUntil("run", () -> true, then);
+        push(new Waiter("run", null, 0, then));
     }
 
     /** gBS->Stall: a busy wait; virtual time passes and the host keeps running. Works after EBS. */
     public void stall(long nanos, Runnable then) {
-        long token = ++nextToken;
         stalled += Math.max(0, nanos);
-        alarm.wakeAfter(Math.max(0, nanos), token);
-        waitUntil("Stall", () -> fired.remove(token), then);
+        waitAlarm("Stall", Math.max(0, nanos), then);
     }
 
     /** The actor got the alarm for {@code token}. */
     public void onAlarm(long token) {
-        fired.add(token);
+        for (Waiter w : stack) {
+            if (w.token == token) {
+                w.fired = true;
+                poll();
+                return;
+            }
+        }
+        early.add(token);
         poll();
     }
 
@@ -125,14 +160,14 @@ public final class Cpu {
         try {
             while (!stack.isEmpty()) {
                 Waiter top = stack.peek();
-                boolean ready = top.cond().getAsBoolean();
+                boolean ready = top.ready();
                 if (!ready) {
                     if (stack.peek() != top) continue; // the check itself queued work above it
                     break;
                 }
                 stack.removeFirstOccurrence(top);
                 steps++;
-                top.then().run();
+                top.then.run();
             }
         } finally {
             polling = false;
@@ -147,7 +182,7 @@ public final class Cpu {
     /** What the innermost wait is for, or null when idle. */
     public String waitingFor() {
         Waiter w = stack.peek();
-        return w == null ? null : w.what();
+        return w == null ? null : w.what;
     }
 
     public int depth() {

@@ -333,7 +333,7 @@ final class MainLoop {
                 // keep the loop turning for ever: oxenstored sleeps until its event channel fires)
                 return r.page.getInt(XenstoreRing.CONNECTION) != XENSTORE_CONNECTED
                         || !r.out.isEmpty() && canWrite(r)
-                        || r.outstanding() < core.quotas().get(r.domid, Quotas.OUTSTANDING)
+                        || r.outstanding() < core.quotas().outstanding(r.domid)
                                 && r.page.getInt(XenstoreRing.REQ_CONS) != r.page.getInt(XenstoreRing.REQ_PROD);
             }
             return canRead(r) || (canWrite(r) && !r.out.isEmpty());
@@ -347,7 +347,7 @@ final class MainLoop {
 
     /** domain_can_read: the quotas of an unprivileged domain, then {@code req_cons != req_prod}. */
     private boolean canRead(RingConn r) {
-        if (r.domid != 0 && (r.out.isEmpty() ? 0 : r.outstanding()) >= core.quotas().get(r.domid, Quotas.OUTSTANDING)) return false;
+        if (r.domid != 0 && (r.out.isEmpty() ? 0 : r.outstanding()) >= core.quotas().outstanding(r.domid)) return false;
         return r.page.getInt(XenstoreRing.REQ_CONS) != r.page.getInt(XenstoreRing.REQ_PROD);
     }
 
@@ -558,7 +558,7 @@ final class MainLoop {
 
     /** Xb.input: one read of what the partial packet still needs; a complete packet is processed. */
     private void ocamlInput(RingConn r, Runnable k) {
-        if (r.outstanding() >= core.quotas().get(r.domid, Quotas.OUTSTANDING)) { // can_input: room for the reply
+        if (r.outstanding() >= core.quotas().outstanding(r.domid)) { // can_input: room for the reply
             k.run();
             return;
         }

@@ -21,6 +21,8 @@ public final class Quotas {
 
     private final Map<String, Integer> global = new LinkedHashMap<>();
     private final Map<Integer, Map<String, Integer>> perDomain = new HashMap<>();
+    /** The global {@link #OUTSTANDING} value, which the main loop reads for every ring on every turn. */
+    private int outstanding;
 
     public Quotas() {
         global.put(NODES, 1000);
@@ -31,6 +33,7 @@ public final class Quotas {
         global.put(PERMISSIONS, 5);
         global.put(PATH_MAX, xensim.abi.XsWire.XENSTORE_REL_PATH_MAX);
         global.put(NODE_SIZE, 2048);
+        outstanding = global.get(OUTSTANDING);
     }
 
     public boolean known(String name) {
@@ -48,6 +51,11 @@ public final class Quotas {
         return get(Integer.valueOf(domid), name);
     }
 
+    /** {@code get(domid, OUTSTANDING)}: domain_can_read's quota, without a map lookup when no domain has its own values. */
+    public int outstanding(int domid) {
+        return perDomain.isEmpty() ? outstanding : get(Integer.valueOf(domid), OUTSTANDING);
+    }
+
     public int get(Integer domid, String name) {
         if (domid != null && !perDomain.isEmpty()) {
             Map<String, Integer> d = perDomain.get(domid);
@@ -57,7 +65,10 @@ public final class Quotas {
     }
 
     public void set(Integer domid, String name, int value) {
-        if (domid == null) global.put(name, value);
+        if (domid == null) {
+            global.put(name, value);
+            if (name.equals(OUTSTANDING)) outstanding = value;
+        }
         else perDomain.computeIfAbsent(domid, k -> new HashMap<>()).put(name, value);
     }
 
