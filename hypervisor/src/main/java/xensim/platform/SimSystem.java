@@ -151,7 +151,7 @@ public final class SimSystem<T> implements AutoCloseable {
         w.system().tell(new WarmSystems.Spawn(behavior, pool.childName(name), spawned, stopped));
         ActorRef<?> root;
         try {
-            root = spawned.get(WarmSystems.stopTimeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            root = spawned.get(WarmSystems.stopTimeoutMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             pool.giveBack(w, null, stopped, false);

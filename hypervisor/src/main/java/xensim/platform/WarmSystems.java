@@ -37,8 +37,13 @@ public final class WarmSystems implements AutoCloseable {
     private static final ThreadLocal<WarmSystems> CURRENT = new ThreadLocal<>();
     private static final AtomicLong STARTED = new AtomicLong();
 
-    /** How long a stopped simulation's tree, and then the executor, may take to come to rest. */
-    static volatile long stopTimeoutMillis = 10_000;
+    /**
+     * How long a stopped simulation's tree, and then the executor, may take to come to rest
+     * (property {@code xensim.warm.stop-timeout-ms}, default 10 s; a test of a stuck tree sets it lower).
+     */
+    static long stopTimeoutMillis() {
+        return Long.getLong("xensim.warm.stop-timeout-ms", 10_000);
+    }
 
     /** One warm system: its guardian spawns and watches the simulations' roots. */
     record Warm(ActorSystem<Command> system, VirtualTimeExecutor executor) {}
@@ -105,7 +110,7 @@ public final class WarmSystems implements AutoCloseable {
         if (warm != null) {
             boolean reset;
             try {
-                reset = warm.executor().resetForReuse(stopTimeoutMillis);
+                reset = warm.executor().resetForReuse(stopTimeoutMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 reset = false;
@@ -132,7 +137,7 @@ public final class WarmSystems implements AutoCloseable {
         boolean clean = reusable;
         if (root != null && !w.system().whenTerminated().isCompleted()) w.system().tell(new Stop(root));
         try {
-            stopped.get(stopTimeoutMillis, TimeUnit.MILLISECONDS);
+            stopped.get(stopTimeoutMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             clean = false;
@@ -150,7 +155,7 @@ public final class WarmSystems implements AutoCloseable {
         if (w == null) return;
         w.system().terminate();
         try {
-            w.system().getWhenTerminated().toCompletableFuture().get(stopTimeoutMillis, TimeUnit.MILLISECONDS);
+            w.system().getWhenTerminated().toCompletableFuture().get(stopTimeoutMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
