@@ -329,7 +329,7 @@ public final class ExploreCommand implements Callable<Integer> {
         PrintWriter pw = spec.commandLine().getOut();
         AtomicInteger violating = new AtomicInteger();
         List<Ran> outcomes = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        ExecutorService pool = Executors.newFixedThreadPool(parallel, xensim.platform.WarmSystems.threads("xensim-explore-orders", false));
         try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(plans.size())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
             java.util.Set<String> redone = new java.util.HashSet<>();

@@ -77,6 +77,22 @@ public final class WarmSystems implements AutoCloseable {
         return CURRENT.get();
     }
 
+    /**
+     * Threads for a pool whose workers run simulations: each runs its whole life inside its own
+     * scope (closed, and the warm system terminated, when the pool shuts the thread down).
+     */
+    public static java.util.concurrent.ThreadFactory threads(String name, boolean daemon) {
+        return r -> {
+            Thread t = new Thread(() -> {
+                try (WarmSystems w = open()) {
+                    r.run();
+                }
+            }, name);
+            t.setDaemon(daemon);
+            return t;
+        };
+    }
+
     /** Until closed, runs started on this thread take systems of their own (the scope, if any, is kept for after). */
     public static Suspension suspend() {
         WarmSystems w = CURRENT.get();
