@@ -187,17 +187,28 @@ public final class BenchCommand implements Runnable {
             return Main.EXIT_CLEAN;
         }
 
-        /** Runs seeds first..first+n-1 on {@code jobs} threads; returns how many had a violation. */
+        /**
+         * Runs seeds first..first+n-1 on {@code jobs} threads, as explore's workers do (each thread
+         * takes the next seed and runs it in its warm ActorSystem); returns how many had a violation.
+         */
         private static int seedsPerMinute(xensim.scenario.Scenario sc, java.nio.file.Path disks, long first, int n, int jobs) throws Exception {
             java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(jobs);
             try {
-                List<java.util.concurrent.Callable<ExploreCommand.Outcome>> work = new java.util.ArrayList<>();
-                for (long s = first; s < first + n; s++) {
-                    long seed = s;
-                    work.add(() -> ExploreCommand.runOne(sc, sc.strategy(), seed, null, disks));
+                java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(first);
+                List<java.util.concurrent.Callable<Integer>> work = new java.util.ArrayList<>();
+                for (int j = 0; j < jobs; j++) {
+                    work.add(() -> {
+                        int bad = 0;
+                        try (xensim.platform.WarmSystems warm = xensim.platform.WarmSystems.open()) {
+                            for (long seed = next.getAndIncrement(); seed < first + n; seed = next.getAndIncrement()) {
+                                if (!ExploreCommand.runOne(sc, sc.strategy(), seed, null, disks).result().clean()) bad++;
+                            }
+                        }
+                        return bad;
+                    });
                 }
                 int bad = 0;
-                for (java.util.concurrent.Future<ExploreCommand.Outcome> f : pool.invokeAll(work)) if (!f.get().result().clean()) bad++;
+                for (java.util.concurrent.Future<Integer> f : pool.invokeAll(work)) bad += f.get();
                 return bad;
             } finally {
                 pool.shutdownNow();

@@ -329,7 +329,7 @@ public final class ExploreCommand implements Callable<Integer> {
         PrintWriter pw = spec.commandLine().getOut();
         AtomicInteger violating = new AtomicInteger();
         List<Ran> outcomes = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        ExecutorService pool = Executors.newFixedThreadPool(parallel, xensim.platform.WarmSystems.threads("xensim-explore-orders", false));
         try (ProgressBar pb = noProgress ? null : new ProgressBarBuilder().setTaskName("explore").setInitialMax(plans.size())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).build()) {
             java.util.Set<String> redone = new java.util.HashSet<>();
@@ -512,6 +512,8 @@ public final class ExploreCommand implements Callable<Integer> {
             List<Thread> workers = new ArrayList<>();
             for (int w = 0; w < (cluster != null || workerProcesses > 0 ? 0 : parallel); w++) {
                 Thread t = new Thread(() -> {
+                    // one warm ActorSystem per worker, each seed's simulation a new actor tree in it
+                    try (xensim.platform.WarmSystems warm = xensim.platform.WarmSystems.open()) {
                     boolean first = true;
                     while (!stop.get() && (first || System.nanoTime() < deadline)) {
                         first = false;
@@ -537,6 +539,7 @@ public final class ExploreCommand implements Callable<Integer> {
                             failures.add(e);
                             stop.set(true);
                         }
+                    }
                     }
                 }, "xensim-explore-" + w);
                 t.start();
@@ -883,7 +886,8 @@ public final class ExploreCommand implements Callable<Integer> {
         if (sc.firmwareImpl() != xensim.firmware.FirmwareImpl.OVMF_C) return runOneHere(sc, strategy, seed, order, disks, sched, scheduleSeed, window, outDir, null);
         OVMF_C_RUN.lock();
         ModellingErrorWatch spin = new ModellingErrorWatch();
-        try {
+        // edk2's C drivers run on vCPU threads that a stopped actor tree does not stop: a system of its own per run
+        try (var own = xensim.platform.WarmSystems.suspend()) {
             Outcome o = runOneHere(sc, strategy, seed, order, disks, sched, scheduleSeed, window, outDir, spin);
             spin.check(); // FW_SPIN: a modelling error (exit 3), never a verdict
             return o;

@@ -64,11 +64,8 @@ public final class Worker extends AbstractBehavior<ToWorker> {
     private Worker(ActorContext<ToWorker> ctx, Settings s) {
         super(ctx);
         this.s = s;
-        this.pool = Executors.newFixedThreadPool(s.slots(), r -> {
-            Thread t = new Thread(r, "xensim-worker-run");
-            t.setDaemon(true);
-            return t;
-        });
+        // each slot's thread runs its items' simulations in one warm ActorSystem (FIFO runs: see WarmSystems)
+        this.pool = Executors.newFixedThreadPool(s.slots(), xensim.platform.WarmSystems.threads("xensim-worker-run", true));
         ActorRef<Receptionist.Listing> found = ctx.messageAdapter(Receptionist.Listing.class, Found::new);
         ctx.getSystem().receptionist().tell(Receptionist.subscribe(Protocol.COORDINATOR, found));
     }

@@ -16,6 +16,7 @@ import xensim.platform.JsonLinesFileSink;
 import xensim.platform.Seam;
 import xensim.platform.SimSystem;
 import xensim.platform.ThreadedSeam;
+import xensim.platform.WarmSystems;
 import xensim.platform.schedule.Deviation;
 import java.util.List;
 
@@ -80,9 +81,7 @@ public final class Simulation {
         Object report = null;
         long virtualNanos;
         @SuppressWarnings({"unchecked", "rawtypes"})
-        SimSystem<?> sim = SimSystem.start("xensim-" + spec.seed(), spec.mode(), spec.seed(), log, spec.timeScale(),
-                spec.mode() == xensim.platform.Mode.DETERMINISTIC ? spec.schedule() : xensim.platform.schedule.ScheduleSpec.FIFO,
-                spec.scheduleSeed(), seam -> {
+        java.util.function.Function<Seam, Behavior<Object>> root = seam -> {
                     var begin = seam.events().event(0, "runtime", "RUN_BEGIN").with("seed", spec.seed())
                             .with("mode", spec.mode().cliName()).with("strategy", spec.strategy())
                             .with("scenario", spec.scenario()).with("version", Version.get());
@@ -91,8 +90,15 @@ public final class Simulation {
                     if (spec.schedule().controlled()) begin.with("scheduleSeed", spec.scheduleSeed());
                     begin.emit();
                     return (Behavior) host.create(seam, done);
-                });
+                };
+        // explore's workers run seed after seed in one warm system (a FIFO run only: see WarmSystems)
+        WarmSystems warm = deterministic && !spec.schedule().controlled() ? WarmSystems.current() : null;
+        SimSystem<?> sim = warm != null
+                ? SimSystem.startWarm(warm, "xensim-" + spec.seed(), spec.seed(), log, root)
+                : SimSystem.start("xensim-" + spec.seed(), spec.mode(), spec.seed(), log, spec.timeScale(),
+                        deterministic ? spec.schedule() : xensim.platform.schedule.ScheduleSpec.FIFO, spec.scheduleSeed(), root);
         boolean closed = false;
+        boolean clean = false;
         try {
             ending = await(sim, done, spec, log, hold);
             if (done.isDone() && !done.isCompletedExceptionally()) report = done.getNow(null);
@@ -125,12 +131,15 @@ public final class Simulation {
                 judge.run();
             }
             judged.get(30, TimeUnit.SECONDS);
+            // a run stopped by the wall-time limit may still be busy: its warm system is not reused
+            clean = ending != RunResult.Ending.WALL_LIMIT;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("could not finish the run", e);
         } finally {
+            if (!clean) sim.discardAfterClose();
             if (!closed) closeQuietly(sim);
             log.close();
         }
@@ -173,7 +182,7 @@ public final class Simulation {
             } catch (TimeoutException e) {
                 // not yet
             }
-            if (sim.system().getWhenTerminated().toCompletableFuture().isDone() && !done.isDone()) {
+            if (sim.hostStopped() && !done.isDone()) {
                 throw new IllegalStateException("the host stopped without finishing (its actor system terminated)");
             }
             if (hold != null && hold.holding()) {

@@ -2,11 +2,13 @@ package xensim.platform;
 
 import akka.actor.BootstrapSetup;
 import akka.actor.setup.ActorSystemSetup;
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import xensim.platform.schedule.ScheduleSpec;
@@ -46,7 +48,7 @@ public final class SimSystem<T> implements AutoCloseable {
      */
     private static volatile Config threadedConfig, deterministicConfig, controlledConfig;
 
-    private static Config config(Mode mode, boolean controlled) {
+    static Config config(Mode mode, boolean controlled) {
         if (mode != Mode.DETERMINISTIC) {
             Config c = threadedConfig;
             if (c == null) threadedConfig = c = ConfigFactory.parseString(COMMON).withFallback(ConfigFactory.load());
@@ -65,11 +67,32 @@ public final class SimSystem<T> implements AutoCloseable {
     private final ActorSystem<T> system;
     private final Seam seam;
     private final VirtualTimeExecutor executor;
+    /** A run in a warm system: the scope, the system, the run's root actor and when it stopped; else null. */
+    private final WarmSystems pool;
+    private final WarmSystems.Warm warm;
+    private final ActorRef<?> root;
+    private final CompletableFuture<Void> rootStopped;
+    private boolean reusable = true;
+    private boolean closed;
 
     private SimSystem(ActorSystem<T> system, Seam seam, VirtualTimeExecutor executor) {
         this.system = system;
         this.seam = seam;
         this.executor = executor;
+        this.pool = null;
+        this.warm = null;
+        this.root = null;
+        this.rootStopped = null;
+    }
+
+    private SimSystem(Seam seam, WarmSystems pool, WarmSystems.Warm warm, ActorRef<?> root, CompletableFuture<Void> rootStopped) {
+        this.system = null;
+        this.seam = seam;
+        this.executor = warm.executor();
+        this.pool = pool;
+        this.warm = warm;
+        this.root = root;
+        this.rootStopped = rootStopped;
     }
 
     /**
@@ -106,8 +129,60 @@ public final class SimSystem<T> implements AutoCloseable {
         return new SimSystem<>(sys, seam, null);
     }
 
+    /**
+     * Starts a deterministic FIFO simulation in the calling thread's warm system ({@code pool}, the
+     * thread's open {@link WarmSystems} scope): {@code guardian}'s behaviour becomes a new child of
+     * the warm system's guardian, and {@link #close} stops it and hands the system back. What the
+     * simulation does and logs is what it would do in a system of its own (same seam, clock from 0).
+     */
+    public static <T> SimSystem<T> startWarm(WarmSystems pool, String name, long seed, EventLog events,
+                                             Function<Seam, Behavior<T>> guardian) {
+        WarmSystems.Warm w = pool.lend();
+        DeterministicSeam seam = new DeterministicSeam(w.executor(), seed, events);
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        CompletableFuture<ActorRef<?>> spawned = new CompletableFuture<>();
+        Behavior<T> behavior;
+        try {
+            behavior = guardian.apply(seam);
+        } catch (RuntimeException | Error e) {
+            pool.giveBack(w, null, CompletableFuture.completedFuture(null), true);
+            throw e;
+        }
+        w.system().tell(new WarmSystems.Spawn(behavior, pool.childName(name), spawned, stopped));
+        ActorRef<?> root;
+        try {
+            root = spawned.get(WarmSystems.stopTimeoutMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pool.giveBack(w, null, stopped, false);
+            throw new IllegalStateException("interrupted while starting the simulation", e);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            pool.giveBack(w, null, stopped, false);
+            throw new IllegalStateException("the warm system did not start the simulation", e);
+        }
+        return new SimSystem<>(seam, pool, w, root, stopped);
+    }
+
+    /** The ActorSystem whose guardian is the simulation's root (not for a run in a warm system: it has none of its own). */
     public ActorSystem<T> system() {
+        if (system == null) throw new IllegalStateException("a run in a warm system has no ActorSystem of its own");
         return system;
+    }
+
+    /** Whether the simulation's root has stopped (its system terminated, or in a warm system its tree stopped). */
+    public boolean hostStopped() {
+        if (system != null) return system.getWhenTerminated().toCompletableFuture().isDone();
+        return rootStopped.isDone() || warm.system().whenTerminated().isCompleted();
+    }
+
+    /** Whether this run ran in a warm system. */
+    public boolean warm() {
+        return pool != null;
+    }
+
+    /** The run did not end cleanly: {@link #close} discards the warm system instead of handing it back (no-op for a system of its own). */
+    public void discardAfterClose() {
+        reusable = false;
     }
 
     public Seam seam() {
@@ -119,9 +194,14 @@ public final class SimSystem<T> implements AutoCloseable {
         return executor;
     }
 
-    /** Terminates the ActorSystem and waits for it (harness code). */
+    /** Terminates the ActorSystem and waits for it; in a warm system, stops the run's tree and hands the system back (harness code). */
     @Override
     public void close() throws TimeoutException {
+        if (pool != null) {
+            if (!closed) pool.giveBack(warm, root, rootStopped, reusable);
+            closed = true;
+            return;
+        }
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(Duration.ofSeconds(30).toMillis(),

@@ -357,6 +357,39 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
         }
     }
 
+    /**
+     * Makes a FIFO executor as a new one is, for the next simulation in the same (warm) ActorSystem:
+     * drops the timed deliveries still pending (to the stopped simulation's actors), waits until the
+     * run queue has drained and the thread is idle, then sets the virtual clock, the timed order and
+     * the task count back to zero and forgets the last failure. Harness code, called once the
+     * previous simulation's actors have all stopped. Returns false (and changes nothing else) if the
+     * executor is shut down or still busy after {@code maxWaitMillis}: the system is then not reused.
+     */
+    public boolean resetForReuse(long maxWaitMillis) throws InterruptedException {
+        if (scheduler != null) throw new IllegalStateException("a controlled schedule's executor is not reused");
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
+        lock.lock();
+        try {
+            timed.clear();
+            while (!(idle && runQueue.isEmpty() && timed.isEmpty()) && !shutdown) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                idleOrDone.awaitNanos(left);
+                timed.clear(); // a dead actor's last task may have scheduled one more
+            }
+            if (shutdown) return false;
+            nowNanos = 0;
+            timedOrder = 0;
+            executed = 0;
+            lastFailure = null;
+            deviationListener = null;
+            stepHook = null;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Number of timed deliveries still pending (for diagnostics). */
     public int pendingTimed() {
         lock.lock();
