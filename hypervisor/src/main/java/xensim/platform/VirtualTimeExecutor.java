@@ -384,6 +384,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService {
             lastFailure = null;
             deviationListener = null;
             stepHook = null;
+            stepObserver = null;
             return true;
         } finally {
             lock.unlock();
