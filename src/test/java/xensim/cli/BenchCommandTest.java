@@ -20,8 +20,8 @@ class BenchCommandTest {
         Cli.Result r = exec("bench", "lifecycle", "--guests", "3,6", "--repeat", "1", "--warmup", "0", "--events");
         assertEquals(Main.EXIT_CLEAN, r.code(), r.out() + r.err());
         for (int n : new int[] {3, 6}) {
-            // guests, seconds, per guest, net, vs first, peak heap, live heap, requests, events, verdict
-            Matcher m = Pattern.compile("(?m)^" + n + "\\s+\\S+\\s+\\S+\\s+\\S+\\s+\\S+\\s+\\S+\\s+\\S+\\s+([0-9,]+)\\s+([0-9,]+)\\s+(.+)$")
+            // guests, seconds, CPU s, per guest, net, vs first, peak heap, live heap, requests, events, steps per guest, verdict
+            Matcher m = Pattern.compile("(?m)^" + n + "(?:\\s+\\S+){7}\\s+([0-9,]+)\\s+([0-9,]+)\\s+([0-9,]+)\\s+(.+)$")
                     .matcher(r.out());
             assertTrue(m.find(), "no row for " + n + " guests:\n" + r.out());
             long requests = Long.parseLong(m.group(1).replace(",", ""));
@@ -29,7 +29,9 @@ class BenchCommandTest {
             // what was written (~half of them are writes), for every guest
             assertTrue(requests >= n * 145L && requests <= n * 175L, "requests " + requests + " for " + n + " guests");
             assertTrue(Long.parseLong(m.group(2).replace(",", "")) > requests, "events");
-            assertEquals("clean", m.group(3).trim(), "a completed, clean run for " + n + " guests");
+            long steps = Long.parseLong(m.group(3).replace(",", ""));
+            assertTrue(steps > 1000 && steps < 20_000, "executor steps per guest: " + steps);
+            assertEquals("clean", m.group(4).trim(), "a completed, clean run for " + n + " guests");
         }
         assertTrue(r.out().contains("fixed cost of a run"), r.out());
     }
